@@ -1,0 +1,664 @@
+package core
+
+import (
+	"context"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// batcher is the sink's background goroutine. It alone owns the topic and
+// partition state below: it takes entries from the queue when a batch is
+// due, routes them (TopicDecider, KeyDecider, partitioner), formats them,
+// and keeps at most one produce request in flight per partition, so order
+// holds per partition.
+type batcher struct {
+	s   *Sink
+	cfg *resolved
+	tr  transport
+
+	ctx    context.Context // cancelled when the sink stops: ends requests in flight
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // request and metadata goroutines
+
+	topics   map[string]*topicState
+	active   []*partition // partitions with pending records or a request in flight
+	next     int          // where dispatch starts in active, for fairness
+	inflight int
+	held     int // records taken from the queue and not yet finalized
+
+	results chan *produceResult
+	metas   chan *metaResult
+
+	ticker    *time.Ticker
+	timer     *time.Timer // the next retry
+	timerAt   time.Time
+	periodDue bool
+
+	taken       []record // scratch for pull
+	free        [][]record
+	ext         *chunk // memory for formatted values and keys
+	fmtBuf      []byte
+	lastRefresh time.Time
+}
+
+type topicState struct {
+	name     string
+	parts    []*partition // nil until metadata is known
+	waiting  []record     // records waiting for metadata
+	fetching bool         // a metadata request is in flight
+	retryAt  time.Time    // next metadata attempt after a failure
+	attempt  int
+	sticky   int // partition for records without a key
+	fetched  time.Time
+	invalid  error // the name is not a valid topic name
+}
+
+type partition struct {
+	t        *topicState
+	id       int32
+	pending  []record // records waiting to be sent, in order
+	inflight bool
+	sending  []record // the records of the request in flight
+	active   bool     // in batcher.active
+	retryAt  time.Time
+	attempt  int // consecutive failed attempts
+	maxRecs  int // cap on records per request after a too-large error; 0 for none
+}
+
+type produceResult struct {
+	p       *partition
+	recs    []record
+	recErrs map[int]error
+	err     error
+}
+
+type metaResult struct {
+	t     *topicState
+	parts int
+	err   error
+}
+
+// metadataMaxAge is how often a topic's partition count is re-read.
+const metadataMaxAge = time.Minute
+
+func newBatcher(s *Sink) *batcher {
+	ctx, cancel := context.WithCancel(context.Background())
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &batcher{
+		s:       s,
+		cfg:     s.cfg,
+		tr:      s.tr,
+		ctx:     ctx,
+		cancel:  cancel,
+		topics:  make(map[string]*topicState),
+		results: make(chan *produceResult, s.cfg.MaxInFlight),
+		metas:   make(chan *metaResult, 16),
+		ticker:  time.NewTicker(s.cfg.Period),
+		timer:   t,
+	}
+}
+
+func (b *batcher) run() {
+	defer close(b.s.done)
+	defer b.ticker.Stop()
+	defer b.timer.Stop()
+	for {
+		b.pull()
+		b.dispatch()
+		b.armTimer()
+		select {
+		case <-b.s.wake:
+		case <-b.ticker.C:
+			b.periodDue = true
+		case <-b.timer.C:
+			b.timerAt = time.Time{}
+		case r := <-b.results:
+			b.handleResult(r)
+		case m := <-b.metas:
+			b.handleMeta(m)
+		case <-b.s.stop:
+			// Close saw everything delivered: nothing is in flight.
+			b.cancel()
+			b.wg.Wait()
+			b.tr.close()
+			return
+		case <-b.s.abort:
+			b.abortAll()
+			return
+		}
+	}
+}
+
+// pull takes the entries that are due from the queue: full batches at any
+// time, everything when the period has passed, on the first entry, or when
+// a Flush or Close waits.
+func (b *batcher) pull() {
+	s := b.s
+	s.mu.Lock()
+	n := len(s.queue) - s.qhead
+	if n == 0 {
+		b.periodDue = false
+		s.mu.Unlock()
+		return
+	}
+	all := b.periodDue || s.eager || len(s.waiters) > 0 || s.closed
+	if !all {
+		n -= n % b.cfg.BatchSizeLimit
+		if n == 0 {
+			s.mu.Unlock()
+			return
+		}
+	}
+	s.eager = false
+	b.taken = append(b.taken[:0], s.queue[s.qhead:s.qhead+n]...)
+	clear(s.queue[s.qhead : s.qhead+n])
+	s.qhead += n
+	if s.qhead == len(s.queue) {
+		s.queue, s.qhead = s.queue[:0], 0
+		b.periodDue = false
+	} else if s.qhead > cap(s.queue)/2 {
+		k := copy(s.queue, s.queue[s.qhead:])
+		clear(s.queue[k:])
+		s.queue, s.qhead = s.queue[:k], 0
+	}
+	s.mu.Unlock()
+
+	b.held += len(b.taken)
+	for start := 0; start < len(b.taken); start += b.cfg.BatchSizeLimit {
+		end := min(start+b.cfg.BatchSizeLimit, len(b.taken))
+		for i := start; i < end; i++ {
+			b.route(&b.taken[i])
+		}
+		// The next batch of unkeyed records goes to the next partition.
+		for _, t := range b.topics {
+			if t.parts != nil && len(t.parts[t.sticky].pending) > 0 {
+				b.advanceSticky(t)
+			}
+		}
+	}
+	clear(b.taken)
+}
+
+// route decides the record's topic, key, headers and value, and queues it
+// on its partition, or on its topic until the topic's metadata is known.
+func (b *batcher) route(r *record) {
+	cfg := b.cfg
+	e := r.entry()
+	name := cfg.Topic
+	if cfg.TopicDecider != nil {
+		if d := cfg.TopicDecider(e); d != "" {
+			name = d
+		}
+	}
+	t := b.topics[name]
+	if t == nil {
+		t = &topicState{name: strings.Clone(name)}
+		if err := checkTopicName(name); err != nil {
+			t.invalid = err
+		}
+		b.topics[t.name] = t
+	}
+	if t.invalid != nil {
+		b.drop(ReasonNotRetriable, &ProduceError{Topic: t.name, Partition: -1, Records: 1, Err: t.invalid}, *r)
+		return
+	}
+
+	r.value = r.data
+	var key []byte
+	if cfg.KeyDecider != nil {
+		key = cfg.KeyDecider(e)
+	}
+	if cfg.Formatter != nil {
+		v, err := cfg.Formatter.Format(b.fmtBuf[:0], e)
+		b.fmtBuf = v[:0]
+		if err != nil {
+			b.drop(ReasonNotRetriable, &FormatError{Err: err}, *r)
+			return
+		}
+		if len(v) > cfg.MaxEntryBytes {
+			b.drop(ReasonTooLarge, ErrTooLarge, *r)
+			return
+		}
+		r.value = b.keep(r, v, len(v)+len(key))
+	}
+	if key != nil {
+		r.key = b.keep(r, key, len(key))
+	}
+	r.headers = cfg.Headers
+	if cfg.HeaderDecider != nil {
+		if hs := cfg.HeaderDecider(e); len(hs) > 0 {
+			all := make([]Header, 0, len(cfg.Headers)+len(hs))
+			all = append(all, cfg.Headers...)
+			for _, h := range hs {
+				all = append(all, Header{Key: h.Key, Value: slices.Clone(h.Value)})
+			}
+			r.headers = all
+		}
+	}
+
+	if t.parts == nil || time.Since(t.fetched) > metadataMaxAge {
+		b.fetchMetadata(t)
+	}
+	if t.parts == nil {
+		t.waiting = append(t.waiting, *r)
+		return
+	}
+	b.assign(t, *r)
+}
+
+// keep copies p into batcher-owned memory that lives as long as r; need is
+// the room to reserve so that r's value and key share one chunk.
+func (b *batcher) keep(r *record, p []byte, need int) []byte {
+	if r.ext == nil {
+		if b.ext == nil || cap(b.ext.buf)-len(b.ext.buf) < need {
+			if b.ext != nil {
+				b.ext.release()
+			}
+			b.ext = newChunk(max(need, chunkSize))
+		}
+		r.ext = b.ext
+		r.ext.refs.Add(1)
+	}
+	off := len(r.ext.buf)
+	r.ext.buf = append(r.ext.buf, p...)
+	return r.ext.buf[off:len(r.ext.buf):len(r.ext.buf)]
+}
+
+// assign queues r on its partition: by key hash, or the sticky partition.
+func (b *batcher) assign(t *topicState, r record) {
+	var p *partition
+	if r.key != nil {
+		p = t.parts[int(murmur2(r.key)&0x7fffffff)%len(t.parts)]
+	} else {
+		p = t.parts[t.sticky]
+	}
+	b.enqueue(p, r)
+}
+
+func (b *batcher) enqueue(p *partition, recs ...record) {
+	p.pending = append(p.pending, recs...)
+	if !p.active {
+		p.active = true
+		b.active = append(b.active, p)
+	}
+}
+
+// advanceSticky moves t's sticky partition to the next one that is not
+// failing, if there is one.
+func (b *batcher) advanceSticky(t *topicState) {
+	n := len(t.parts)
+	for i := 1; i <= n; i++ {
+		j := (t.sticky + i) % n
+		if t.parts[j].attempt == 0 {
+			t.sticky = j
+			return
+		}
+	}
+	t.sticky = (t.sticky + 1) % n
+}
+
+// fetchMetadata starts a metadata request for t unless one is running or
+// its backoff has not passed.
+func (b *batcher) fetchMetadata(t *topicState) {
+	if t.fetching || time.Now().Before(t.retryAt) {
+		return
+	}
+	t.fetching = true
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		ctx, cancel := context.WithTimeout(b.ctx, b.cfg.WriteTimeout)
+		n, err := b.tr.partitions(ctx, t.name)
+		cancel()
+		select {
+		case b.metas <- &metaResult{t: t, parts: n, err: err}:
+		case <-b.ctx.Done():
+		}
+	}()
+}
+
+func (b *batcher) handleMeta(m *metaResult) {
+	t := m.t
+	t.fetching = false
+	if m.err != nil {
+		if t.parts != nil {
+			return // keep using what we know; the next request retries
+		}
+		t.attempt++
+		t.retryAt = time.Now().Add(b.backoff(t.attempt))
+		err := &ProduceError{Topic: t.name, Partition: -1, Records: len(t.waiting), Err: m.err}
+		if classify(m.err) == classNotRetriable {
+			b.drop(ReasonNotRetriable, err, t.waiting...)
+			t.waiting = t.waiting[:0]
+			return
+		}
+		b.s.rep.report(err)
+		b.expire(t.waiting, &t.waiting, err)
+		return
+	}
+	t.attempt, t.retryAt, t.fetched = 0, time.Time{}, time.Now()
+	for i := len(t.parts); i < m.parts; i++ {
+		t.parts = append(t.parts, &partition{t: t, id: int32(i)})
+	}
+	waiting := t.waiting
+	t.waiting = nil
+	for _, r := range waiting {
+		b.assign(t, r)
+	}
+	if len(waiting) > 0 {
+		b.advanceSticky(t)
+	}
+}
+
+// dispatch sends a request for every partition that has records, no
+// request in flight and no backoff running, up to MaxInFlight requests.
+func (b *batcher) dispatch() {
+	now := time.Now()
+	n := len(b.active)
+	for i := 0; i < n && b.inflight < b.cfg.MaxInFlight; i++ {
+		p := b.active[(b.next+i)%n]
+		if p.inflight || len(p.pending) == 0 || now.Before(p.retryAt) {
+			continue
+		}
+		b.send(p)
+	}
+	if n > 0 {
+		b.next = (b.next + 1) % n
+	}
+	// Forget partitions with nothing to do.
+	b.active = slices.DeleteFunc(b.active, func(p *partition) bool {
+		if !p.inflight && len(p.pending) == 0 {
+			p.active = false
+			return true
+		}
+		return false
+	})
+}
+
+// send starts a produce request with the first records of p.
+func (b *batcher) send(p *partition) {
+	limit := b.cfg.BatchSizeLimit
+	if p.maxRecs > 0 {
+		limit = min(limit, p.maxRecs)
+	}
+	k, size := 0, 0
+	for k < len(p.pending) && k < limit {
+		r := &p.pending[k]
+		sz := len(r.value) + len(r.key) + recordOverhead
+		for _, h := range r.headers {
+			sz += len(h.Key) + len(h.Value) + 2
+		}
+		if k > 0 && size+sz > b.cfg.MaxBatchBytes {
+			break
+		}
+		size += sz
+		k++
+	}
+	var batch []record
+	if n := len(b.free); n > 0 {
+		batch, b.free = b.free[n-1], b.free[:n-1]
+	}
+	batch = append(batch[:0], p.pending[:k]...)
+	rest := copy(p.pending, p.pending[k:])
+	clear(p.pending[rest:])
+	p.pending = p.pending[:rest]
+
+	p.inflight, p.sending = true, batch
+	b.inflight++
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		ctx, cancel := context.WithTimeout(b.ctx, b.cfg.WriteTimeout)
+		recErrs, err := b.tr.produce(ctx, p.t.name, p.id, batch)
+		cancel()
+		// Never blocks: there are at most MaxInFlight results.
+		b.results <- &produceResult{p: p, recs: batch, recErrs: recErrs, err: err}
+	}()
+}
+
+// recordOverhead is a generous estimate of a record's framing bytes.
+const recordOverhead = 32
+
+func (b *batcher) recycle(batch []record) {
+	clear(batch)
+	b.free = append(b.free, batch[:0])
+}
+
+func (b *batcher) handleResult(r *produceResult) {
+	p := r.p
+	p.inflight, p.sending = false, nil
+	b.inflight--
+	recs := r.recs
+	defer b.recycle(recs)
+
+	if r.err == nil && len(r.recErrs) == 0 {
+		p.attempt, p.retryAt, p.maxRecs = 0, time.Time{}, 0
+		var bytes uint64
+		for i := range recs {
+			bytes += uint64(len(recs[i].value))
+		}
+		b.s.c.delivered.Add(uint64(len(recs)))
+		b.s.c.batches.Add(1)
+		b.s.c.bytes.Add(bytes)
+		b.held -= len(recs)
+		b.s.finalize(recs, true)
+		return
+	}
+
+	if len(r.recErrs) > 0 {
+		// The broker refused single records, and with them the request:
+		// drop those, send the others again.
+		var retry []record
+		for i := range recs {
+			if err, bad := r.recErrs[i]; bad {
+				b.drop(ReasonNotRetriable, &ProduceError{Topic: p.t.name, Partition: p.id, Records: 1, Err: err}, recs[i])
+			} else {
+				retry = append(retry, recs[i])
+			}
+		}
+		p.pending = slices.Insert(p.pending, 0, retry...)
+		return
+	}
+
+	perr := &ProduceError{Topic: p.t.name, Partition: p.id, Records: len(recs), Err: r.err}
+	switch classify(r.err) {
+	case classTooLarge:
+		if len(recs) == 1 {
+			b.drop(ReasonTooLarge, perr, recs...)
+			return
+		}
+		// Kafka does not say which record is too large: halve the
+		// request until it does.
+		p.maxRecs = max(1, len(recs)/2)
+		p.pending = slices.Insert(p.pending, 0, recs...)
+		return
+	case classNotRetriable:
+		b.drop(ReasonNotRetriable, perr, recs...)
+		return
+	case classStaleMeta:
+		b.refreshMetadata(p.t)
+	}
+
+	b.s.rep.report(perr)
+	b.s.c.retries.Add(uint64(len(recs)))
+	p.attempt++
+	p.retryAt = time.Now().Add(b.backoff(p.attempt))
+	p.pending = slices.Insert(p.pending, 0, recs...)
+	b.expire(p.pending, &p.pending, perr)
+
+	// Records without a key need not wait for this partition: move them
+	// to one that works, if the topic has one.
+	if len(p.t.parts) > 1 {
+		t := p.t
+		if t.parts[t.sticky] == p {
+			b.advanceSticky(t)
+		}
+		if q := t.parts[t.sticky]; q != p && q.attempt == 0 {
+			keep := p.pending[:0]
+			var moved []record
+			for _, r := range p.pending {
+				if r.key == nil {
+					moved = append(moved, r)
+				} else {
+					keep = append(keep, r)
+				}
+			}
+			clear(p.pending[len(keep):])
+			p.pending = keep
+			if len(moved) > 0 {
+				b.enqueue(q, moved...)
+			}
+		}
+	}
+}
+
+// refreshMetadata asks kafka-go to refresh its cluster metadata, at most
+// once a second, and re-reads t's partition count.
+func (b *batcher) refreshMetadata(t *topicState) {
+	if time.Since(b.lastRefresh) < time.Second {
+		return
+	}
+	b.lastRefresh = time.Now()
+	t.fetched = time.Time{}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		ctx, cancel := context.WithTimeout(b.ctx, b.cfg.WriteTimeout)
+		b.tr.refresh(ctx)
+		cancel()
+	}()
+}
+
+// expire marks the first failure of each record in recs and drops those
+// that have failed for longer than RetryTimeLimit, keeping the rest in
+// *keep (which may share recs' memory).
+func (b *batcher) expire(recs []record, keep *[]record, cause error) {
+	now := time.Now().UnixNano()
+	limit := int64(b.cfg.RetryTimeLimit)
+	kept := recs[:0]
+	var expired []record
+	for _, r := range recs {
+		if r.failedAt == 0 {
+			r.failedAt = now
+		}
+		if now-r.failedAt >= limit {
+			expired = append(expired, r)
+		} else {
+			kept = append(kept, r)
+		}
+	}
+	clear(recs[len(kept):])
+	*keep = kept
+	if len(expired) > 0 {
+		b.drop(ReasonRetriesExhausted, cause, expired...)
+	}
+}
+
+// backoff is the wait before attempt n+1: exponential from MinBackoff,
+// capped at MaxBackoff, with ±20% jitter.
+func (b *batcher) backoff(attempt int) time.Duration {
+	d := b.cfg.MinBackoff
+	for i := 1; i < attempt && d < b.cfg.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, b.cfg.MaxBackoff)
+	jitter := time.Duration(rand.Int64N(int64(d)/5 + 1))
+	if rand.IntN(2) == 0 {
+		return d - jitter
+	}
+	return min(d+jitter, b.cfg.MaxBackoff)
+}
+
+// armTimer sets the timer for the earliest retry still to come.
+func (b *batcher) armTimer() {
+	var at time.Time
+	for _, p := range b.active {
+		if !p.inflight && len(p.pending) > 0 && !p.retryAt.IsZero() && (at.IsZero() || p.retryAt.Before(at)) {
+			at = p.retryAt
+		}
+	}
+	for _, t := range b.topics {
+		if len(t.waiting) > 0 && !t.fetching {
+			if t.retryAt.IsZero() || !time.Now().Before(t.retryAt) {
+				b.fetchMetadata(t)
+			} else if at.IsZero() || t.retryAt.Before(at) {
+				at = t.retryAt
+			}
+		}
+	}
+	if at.Equal(b.timerAt) {
+		return
+	}
+	b.timerAt = at
+	b.timer.Stop()
+	if !at.IsZero() {
+		b.timer.Reset(time.Until(at))
+	}
+}
+
+// drop finalizes records the batcher gives up on.
+func (b *batcher) drop(reason DropReason, cause error, recs ...record) {
+	if len(recs) == 0 {
+		return
+	}
+	b.held -= len(recs)
+	b.s.finalize(recs, false)
+	b.s.dropped(reason, recs, cause)
+}
+
+// abortAll drops everything still held when Close's context has ended,
+// and records how many entries that was for Close to report.
+func (b *batcher) abortAll() {
+	b.cancel()
+	s := b.s
+	// Requests that have answered: take their outcome.
+	for drained := false; !drained; {
+		select {
+		case r := <-b.results:
+			b.handleResult(r)
+		default:
+			drained = true
+		}
+	}
+	var all []record
+	s.mu.Lock()
+	all = append(all, s.queue[s.qhead:]...)
+	s.queue, s.qhead = nil, 0
+	s.mu.Unlock()
+	for _, t := range b.topics {
+		all = append(all, t.waiting...)
+		for _, p := range t.parts {
+			all = append(all, p.pending...)
+		}
+	}
+	s.finalize(all, false)
+	// Requests still running: their outcome is unknown, so they count as
+	// undelivered; their memory is left to the garbage collector, since
+	// kafka-go may still be reading it.
+	for _, p := range b.active {
+		if p.inflight {
+			s.mu.Lock()
+			for i := range p.sending {
+				s.finalizeLocked(&p.sending[i], false, false)
+			}
+			s.mu.Unlock()
+			all = append(all, p.sending...)
+		}
+	}
+	s.abortCount = len(all)
+	s.dropped(ReasonClosed, all, ErrClosed)
+	go func() {
+		b.wg.Wait()
+		b.tr.close()
+	}()
+}
+
+// FormatError reports that Config.Formatter failed for an entry.
+type FormatError struct{ Err error }
+
+func (e *FormatError) Error() string { return "kafkasink: formatter: " + e.Err.Error() }
+func (e *FormatError) Unwrap() error { return e.Err }

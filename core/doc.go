@@ -1,0 +1,41 @@
+// Package core is kafkasink's periodic-batching Kafka writer: the part of
+// the sink that knows nothing about any logger. The adapters
+// [github.com/kafkasink/kafkasink/zapsink] and
+// [github.com/kafkasink/kafkasink/zerologsink] turn their logger's entries
+// into an [Entry] and hand it to a [Sink].
+//
+// # Data flow
+//
+// [Sink.Write] copies the entry's JSON into sink-owned memory and appends it
+// to a bounded queue; it never waits on the network. A background goroutine,
+// the batcher, takes a batch from the queue when BatchSizeLimit entries are
+// queued or Period has passed (the first entry at once), decides each
+// entry's topic, key and headers, formats it, and produces it with
+// kafka-go's low-level client: one request per partition, at most one in
+// flight per partition (so order holds per partition), at most MaxInFlight
+// in all.
+//
+// # Delivery
+//
+// Every accepted entry is delivered at least once, or dropped and counted
+// with its reason ([Stats], [Drops]) and written to Config.Fallback; nothing
+// is lost silently. Failed requests are retried with exponential backoff,
+// only the failed records, until RetryTimeLimit. A record Kafka can never
+// take (too large, invalid topic, authorization) is dropped alone; the rest
+// of its batch goes on. A retried request that the broker had in fact
+// written produces a duplicate: delivery is at-least-once.
+//
+// # Errors
+//
+// Write returns ErrQueueFull, ErrTooLarge or ErrClosed for an entry it
+// refuses. Background errors ([ProduceError], [DropError], …) go to
+// Config.ErrorHandler, or as rate-limited lines to stderr. The sink never
+// logs through a logger.
+//
+// # Lifecycle
+//
+// [New] validates the [Config] (a [*ConfigError] names the bad field) and
+// starts the batcher; it does not touch the network. [Sink.Flush] waits for
+// everything accepted so far; [Sink.Close] flushes, stops and returns by its
+// context's deadline, dropping and reporting what it could not deliver.
+package core

@@ -1,0 +1,120 @@
+package core
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Stats is a snapshot of a sink's counters, from [Sink.Stats]. Counters
+// only grow. Every entry given to Write is counted once in Received and, in
+// the end, once in Delivered or in one of the Dropped counters; until then it
+// is in QueueDepth:
+//
+//	Received == Delivered + Dropped.Total() + QueueDepth
+//
+// (A snapshot is taken counter by counter while the sink runs, so the
+// equation holds exactly only once the sink is idle or closed.)
+type Stats struct {
+	Received  uint64 // entries given to Write
+	Accepted  uint64 // entries taken into the queue (Received less rejections by Write)
+	Delivered uint64 // entries acknowledged by Kafka
+
+	Dropped Drops // entries given up, by reason
+
+	Retries uint64 // records sent again after a failed attempt
+	Batches uint64 // produce requests acknowledged
+	Bytes   uint64 // record value bytes acknowledged
+
+	QueueDepth int   // entries held: queued, in flight or waiting for a retry
+	QueueBytes int64 // their bytes
+
+	LastError     error     // the most recent background error, nil if none
+	LastErrorTime time.Time // when it happened
+}
+
+// Drops counts dropped entries by reason.
+type Drops struct {
+	QueueFull        uint64 // the queue was full (overflow policy)
+	TooLarge         uint64 // larger than MaxEntryBytes, or rejected by Kafka as too large
+	RetriesExhausted uint64 // still failing when RetryTimeLimit ran out
+	Closed           uint64 // written after Close, or undelivered when Close's context ended
+	NotRetriable     uint64 // Kafka refused it for good (invalid topic, authorization, invalid record, Formatter error)
+}
+
+// Total is the sum of all the reasons.
+func (d Drops) Total() uint64 {
+	return d.QueueFull + d.TooLarge + d.RetriesExhausted + d.Closed + d.NotRetriable
+}
+
+// DropReason is why an entry was dropped.
+type DropReason int
+
+// The drop reasons, one per [Drops] counter.
+const (
+	ReasonQueueFull DropReason = iota
+	ReasonTooLarge
+	ReasonRetriesExhausted
+	ReasonClosed
+	ReasonNotRetriable
+	numReasons
+)
+
+func (r DropReason) String() string {
+	switch r {
+	case ReasonQueueFull:
+		return "queue full"
+	case ReasonTooLarge:
+		return "too large"
+	case ReasonRetriesExhausted:
+		return "retries exhausted"
+	case ReasonClosed:
+		return "closed"
+	case ReasonNotRetriable:
+		return "not retriable"
+	}
+	return "unknown"
+}
+
+// counters are the sink's live counters.
+type counters struct {
+	received  atomic.Uint64
+	accepted  atomic.Uint64
+	delivered atomic.Uint64
+	dropped   [numReasons]atomic.Uint64
+	retries   atomic.Uint64
+	batches   atomic.Uint64
+	bytes     atomic.Uint64
+
+	errMu   sync.Mutex
+	lastErr error
+	lastAt  time.Time
+}
+
+func (c *counters) setErr(err error) {
+	c.errMu.Lock()
+	c.lastErr, c.lastAt = err, time.Now()
+	c.errMu.Unlock()
+}
+
+func (c *counters) snapshot() Stats {
+	s := Stats{
+		Received:  c.received.Load(),
+		Accepted:  c.accepted.Load(),
+		Delivered: c.delivered.Load(),
+		Dropped: Drops{
+			QueueFull:        c.dropped[ReasonQueueFull].Load(),
+			TooLarge:         c.dropped[ReasonTooLarge].Load(),
+			RetriesExhausted: c.dropped[ReasonRetriesExhausted].Load(),
+			Closed:           c.dropped[ReasonClosed].Load(),
+			NotRetriable:     c.dropped[ReasonNotRetriable].Load(),
+		},
+		Retries: c.retries.Load(),
+		Batches: c.batches.Load(),
+		Bytes:   c.bytes.Load(),
+	}
+	c.errMu.Lock()
+	s.LastError, s.LastErrorTime = c.lastErr, c.lastAt
+	c.errMu.Unlock()
+	return s
+}

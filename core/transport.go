@@ -1,0 +1,247 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol"
+	"github.com/segmentio/kafka-go/protocol/createtopics"
+	metadataAPI "github.com/segmentio/kafka-go/protocol/metadata"
+	"github.com/segmentio/kafka-go/sasl"
+	"github.com/segmentio/kafka-go/sasl/plain"
+	"github.com/segmentio/kafka-go/sasl/scram"
+)
+
+// transport is what the batcher needs from Kafka. The real one is
+// kafkaTransport; unit tests of the batcher use a fake.
+type transport interface {
+	// partitions returns the number of partitions of topic, asking the
+	// brokers to create it if they auto-create topics.
+	partitions(ctx context.Context, topic string) (int, error)
+	// produce sends recs to one partition and reports, for a request the
+	// broker answered, the errors of single records by index.
+	produce(ctx context.Context, topic string, partition int32, recs []record) (recordErrs map[int]error, err error)
+	// refresh asks for fresh cluster metadata (after a leader moved).
+	refresh(ctx context.Context)
+	// close releases connections. It must not block for long.
+	close()
+}
+
+// kafkaTransport produces with kafka-go's low-level Client: the sink makes
+// its own batches, so it skips kafka-go Writer's second batching layer and
+// its per-message bookkeeping.
+type kafkaTransport struct {
+	client      *kafka.Client
+	tr          *kafka.Transport
+	addr        net.Addr
+	acks        kafka.RequiredAcks
+	compression kafka.Compression
+}
+
+func newKafkaTransport(cfg *resolved) (*kafkaTransport, error) {
+	var mech sasl.Mechanism
+	if cfg.SecurityProtocol.usesSASL() {
+		switch cfg.SASLMechanism {
+		case Plain:
+			mech = plain.Mechanism{Username: cfg.SASLUsername, Password: cfg.SASLPassword}
+		case ScramSHA256, ScramSHA512:
+			algo := scram.SHA256
+			if cfg.SASLMechanism == ScramSHA512 {
+				algo = scram.SHA512
+			}
+			m, err := scram.Mechanism(algo, cfg.SASLUsername, cfg.SASLPassword)
+			if err != nil {
+				// scram's errors (SASLprep of the credentials) may quote
+				// them: never pass them on.
+				return nil, &ConfigError{Field: "SASLPassword", Reason: "the SCRAM mechanism refused the credentials (not valid SASLprep strings)"}
+			}
+			mech = m
+		}
+	}
+	tr := &kafka.Transport{
+		Dial:        (&net.Dialer{Timeout: cfg.DialTimeout}).DialContext,
+		DialTimeout: cfg.DialTimeout,
+		ClientID:    cfg.ClientID,
+		TLS:         cfg.tls,
+		SASL:        mech,
+	}
+	var comp kafka.Compression
+	switch cfg.Compression {
+	case CompressionGzip:
+		comp = kafka.Gzip
+	case CompressionSnappy:
+		comp = kafka.Snappy
+	case CompressionLz4:
+		comp = kafka.Lz4
+	case CompressionZstd:
+		comp = kafka.Zstd
+	}
+	acks := kafka.RequireAll
+	switch cfg.RequiredAcks {
+	case AcksLeader:
+		acks = kafka.RequireOne
+	case AcksNone:
+		acks = kafka.RequireNone
+	}
+	addr := kafka.TCP(cfg.Brokers...)
+	return &kafkaTransport{
+		client:      &kafka.Client{Addr: addr, Transport: tr, Timeout: cfg.WriteTimeout},
+		tr:          tr,
+		addr:        addr,
+		acks:        acks,
+		compression: comp,
+	}, nil
+}
+
+func (t *kafkaTransport) partitions(ctx context.Context, topic string) (int, error) {
+	// AllowAutoTopicCreation makes kafka-go's transport ask the brokers
+	// when the topic is not in its cache (and refresh the cache), rather
+	// than answer from the cache alone.
+	m, err := t.tr.RoundTrip(ctx, t.addr, &metadataAPI.Request{
+		TopicNames:             []string{topic},
+		AllowAutoTopicCreation: true,
+	})
+	if err != nil {
+		return 0, err
+	}
+	res, ok := m.(*metadataAPI.Response)
+	if !ok {
+		return 0, fmt.Errorf("unexpected metadata response %T", m)
+	}
+	for _, rt := range res.Topics {
+		if rt.Name != topic {
+			continue
+		}
+		if rt.ErrorCode != 0 {
+			return 0, kafka.Error(rt.ErrorCode)
+		}
+		if len(rt.Partitions) == 0 {
+			return 0, kafka.LeaderNotAvailable
+		}
+		return len(rt.Partitions), nil
+	}
+	return 0, kafka.UnknownTopicOrPartition
+}
+
+func (t *kafkaTransport) refresh(ctx context.Context) {
+	// kafka-go refreshes its metadata cache only every MetadataTTL, except
+	// after a CreateTopics response: an empty one forces a refresh and
+	// creates nothing.
+	_, _ = t.tr.RoundTrip(ctx, t.addr, &createtopics.Request{})
+}
+
+func (t *kafkaTransport) produce(ctx context.Context, topic string, partition int32, recs []record) (map[int]error, error) {
+	rr := &recordReader{recs: recs}
+	res, err := t.client.Produce(ctx, &kafka.ProduceRequest{
+		Topic:        topic,
+		Partition:    int(partition),
+		RequiredAcks: t.acks,
+		Records:      rr,
+		Compression:  t.compression,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if res == nil { // RequireNone
+		return nil, nil
+	}
+	if res.Error != nil {
+		return res.RecordErrors, res.Error
+	}
+	return res.RecordErrors, nil
+}
+
+func (t *kafkaTransport) close() { t.tr.CloseIdleConnections() }
+
+// recordReader feeds records to kafka-go's encoder without allocating per
+// record: the encoder consumes each record before asking for the next, so
+// one Record and two byte readers are reused throughout.
+type recordReader struct {
+	recs       []record
+	i          int
+	rec        kafka.Record
+	key, value byteReader
+}
+
+func (r *recordReader) ReadRecord() (*kafka.Record, error) {
+	if r.i >= len(r.recs) {
+		return nil, io.EOF
+	}
+	rec := &r.recs[r.i]
+	r.i++
+	r.rec = kafka.Record{Time: rec.time, Headers: rec.headers}
+	if rec.key != nil {
+		r.key.reset(rec.key)
+		r.rec.Key = &r.key
+	}
+	r.value.reset(rec.value)
+	r.rec.Value = &r.value
+	return &r.rec, nil
+}
+
+// byteReader is a protocol.Bytes over a byte slice.
+type byteReader struct {
+	b   []byte
+	off int
+}
+
+var _ protocol.Bytes = (*byteReader)(nil)
+
+func (b *byteReader) reset(p []byte) { b.b, b.off = p, 0 }
+func (b *byteReader) Len() int       { return len(b.b) - b.off }
+func (b *byteReader) Close() error   { return nil }
+
+func (b *byteReader) Read(p []byte) (int, error) {
+	if b.off >= len(b.b) {
+		return 0, io.EOF
+	}
+	n := copy(p, b.b[b.off:])
+	b.off += n
+	return n, nil
+}
+
+func (b *byteReader) WriteTo(w io.Writer) (int64, error) {
+	n, err := w.Write(b.b[b.off:])
+	b.off += n
+	return int64(n), err
+}
+
+// Error classes for produce failures.
+type errClass int
+
+const (
+	classRetriable    errClass = iota // try again after a backoff
+	classStaleMeta                    // try again after refreshing metadata
+	classTooLarge                     // split the request, or drop a lone record
+	classNotRetriable                 // drop the records
+)
+
+func classify(err error) errClass {
+	var kerr kafka.Error
+	if errors.As(err, &kerr) {
+		switch kerr {
+		case kafka.MessageSizeTooLarge, kafka.RecordListTooLarge:
+			return classTooLarge
+		case kafka.NotLeaderForPartition, kafka.LeaderNotAvailable, kafka.UnknownTopicOrPartition,
+			kafka.FencedLeaderEpoch, kafka.UnknownLeaderEpoch, kafka.BrokerNotAvailable,
+			kafka.ReplicaNotAvailable, kafka.NotController, kafka.KafkaStorageError:
+			return classStaleMeta
+		case kafka.InvalidTopic, kafka.TopicAuthorizationFailed, kafka.ClusterAuthorizationFailed,
+			kafka.InvalidRecord, kafka.InvalidRequiredAcks, kafka.UnsupportedForMessageFormat,
+			kafka.UnsupportedCompressionType, kafka.InvalidTimestamp, kafka.PolicyViolation,
+			kafka.TransactionalIDAuthorizationFailed, kafka.UnsupportedVersion:
+			return classNotRetriable
+		}
+		return classRetriable
+	}
+	// kafka-go's routing errors: its cached metadata lacks the topic,
+	// the partition or the leader.
+	if errors.Is(err, protocol.ErrNoTopic) || errors.Is(err, protocol.ErrNoPartition) || errors.Is(err, protocol.ErrNoLeader) {
+		return classStaleMeta
+	}
+	return classRetriable
+}
