@@ -220,7 +220,7 @@ func (b *batcher) route(r *record) {
 			return
 		}
 		if len(v) > cfg.MaxEntryBytes {
-			b.drop(ReasonTooLarge, ErrTooLarge, *r)
+			b.drop(ReasonTooLarge, nil, *r)
 			return
 		}
 		r.value = b.keep(r, v, len(v)+len(key))
@@ -346,11 +346,11 @@ func (b *batcher) handleMeta(m *metaResult) {
 	}
 	waiting := t.waiting
 	t.waiting = nil
-	for _, r := range waiting {
+	for i, r := range waiting {
 		b.assign(t, r)
-	}
-	if len(waiting) > 0 {
-		b.advanceSticky(t)
+		if (i+1)%b.cfg.BatchSizeLimit == 0 || i == len(waiting)-1 {
+			b.advanceSticky(t)
+		}
 	}
 }
 
@@ -650,7 +650,7 @@ func (b *batcher) abortAll() {
 		}
 	}
 	s.abortCount = len(all)
-	s.dropped(ReasonClosed, all, ErrClosed)
+	s.dropped(ReasonClosed, all, nil)
 	go func() {
 		b.wg.Wait()
 		b.tr.close()

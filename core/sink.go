@@ -97,18 +97,18 @@ func (s *Sink) Write(e Entry) error {
 	data := trimNewline(e.JSON)
 	s.c.received.Add(1)
 	if len(data) > s.cfg.MaxEntryBytes {
-		s.dropRejected(data, ReasonTooLarge, ErrTooLarge)
+		s.dropRejected(data, ReasonTooLarge)
 		return ErrTooLarge
 	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		s.dropRejected(data, ReasonClosed, ErrClosed)
+		s.dropRejected(data, ReasonClosed)
 		return ErrClosed
 	}
 	if !s.makeRoom(len(data)) {
 		s.mu.Unlock()
-		s.dropRejected(data, ReasonQueueFull, ErrQueueFull)
+		s.dropRejected(data, ReasonQueueFull)
 		return ErrQueueFull
 	}
 	c := s.chunk
@@ -163,7 +163,7 @@ func (s *Sink) makeRoom(n int) bool {
 			s.queue[s.qhead] = record{}
 			s.qhead++
 			s.finalizeLocked(&r, true, false)
-			s.dropped(ReasonQueueFull, []record{r}, ErrQueueFull)
+			s.dropped(ReasonQueueFull, []record{r}, nil)
 		}
 		return fits()
 	case Block:
@@ -255,8 +255,8 @@ func (s *Sink) finalize(recs []record, delivered bool) {
 }
 
 // dropRejected accounts for an entry that Write refused.
-func (s *Sink) dropRejected(data []byte, reason DropReason, err error) {
-	s.dropped(reason, []record{{data: data}}, err)
+func (s *Sink) dropRejected(data []byte, reason DropReason) {
+	s.dropped(reason, []record{{data: data}}, nil)
 }
 
 // dropped counts drops, reports them and hands them to the fallback. The

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -33,12 +34,12 @@ const (
 // A Cluster is safe for concurrent use. Its zero value is not usable: get
 // one from [Start] or [StartCluster].
 type Cluster struct {
-	// mu guards k, addrs and closed. It is held across kfake calls that
+	// mu guards k, known and closed. It is held across kfake calls that
 	// go through the cluster's run loop (ListenAddrs, Close), because a
 	// closed kfake cluster answers those by blocking forever.
 	mu     sync.Mutex
 	k      *kfake.Cluster // nil while stopped
-	addrs  []string       // last known listen addresses
+	known  []string       // every listen address the cluster has had
 	closed bool
 
 	opts    []kfake.Opt // everything NewCluster got, replayed by Restart
@@ -53,10 +54,11 @@ type Cluster struct {
 // the test under -short and fails it if the cluster cannot start.
 //
 // The cluster has [DefaultBrokers] brokers listening on random ports of
-// 127.0.0.1, topic [DefaultTopic] with [DefaultPartitions] partitions, and
-// creates unknown topics on first use (with [DefaultPartitions] partitions)
-// when a producer asks it to, as kafka-go does. Its log lives in t.TempDir(),
-// so it survives [Cluster.Restart].
+// 127.0.0.1 and topic [DefaultTopic] with [DefaultPartitions] partitions. It
+// creates an unknown topic, with [DefaultPartitions] partitions, for a client
+// whose Metadata request asks for it (kafka-go's Writer does if its
+// AllowAutoTopicCreation is set). Its log lives in t.TempDir(), so it
+// survives [Cluster.Restart].
 //
 // opts go to [kfake.NewCluster] after these defaults, so they override them,
 // and may include this package's [SASL] and [TLS] options.
@@ -118,20 +120,32 @@ func start(dir string, ownDir bool, opts []kfake.Opt) (*Cluster, error) {
 	}
 	c.k = k
 	c.opts = all
-	c.addrs = k.ListenAddrs()
+	c.listenAddrsLocked()
 	return c, nil
 }
 
-// Addrs returns the host:port of every broker, to give the producer under
-// test as its bootstrap servers. While the cluster is stopped it returns the
-// addresses the brokers will come back on.
+// Addrs returns the host:port of every running broker, to give the producer
+// under test as its bootstrap servers. While the cluster is stopped it
+// returns the addresses [Cluster.Restart] will start brokers on.
 func (c *Cluster) Addrs() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.k != nil {
-		c.addrs = c.k.ListenAddrs()
+	if c.k == nil {
+		return slices.Clone(c.known)
 	}
-	return append([]string(nil), c.addrs...)
+	return c.listenAddrsLocked()
+}
+
+// listenAddrsLocked returns the running cluster's addresses, adding them to
+// known.
+func (c *Cluster) listenAddrsLocked() []string {
+	addrs := c.k.ListenAddrs()
+	for _, a := range addrs {
+		if !slices.Contains(c.known, a) {
+			c.known = append(c.known, a)
+		}
+	}
+	return addrs
 }
 
 // Kfake returns the running [kfake.Cluster], for fault injection and
@@ -194,16 +208,17 @@ func (c *Cluster) stopLocked() {
 	if c.k == nil {
 		return
 	}
-	c.addrs = c.k.ListenAddrs()
+	c.listenAddrsLocked()
 	c.k.Close()
 	c.k = nil
 }
 
-// Restart stops the cluster if it is running, then starts brokers again on
-// the same addresses, with the same options and the same log: records
-// written before the restart can still be read. Brokers added with
-// [kfake.Cluster.AddNode] come back too; faults and control functions
-// installed through [Cluster.Kfake] do not.
+// Restart stops the cluster if it is running, then starts brokers again with
+// the same options and the same log, so records written before the restart
+// can still be read (unless the cluster was started with kfake.DataDir("")). A broker comes back on every address the cluster has
+// listened on: those removed with [kfake.Cluster.RemoveNode] and those added
+// with [kfake.Cluster.AddNode] too. Faults and control functions installed
+// through [Cluster.Kfake] do not survive.
 //
 // Restart fails if a port was taken in the meantime or the cluster is
 // closed.
@@ -214,8 +229,8 @@ func (c *Cluster) Restart() error {
 		return errors.New("kafkatest: Restart on a closed cluster")
 	}
 	c.stopLocked()
-	ports := make([]int, 0, len(c.addrs))
-	for _, a := range c.addrs {
+	ports := make([]int, 0, len(c.known))
+	for _, a := range c.known {
 		p, err := port(a)
 		if err != nil {
 			return fmt.Errorf("kafkatest: restart: %w", err)
@@ -228,6 +243,7 @@ func (c *Cluster) Restart() error {
 		return fmt.Errorf("kafkatest: restart: %w", err)
 	}
 	c.k = k
+	c.listenAddrsLocked()
 	return nil
 }
 

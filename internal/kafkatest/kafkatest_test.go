@@ -136,7 +136,7 @@ func TestCompression(t *testing.T) {
 	} {
 		t.Run(tt.want, func(t *testing.T) {
 			produce(t, append(c.ClientOpts(), kgo.ProducerBatchCompression(tt.codec)), tt.want, long)
-			recs := c.ReadN(t, tt.want, 1, 5*time.Second)
+			recs := c.ReadAll(t, tt.want)
 			if len(recs) != 1 || recs[0].Compression != tt.want || string(recs[0].Value) != long {
 				t.Fatalf("got %v, want one record compressed with %s", recs, tt.want)
 			}
@@ -249,7 +249,7 @@ func TestSASL(t *testing.T) {
 			c := Start(t, SASL(mech, "writer", "secret"))
 			want := values(mech, 3)
 			produce(t, c.ClientOpts(), DefaultTopic, want...)
-			sameValues(t, c.ReadN(t, DefaultTopic, len(want), 5*time.Second), want)
+			sameValues(t, c.ReadAll(t, DefaultTopic), want)
 		})
 	}
 
@@ -304,7 +304,7 @@ func TestTLS(t *testing.T) {
 			c := Start(t, tt.opts...)
 			want := values(tt.name, 3)
 			produce(t, c.ClientOpts(), DefaultTopic, want...)
-			sameValues(t, c.ReadN(t, DefaultTopic, len(want), 5*time.Second), want)
+			sameValues(t, c.ReadAll(t, DefaultTopic), want)
 		})
 	}
 
@@ -347,6 +347,20 @@ func TestRestart(t *testing.T) {
 	}
 	produce(t, c.ClientOpts(), DefaultTopic, after...)
 	sameValues(t, c.ReadN(t, DefaultTopic, 6, 5*time.Second), append(before, after...))
+
+	if err := c.Kfake().RemoveNode(1); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(c.Addrs()); got != 2 {
+		t.Errorf("got %d brokers after RemoveNode, want 2", got)
+	}
+	if err := c.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Addrs(); !slices.Equal(got, addrs) {
+		t.Errorf("Addrs() after RemoveNode and Restart = %v, want %v", got, addrs)
+	}
+	sameValues(t, c.ReadAll(t, DefaultTopic), append(before, after...))
 
 	c.Close()
 	c.Close() // idempotent

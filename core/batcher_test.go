@@ -1,0 +1,621 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+func entry(i int) Entry {
+	return Entry{Level: InfoLevel, JSON: fmt.Appendf(nil, `{"i":%d}`+"\n", i)}
+}
+
+func value(i int) string { return fmt.Sprintf(`{"i":%d}`, i) }
+
+func values(from, to int) []string {
+	var out []string
+	for i := from; i < to; i++ {
+		out = append(out, value(i))
+	}
+	return out
+}
+
+func write(t *testing.T, s *Sink, from, to int) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		if err := s.Write(entry(i)); err != nil {
+			t.Fatalf("Write(%d) = %v", i, err)
+		}
+	}
+}
+
+func closeSink(t *testing.T, s *Sink) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := s.Close(ctx); err != nil {
+		t.Fatalf("Close = %v", err)
+	}
+}
+
+func callSizes(calls []fakeCall) []int {
+	var n []int
+	for _, c := range calls {
+		n = append(n, len(c.Values))
+	}
+	return n
+}
+
+func TestBatchTriggers(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		cfg   Config
+		write int
+		wait  time.Duration
+		want  []int // sizes of the produce requests made by then
+	}{
+		{"size trigger", Config{BatchSizeLimit: 10, Period: time.Hour, DelayFirstEntry: true}, 25, time.Second, []int{10, 10}},
+		{"below size, before period", Config{BatchSizeLimit: 10, Period: time.Hour, DelayFirstEntry: true}, 9, time.Minute, nil},
+		{"period trigger", Config{BatchSizeLimit: 10, Period: time.Minute, DelayFirstEntry: true}, 3, time.Minute + time.Second, []int{3}},
+		{"eager first entry", Config{BatchSizeLimit: 10, Period: time.Hour}, 1, time.Millisecond, []int{1}},
+		{"back-to-back full batches", Config{BatchSizeLimit: 10, Period: time.Hour, DelayFirstEntry: true}, 50, time.Millisecond, []int{10, 10, 10, 10, 10}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := newFake(8)
+				s := newTestSink(t, tt.cfg, f)
+				write(t, s, 0, tt.write)
+				time.Sleep(tt.wait)
+				synctest.Wait()
+				if got := callSizes(f.snapshot()); !slices.Equal(got, tt.want) {
+					t.Errorf("request sizes = %v, want %v", got, tt.want)
+				}
+				closeSink(t, s)
+				if got, want := len(f.delivered()), tt.write; got != want {
+					t.Errorf("delivered after Close = %d, want %d", got, want)
+				}
+			})
+		})
+	}
+}
+
+func TestStickyPartitioning(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(4)
+		s := newTestSink(t, Config{BatchSizeLimit: 10, Period: time.Hour, DelayFirstEntry: true}, f)
+		write(t, s, 0, 40)
+		synctest.Wait()
+		closeSink(t, s)
+		var parts []int32
+		for _, c := range f.snapshot() {
+			parts = append(parts, c.Partition)
+		}
+		slices.Sort(parts)
+		if want := []int32{0, 1, 2, 3}; !slices.Equal(parts, want) {
+			t.Errorf("partitions of 4 full batches = %v, want one batch each %v", parts, want)
+		}
+	})
+}
+
+func TestKeyedPartitioningKeepsOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(6)
+		cfg := Config{BatchSizeLimit: 7, Period: time.Hour, DelayFirstEntry: true,
+			KeyDecider: func(e Entry) []byte { return []byte("k" + strconv.Itoa(len(e.JSON)%3)) }}
+		s := newTestSink(t, cfg, f)
+		write(t, s, 0, 100)
+		closeSink(t, s)
+		byKey := map[string][]string{}
+		partOf := map[string]int32{}
+		for _, c := range f.snapshot() {
+			for i, k := range c.Keys {
+				byKey[k] = append(byKey[k], c.Values[i])
+				if p, ok := partOf[k]; ok && p != c.Partition {
+					t.Errorf("key %s in partitions %d and %d", k, p, c.Partition)
+				}
+				partOf[k] = c.Partition
+				if want := int32(murmur2([]byte(k)) & 0x7fffffff % 6); c.Partition != want {
+					t.Errorf("key %s in partition %d, want murmur2 partition %d", k, c.Partition, want)
+				}
+			}
+		}
+		for k, vs := range byKey {
+			if !slices.IsSortedFunc(vs, func(a, b string) int { return len(a) - len(b) }) {
+				t.Errorf("key %s out of order: %v", k, vs)
+			}
+		}
+	})
+}
+
+func TestRetryFailedRecordsOnly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(1)
+		failures := 3
+		f.fail = func(c fakeCall) (map[int]error, error) {
+			if failures > 0 {
+				failures--
+				return nil, kafka.NotLeaderForPartition
+			}
+			return nil, nil
+		}
+		var errs []error
+		cfg := Config{BatchSizeLimit: 10, Period: time.Hour, DelayFirstEntry: true,
+			ErrorHandler: func(err error) { errs = append(errs, err) }}
+		s := newTestSink(t, cfg, f)
+		write(t, s, 0, 10)
+		closeSink(t, s)
+		if got, want := f.delivered(), values(0, 10); !slices.Equal(got, want) {
+			t.Errorf("delivered = %v, want %v", got, want)
+		}
+		st := s.Stats()
+		if st.Retries != 30 || st.Delivered != 10 || st.Dropped.Total() != 0 {
+			t.Errorf("stats = %+v, want 30 retries, 10 delivered, 0 dropped", st)
+		}
+		if len(errs) != 3 || !errors.Is(errs[0], kafka.NotLeaderForPartition) {
+			t.Errorf("ErrorHandler got %v, want 3 NotLeaderForPartition", errs)
+		}
+		if f.refreshes == 0 {
+			t.Error("no metadata refresh after NotLeaderForPartition")
+		}
+	})
+}
+
+func TestBackoffGrows(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(1)
+		var at []time.Time
+		f.fail = func(c fakeCall) (map[int]error, error) {
+			at = append(at, time.Now())
+			if len(at) < 6 {
+				return nil, errors.New("connection refused")
+			}
+			return nil, nil
+		}
+		cfg := Config{BatchSizeLimit: 1, Period: time.Hour, MinBackoff: time.Second, MaxBackoff: 4 * time.Second, ErrorHandler: func(error) {}}
+		s := newTestSink(t, cfg, f)
+		write(t, s, 0, 1)
+		closeSink(t, s)
+		for i := 1; i < len(at); i++ {
+			gap := at[i].Sub(at[i-1])
+			want := min(time.Second<<(i-1), 4*time.Second)
+			if gap < want*8/10 || gap > want*12/10 {
+				t.Errorf("wait before attempt %d = %v, want %v ±20%%", i+1, gap, want)
+			}
+		}
+	})
+}
+
+func TestNonRetriableDroppedAlone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(1)
+		f.fail = func(c fakeCall) (map[int]error, error) {
+			if c.Topic == "forbidden" {
+				return nil, kafka.TopicAuthorizationFailed
+			}
+			if i := slices.Index(c.Values, value(5)); i >= 0 {
+				return map[int]error{i: errors.New("invalid record")}, kafka.InvalidRecord
+			}
+			return nil, nil
+		}
+		var fb fallback
+		cfg := Config{BatchSizeLimit: 10, Period: time.Hour, DelayFirstEntry: true, Fallback: &fb, ErrorHandler: func(error) {},
+			TopicDecider: func(e Entry) string {
+				switch e.Field("i") {
+				case "3":
+					return "forbidden"
+				case "7":
+					return "bad topic!"
+				}
+				return ""
+			}}
+		s := newTestSink(t, cfg, f)
+		write(t, s, 0, 10)
+		ctx := context.Background()
+		err := s.Close(ctx)
+		var ue *UndeliveredError
+		if !errors.As(err, &ue) || ue.Count != 3 || !errors.Is(err, ErrDropped) {
+			t.Errorf("Close = %v, want 3 undelivered, ErrDropped", err)
+		}
+		want := values(0, 10)
+		want = slices.DeleteFunc(want, func(v string) bool { return v == value(3) || v == value(5) || v == value(7) })
+		if got := f.delivered(); !slices.Equal(got, want) {
+			t.Errorf("delivered = %v, want %v", got, want)
+		}
+		if got, want := fb.lines(), []string{value(7), value(3), value(5)}; !sameSet(got, want) {
+			t.Errorf("fallback got %v, want %v", got, want)
+		}
+		st := s.Stats()
+		if st.Dropped.NotRetriable != 3 || st.Delivered != 7 {
+			t.Errorf("stats = %+v, want 3 not retriable, 7 delivered", st)
+		}
+	})
+}
+
+func TestTooLargeSplitsThenDropsAlone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(1)
+		f.fail = func(c fakeCall) (map[int]error, error) {
+			if slices.Contains(c.Values, value(6)) {
+				return nil, kafka.MessageSizeTooLarge
+			}
+			return nil, nil
+		}
+		cfg := Config{BatchSizeLimit: 10, Period: time.Hour, DelayFirstEntry: true, ErrorHandler: func(error) {}}
+		s := newTestSink(t, cfg, f)
+		write(t, s, 0, 10)
+		s.Close(context.Background())
+		got := f.delivered()
+		slices.Sort(got)
+		want := slices.DeleteFunc(values(0, 10), func(v string) bool { return v == value(6) })
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("delivered = %v, want %v", got, want)
+		}
+		if st := s.Stats(); st.Dropped.TooLarge != 1 {
+			t.Errorf("dropped too large = %d, want 1", st.Dropped.TooLarge)
+		}
+	})
+}
+
+func TestRetryTimeLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(1)
+		f.fail = func(c fakeCall) (map[int]error, error) { return nil, kafka.RequestTimedOut }
+		var fb fallback
+		cfg := Config{BatchSizeLimit: 5, Period: time.Hour, RetryTimeLimit: time.Minute, Fallback: &fb, ErrorHandler: func(error) {}}
+		s := newTestSink(t, cfg, f)
+		write(t, s, 0, 5)
+		start := time.Now()
+		err := s.Flush(context.Background())
+		if !errors.Is(err, ErrDropped) {
+			t.Errorf("Flush = %v, want ErrDropped", err)
+		}
+		if d := time.Since(start); d < time.Minute || d > time.Minute+15*time.Second {
+			t.Errorf("gave up after %v, want RetryTimeLimit (1m) plus at most one backoff", d)
+		}
+		if st := s.Stats(); st.Dropped.RetriesExhausted != 5 {
+			t.Errorf("retries exhausted = %d, want 5", st.Dropped.RetriesExhausted)
+		}
+		if got := fb.lines(); len(got) != 5 {
+			t.Errorf("fallback got %d lines, want 5", len(got))
+		}
+		s.Close(context.Background())
+	})
+}
+
+func TestUnkeyedRecordsAvoidFailingPartition(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(3)
+		f.fail = func(c fakeCall) (map[int]error, error) {
+			if c.Partition == 0 {
+				return nil, kafka.NotEnoughReplicas
+			}
+			return nil, nil
+		}
+		cfg := Config{BatchSizeLimit: 10, Period: time.Hour, DelayFirstEntry: true, ErrorHandler: func(error) {}}
+		s := newTestSink(t, cfg, f)
+		write(t, s, 0, 60)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.Flush(ctx); err != nil {
+			t.Errorf("Flush = %v, want nil: records should move off the failing partition", err)
+		}
+		if got := len(f.delivered()); got != 60 {
+			t.Errorf("delivered %d, want 60", got)
+		}
+		s.Close(ctx)
+	})
+}
+
+func TestOverflow(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		policy    OverflowPolicy
+		wantErr   error
+		wantFirst string // the oldest entry delivered
+	}{
+		{"drop newest", DropNewest, ErrQueueFull, value(0)},
+		{"drop oldest", DropOldest, nil, value(5)},
+		{"block times out", Block, ErrQueueFull, value(0)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := newFake(1)
+				cfg := Config{BatchSizeLimit: 100, Period: time.Hour, DelayFirstEntry: true, QueueLimit: 10, OverflowPolicy: tt.policy, BlockTimeout: time.Second, ErrorHandler: func(error) {}}
+				s := newTestSink(t, cfg, f)
+				write(t, s, 0, 10)
+				for i := 10; i < 15; i++ {
+					start := time.Now()
+					if err := s.Write(entry(i)); err != tt.wantErr {
+						t.Fatalf("Write(%d) = %v, want %v", i, err, tt.wantErr)
+					}
+					waited := time.Since(start)
+					if tt.policy == Block && waited != time.Second {
+						t.Errorf("Block waited %v, want BlockTimeout 1s", waited)
+					} else if tt.policy != Block && waited != 0 {
+						t.Errorf("Write waited %v under %v", waited, tt.policy)
+					}
+				}
+				st := s.Stats()
+				if st.Dropped.QueueFull != 5 || st.QueueDepth != 10 || st.Received != 15 {
+					t.Errorf("stats = %+v, want 5 dropped queue full, depth 10, 15 received", st)
+				}
+				closeSink(t, s)
+				if got := f.delivered(); len(got) != 10 || got[0] != tt.wantFirst {
+					t.Errorf("delivered = %v, want 10 starting with %s", got, tt.wantFirst)
+				}
+			})
+		})
+	}
+}
+
+func TestBlockUnblocksWhenRoomFrees(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(1)
+		f.block = make(chan struct{})
+		cfg := Config{BatchSizeLimit: 5, Period: time.Hour, DelayFirstEntry: true, QueueLimit: 5, OverflowPolicy: Block, BlockTimeout: time.Hour}
+		s := newTestSink(t, cfg, f)
+		write(t, s, 0, 5)
+		done := make(chan error)
+		go func() { done <- s.Write(entry(5)) }()
+		synctest.Wait()
+		select {
+		case err := <-done:
+			t.Fatalf("Write returned %v while the queue was full", err)
+		default:
+		}
+		close(f.block) // the batch is acknowledged: room for one more
+		if err := <-done; err != nil {
+			t.Errorf("blocked Write = %v, want nil", err)
+		}
+		closeSink(t, s)
+		if got := len(f.delivered()); got != 6 {
+			t.Errorf("delivered %d, want 6", got)
+		}
+	})
+}
+
+func TestLifecycle(t *testing.T) {
+	t.Run("flush", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			f := newFake(2)
+			s := newTestSink(t, Config{Period: time.Hour, DelayFirstEntry: true}, f)
+			write(t, s, 0, 7)
+			if err := s.Flush(context.Background()); err != nil {
+				t.Fatalf("Flush = %v", err)
+			}
+			if got := len(f.delivered()); got != 7 {
+				t.Errorf("delivered after Flush = %d, want 7", got)
+			}
+			if err := s.Flush(context.Background()); err != nil {
+				t.Errorf("empty Flush = %v", err)
+			}
+			closeSink(t, s)
+		})
+	})
+	t.Run("close twice", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			f := newFake(1)
+			s := newTestSink(t, Config{}, f)
+			write(t, s, 0, 3)
+			closeSink(t, s)
+			closeSink(t, s)
+			if !f.closed {
+				t.Error("transport not closed")
+			}
+		})
+	})
+	t.Run("write after close", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			var fb fallback
+			s := newTestSink(t, Config{Fallback: &fb, ErrorHandler: func(error) {}}, newFake(1))
+			closeSink(t, s)
+			if err := s.Write(entry(1)); err != ErrClosed {
+				t.Errorf("Write after Close = %v, want ErrClosed", err)
+			}
+			if err := s.Flush(context.Background()); err != ErrClosed {
+				t.Errorf("Flush after Close = %v, want ErrClosed", err)
+			}
+			if st := s.Stats(); st.Dropped.Closed != 1 {
+				t.Errorf("dropped closed = %d, want 1", st.Dropped.Closed)
+			}
+			if got := fb.lines(); !slices.Equal(got, []string{value(1)}) {
+				t.Errorf("fallback = %v", got)
+			}
+		})
+	})
+	t.Run("close deadline while unreachable", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			f := newFake(1)
+			f.fail = func(fakeCall) (map[int]error, error) { return nil, errors.New("connection refused") }
+			var fb fallback
+			s := newTestSink(t, Config{BatchSizeLimit: 4, Fallback: &fb, ErrorHandler: func(error) {}}, f)
+			write(t, s, 0, 10)
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			start := time.Now()
+			err := s.Close(ctx)
+			if d := time.Since(start); d != 3*time.Second {
+				t.Errorf("Close took %v, want its deadline, 3s", d)
+			}
+			var ue *UndeliveredError
+			if !errors.As(err, &ue) || ue.Count != 10 || !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("Close = %v, want 10 undelivered, deadline exceeded", err)
+			}
+			st := s.Stats()
+			if st.Dropped.Closed != 10 || st.QueueDepth != 0 {
+				t.Errorf("stats = %+v, want 10 dropped closed, depth 0", st)
+			}
+			if got := len(fb.lines()); got != 10 {
+				t.Errorf("fallback got %d, want 10", got)
+			}
+		})
+	})
+	t.Run("close deadline with request in flight", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			f := newFake(1)
+			f.block = make(chan struct{}) // never answers
+			s := newTestSink(t, Config{BatchSizeLimit: 4, WriteTimeout: time.Hour}, f)
+			write(t, s, 0, 10)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			err := s.Close(ctx)
+			var ue *UndeliveredError
+			if !errors.As(err, &ue) || ue.Count != 10 {
+				t.Fatalf("Close = %v, want 10 undelivered", err)
+			}
+			if st := s.Stats(); st.Received != st.Delivered+st.Dropped.Total()+uint64(st.QueueDepth) {
+				t.Errorf("stats do not add up: %+v", st)
+			}
+		})
+	})
+}
+
+func TestTopicDeciderAndHeaders(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(1)
+		cfg := Config{BatchSizeLimit: 100, Period: time.Hour, Topic: "app",
+			TopicDecider: func(e Entry) string {
+				if e.Level >= ErrorLevel {
+					return "app-errors"
+				}
+				return ""
+			},
+			Headers:       []Header{{Key: "service", Value: []byte("billing")}},
+			HeaderDecider: func(e Entry) []Header { return []Header{{Key: "level", Value: []byte(e.Level.String())}} },
+		}
+		s := newTestSink(t, cfg, f)
+		s.Write(Entry{Level: InfoLevel, JSON: []byte(`{"a":1}`)})
+		s.Write(Entry{Level: ErrorLevel, JSON: []byte(`{"a":2}`)})
+		s.Write(Entry{Level: NoLevel, JSON: []byte(`{"a":3}`)})
+		closeSink(t, s)
+		got := map[string][]string{}
+		for _, c := range f.snapshot() {
+			for i, v := range c.Values {
+				hs := c.Headers[i]
+				got[c.Topic] = append(got[c.Topic], v+" "+hs[0].Key+"="+string(hs[0].Value)+" "+hs[1].Key+"="+string(hs[1].Value))
+			}
+		}
+		want := map[string][]string{
+			"app":        {`{"a":1} service=billing level=info`, `{"a":3} service=billing level=`},
+			"app-errors": {`{"a":2} service=billing level=error`},
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("got %v, want %v", got, want)
+		}
+	})
+}
+
+func TestFormatter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(1)
+		cfg := Config{BatchSizeLimit: 100, Period: time.Hour, ErrorHandler: func(error) {},
+			Formatter: FormatterFunc(func(dst []byte, e Entry) ([]byte, error) {
+				if e.Field("bad") != "" {
+					return dst, errors.New("cannot format")
+				}
+				dst = append(dst, e.Level.String()...)
+				return append(append(dst, ' '), e.JSON...), nil
+			})}
+		s := newTestSink(t, cfg, f)
+		s.Write(Entry{Level: WarnLevel, JSON: []byte(`{"a":1}` + "\n")})
+		s.Write(Entry{Level: WarnLevel, JSON: []byte(`{"bad":1}`)})
+		s.Write(Entry{Level: ErrorLevel, JSON: []byte(`{"a":2}`)})
+		s.Close(context.Background())
+		if got, want := f.delivered(), []string{`warn {"a":1}`, `error {"a":2}`}; !slices.Equal(got, want) {
+			t.Errorf("delivered %q, want %q", got, want)
+		}
+		if st := s.Stats(); st.Dropped.NotRetriable != 1 {
+			t.Errorf("formatter failure not counted: %+v", st.Dropped)
+		}
+	})
+}
+
+func TestWriteCopiesAndRejectsTooLarge(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(1)
+		var fb fallback
+		s := newTestSink(t, Config{MaxEntryBytes: 16, Fallback: &fb, ErrorHandler: func(error) {}, BatchSizeLimit: 100, Period: time.Hour}, f)
+		buf := []byte(`{"a":"xxxx"}` + "\n")
+		if err := s.Write(Entry{JSON: buf}); err != nil {
+			t.Fatal(err)
+		}
+		copy(buf, `{"b":"yyyy"}`) // the logger reuses its buffer
+		if err := s.Write(Entry{JSON: []byte(`{"a":"this is too long"}`)}); err != ErrTooLarge {
+			t.Errorf("Write(too large) = %v, want ErrTooLarge", err)
+		}
+		s.Close(context.Background())
+		if got := f.delivered(); !slices.Equal(got, []string{`{"a":"xxxx"}`}) {
+			t.Errorf("delivered %q, want the entry as written", got)
+		}
+		if got := fb.lines(); !slices.Equal(got, []string{`{"a":"this is too long"}`}) {
+			t.Errorf("fallback %q", got)
+		}
+	})
+}
+
+func TestMetadataFailures(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(2)
+		calls := 0
+		f.metaErr = func(topic string) error {
+			if topic == "denied" {
+				return kafka.TopicAuthorizationFailed
+			}
+			if calls++; calls < 4 {
+				return errors.New("dial tcp: connection refused")
+			}
+			return nil
+		}
+		cfg := Config{BatchSizeLimit: 100, Period: time.Hour, ErrorHandler: func(error) {},
+			TopicDecider: func(e Entry) string { return e.Field("topic") }}
+		s := newTestSink(t, cfg, f)
+		s.Write(Entry{JSON: []byte(`{"topic":"denied"}`)})
+		s.Write(Entry{JSON: []byte(`{"topic":"ok"}`)})
+		err := s.Close(context.Background())
+		var ue *UndeliveredError
+		if !errors.As(err, &ue) || ue.Count != 1 {
+			t.Errorf("Close = %v, want 1 undelivered", err)
+		}
+		if got := f.delivered(); !slices.Equal(got, []string{`{"topic":"ok"}`}) {
+			t.Errorf("delivered %q", got)
+		}
+	})
+}
+
+// fallback is a Fallback writer that records lines.
+type fallback struct{ b []byte }
+
+func (f *fallback) Write(p []byte) (int, error) { f.b = append(f.b, p...); return len(p), nil }
+
+func (f *fallback) lines() []string {
+	var out []string
+	for _, l := range slices.Collect(func(yield func(string) bool) {
+		start := 0
+		for i, c := range f.b {
+			if c == '\n' {
+				if !yield(string(f.b[start:i])) {
+					return
+				}
+				start = i + 1
+			}
+		}
+	}) {
+		out = append(out, l)
+	}
+	return out
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
