@@ -1,0 +1,167 @@
+package core
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestConfigValidation(t *testing.T) {
+	dir := t.TempDir()
+	notPEM := filepath.Join(dir, "not.pem")
+	os.WriteFile(notPEM, []byte("hello"), 0o600)
+	for _, tt := range []struct {
+		name      string
+		cfg       Config
+		wantField string // "" for a valid config
+	}{
+		{"zero value", Config{}, ""},
+		{"full SASL_SSL", Config{Brokers: []string{"a:9093", "b:9093"}, SecurityProtocol: SASLSSL, SASLMechanism: ScramSHA512, SASLUsername: "u", SASLPassword: "p"}, ""},
+		{"TLS implies SSL", Config{TLS: &tls.Config{}}, ""},
+		{"bad broker address", Config{Brokers: []string{"localhost:9092", "nohost"}}, "Brokers[1]"},
+		{"broker without host", Config{Brokers: []string{":9092"}}, "Brokers[0]"},
+		{"broker bad port", Config{Brokers: []string{"h:99999"}}, "Brokers[0]"},
+		{"broker port not a number", Config{Brokers: []string{"h:kafka"}}, "Brokers[0]"},
+		{"invalid topic", Config{Topic: "logs with spaces"}, "Topic"},
+		{"topic too long", Config{Topic: strings.Repeat("a", 250)}, "Topic"},
+		{"negative batch size", Config{BatchSizeLimit: -1}, "BatchSizeLimit"},
+		{"negative period", Config{Period: -time.Second}, "Period"},
+		{"negative queue limit", Config{QueueLimit: -5}, "QueueLimit"},
+		{"negative queue bytes", Config{QueueByteLimit: -5}, "QueueByteLimit"},
+		{"negative in flight", Config{MaxInFlight: -1}, "MaxInFlight"},
+		{"negative retry limit", Config{RetryTimeLimit: -1}, "RetryTimeLimit"},
+		{"max backoff below min", Config{MinBackoff: time.Second, MaxBackoff: time.Millisecond}, "MaxBackoff"},
+		{"entry bigger than queue", Config{MaxEntryBytes: 2 << 20, QueueByteLimit: 1 << 20}, "MaxEntryBytes"},
+		{"unknown overflow policy", Config{OverflowPolicy: 7}, "OverflowPolicy"},
+		{"unknown acks", Config{RequiredAcks: 9}, "RequiredAcks"},
+		{"unknown compression", Config{Compression: "brotli"}, "Compression"},
+		{"header without key", Config{Headers: []Header{{Value: []byte("x")}}}, "Headers[0]"},
+		{"unknown protocol", Config{SecurityProtocol: "QUIC"}, "SecurityProtocol"},
+		{"unknown mechanism", Config{SecurityProtocol: SASLPlaintext, SASLMechanism: "GSSAPI", SASLUsername: "u", SASLPassword: "p"}, "SASLMechanism"},
+		{"SASL without user", Config{SecurityProtocol: SASLPlaintext, SASLPassword: "p"}, "SASLUsername"},
+		{"SASL without password", Config{SecurityProtocol: SASLSSL, SASLUsername: "u"}, "SASLPassword"},
+		{"credentials without SASL", Config{SASLUsername: "u", SASLPassword: "p"}, "SecurityProtocol"},
+		{"TLS with plaintext", Config{SecurityProtocol: Plaintext, TLS: &tls.Config{}}, "TLS"},
+		{"CA with plaintext", Config{SSLCALocation: notPEM}, "SSLCALocation"},
+		{"missing CA file", Config{SecurityProtocol: SSL, SSLCALocation: filepath.Join(dir, "missing.pem")}, "SSLCALocation"},
+		{"CA file not PEM", Config{SecurityProtocol: SSL, SSLCALocation: notPEM}, "SSLCALocation"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.cfg.Validate()
+			if tt.wantField == "" {
+				if err != nil {
+					t.Fatalf("Validate = %v, want nil", err)
+				}
+				s, err := New(tt.cfg)
+				if err != nil {
+					t.Fatalf("New = %v, want nil", err)
+				}
+				s.Close(t.Context()) // nothing written: returns at once
+				return
+			}
+			var ce *ConfigError
+			if !errors.As(err, &ce) || ce.Field != tt.wantField {
+				t.Fatalf("Validate = %v, want a ConfigError for %s", err, tt.wantField)
+			}
+			if !strings.Contains(err.Error(), tt.wantField) {
+				t.Errorf("error %q does not name %s", err, tt.wantField)
+			}
+			if _, err := New(tt.cfg); err == nil {
+				t.Errorf("New accepted what Validate refused")
+			}
+		})
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	c := Config{}.withDefaults()
+	for _, tt := range []struct {
+		name      string
+		got, want any
+	}{
+		{"Brokers", c.Brokers, []string{"localhost:9092"}},
+		{"Topic", c.Topic, "logs"},
+		{"BatchSizeLimit", c.BatchSizeLimit, 50},
+		{"Period", c.Period, 5 * time.Second},
+		{"QueueLimit", c.QueueLimit, 100000},
+		{"RetryTimeLimit", c.RetryTimeLimit, 10 * time.Minute},
+		{"RequiredAcks", c.RequiredAcks, AcksAll},
+		{"OverflowPolicy", c.OverflowPolicy, DropNewest},
+		{"SecurityProtocol", c.SecurityProtocol, Plaintext},
+		{"SASLMechanism", c.SASLMechanism, Plain},
+		{"Compression", c.Compression, CompressionNone},
+		{"DelayFirstEntry", c.DelayFirstEntry, false},
+	} {
+		if fmt.Sprint(tt.got) != fmt.Sprint(tt.want) {
+			t.Errorf("default %s = %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+}
+
+func TestConfigNeverPrintsPassword(t *testing.T) {
+	c := Config{SecurityProtocol: SASLSSL, SASLUsername: "user", SASLPassword: "hunter2-secret"}
+	for _, s := range []string{c.String(), fmt.Sprint(c), fmt.Sprintf("%v %+v %#v %s", c, c, c, c), fmt.Sprint(&c)} {
+		if strings.Contains(s, "hunter2") {
+			t.Errorf("printed config reveals the password: %s", s)
+		}
+		if !strings.Contains(s, "user") {
+			t.Errorf("printed config lost the user name: %s", s)
+		}
+	}
+	bad := Config{SecurityProtocol: "nope", SASLPassword: "hunter2-secret"}
+	if err := bad.Validate(); err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("Validate = %v: want an error without the password", err)
+	}
+}
+
+func TestParsers(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want SecurityProtocol
+	}{
+		{"Plaintext", Plaintext}, {"ssl", SSL}, {"SaslPlaintext", SASLPlaintext}, {"SASL_SSL", SASLSSL}, {"sasl_ssl", SASLSSL},
+	} {
+		if got, err := ParseSecurityProtocol(tt.in); err != nil || got != tt.want {
+			t.Errorf("ParseSecurityProtocol(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+	if _, err := ParseSecurityProtocol("kerberos"); err == nil {
+		t.Error("ParseSecurityProtocol(kerberos) = nil error")
+	}
+	for in, want := range map[string]SASLMechanism{"plain": Plain, "ScramSha256": ScramSHA256, "SCRAM-SHA-512": ScramSHA512} {
+		if got, err := ParseSASLMechanism(in); err != nil || got != want {
+			t.Errorf("ParseSASLMechanism(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for in, want := range map[string]Acks{"all": AcksAll, "-1": AcksAll, "1": AcksLeader, "none": AcksNone} {
+		if got, err := ParseAcks(in); err != nil || got != want {
+			t.Errorf("ParseAcks(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for in, want := range map[string]Level{"info": InfoLevel, "WARN": WarnLevel, "warning": WarnLevel, "dpanic": DPanicLevel, "trace": TraceLevel} {
+		if got, ok := ParseLevel(in); !ok || got != want {
+			t.Errorf("ParseLevel(%q) = %v, %v; want %v", in, got, ok, want)
+		}
+	}
+	if l, ok := ParseLevel(""); ok || l != NoLevel {
+		t.Errorf(`ParseLevel("") = %v, %v; want NoLevel, false`, l, ok)
+	}
+}
+
+func FuzzConfigValidate(f *testing.F) {
+	f.Add("localhost:9092", "logs", "SASL_SSL", "PLAIN", "u", 50, int64(time.Second))
+	f.Add("", "", "", "", "", 0, int64(0))
+	f.Fuzz(func(t *testing.T, broker, topic, proto, mech, user string, batch int, period int64) {
+		c := Config{Brokers: []string{broker}, Topic: topic, SecurityProtocol: SecurityProtocol(proto),
+			SASLMechanism: SASLMechanism(mech), SASLUsername: user, SASLPassword: "fuzz-secret-pw",
+			BatchSizeLimit: batch, Period: time.Duration(period)}
+		if err := c.Validate(); err != nil && strings.Contains(err.Error(), "fuzz-secret-pw") {
+			t.Errorf("error reveals the password: %v", err)
+		}
+	})
+}
