@@ -50,19 +50,25 @@ type record struct {
 	chunk *chunk
 	seq   uint64 // acceptance order, for Flush
 
-	time       time.Time
+	time       int64 // Entry.Time in Unix nanoseconds; 0 if unknown
 	level      Level
 	loggerName string
 	message    string
 
 	// Set by the batcher.
-	value    []byte // the record value: data, or the Formatter's output in ext
-	key      []byte // nil for no key; in ext
-	headers  []Header
-	ext      *chunk // memory of value and key when they are not data; nil if none
-	failedAt int64  // monotonic nanoseconds of the first failed attempt; 0 if none
+	value   []byte // the record value: data, or the Formatter's output in ext
+	key     []byte // nil for no key; in ext
+	headers []Header
+	ext     *chunk // memory of value and key when they are not data; nil if none
 }
 
 func (r *record) entry() Entry {
-	return Entry{Time: r.time, Level: r.level, LoggerName: r.loggerName, Message: r.message, JSON: r.data}
+	return Entry{Time: r.entryTime(), Level: r.level, LoggerName: r.loggerName, Message: r.message, JSON: r.data}
+}
+
+func (r *record) entryTime() time.Time {
+	if r.time == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, r.time)
 }

@@ -37,9 +37,12 @@ type batcher struct {
 	timerAt   time.Time
 	periodDue bool
 
-	taken       []record // scratch for pull
-	free        [][]record
-	ext         *chunk // memory for formatted values and keys
+	taken       []record  // the entries pull took from the queue
+	holdLimit   int       // the most records taken from the queue at once
+	now         time.Time // when pull started
+	clock       []checkpoint
+	expired     []record // queued entries that expireQueued took out
+	ext         *chunk   // memory for formatted values and keys
 	fmtBuf      []byte
 	lastRefresh time.Time
 }
@@ -59,7 +62,7 @@ type topicState struct {
 type partition struct {
 	t        *topicState
 	id       int32
-	pending  []record // records waiting to be sent, in order
+	pending  recQueue // records waiting to be sent, in order
 	inflight bool
 	sending  []record // the records of the request in flight
 	active   bool     // in batcher.active
@@ -70,7 +73,7 @@ type partition struct {
 
 type produceResult struct {
 	p       *partition
-	recs    []record
+	n       int // records sent: the first n of p.pending
 	recErrs map[int]error
 	err     error
 }
@@ -99,6 +102,8 @@ func newBatcher(s *Sink) *batcher {
 		metas:   make(chan *metaResult, 16),
 		ticker:  time.NewTicker(s.cfg.Period),
 		timer:   t,
+		// Enough records for every request in flight and the next ones.
+		holdLimit: 2 * s.cfg.BatchSizeLimit * s.cfg.MaxInFlight,
 	}
 }
 
@@ -113,7 +118,7 @@ func (b *batcher) run() {
 		select {
 		case <-b.s.wake:
 		case <-b.ticker.C:
-			b.periodDue = true
+			b.periodDue = true // pull checks the expiry clock too
 		case <-b.timer.C:
 			b.timerAt = time.Time{}
 		case r := <-b.results:
@@ -139,33 +144,31 @@ func (b *batcher) run() {
 func (b *batcher) pull() {
 	s := b.s
 	s.mu.Lock()
-	n := len(s.queue) - s.qhead
+	b.checkpoint(s.seq)
+	b.expireQueued()
+	n := s.queue.len()
 	if n == 0 {
 		b.periodDue = false
-		s.mu.Unlock()
-		return
 	}
 	all := b.periodDue || s.eager || len(s.waiters) > 0 || s.closed
 	if !all {
 		n -= n % b.cfg.BatchSizeLimit
-		if n == 0 {
-			s.mu.Unlock()
-			return
-		}
+	}
+	// Take no more than the partitions can send soon: the rest waits in
+	// the queue, where DropOldest can reach it.
+	n = min(n, b.holdLimit-b.held)
+	if n <= 0 {
+		s.mu.Unlock()
+		b.dropExpired()
+		return
 	}
 	s.eager = false
-	b.taken = append(b.taken[:0], s.queue[s.qhead:s.qhead+n]...)
-	clear(s.queue[s.qhead : s.qhead+n])
-	s.qhead += n
-	if s.qhead == len(s.queue) {
-		s.queue, s.qhead = s.queue[:0], 0
+	b.taken = s.queue.take(b.taken[:0], n)
+	if s.queue.len() == 0 {
 		b.periodDue = false
-	} else if s.qhead > cap(s.queue)/2 {
-		k := copy(s.queue, s.queue[s.qhead:])
-		clear(s.queue[k:])
-		s.queue, s.qhead = s.queue[:k], 0
 	}
 	s.mu.Unlock()
+	b.dropExpired()
 
 	b.held += len(b.taken)
 	for start := 0; start < len(b.taken); start += b.cfg.BatchSizeLimit {
@@ -175,12 +178,22 @@ func (b *batcher) pull() {
 		}
 		// The next batch of unkeyed records goes to the next partition.
 		for _, t := range b.topics {
-			if t.parts != nil && len(t.parts[t.sticky].pending) > 0 {
+			if t.parts != nil && t.parts[t.sticky].pending.len() > 0 {
 				b.advanceSticky(t)
 			}
 		}
 	}
 	clear(b.taken)
+}
+
+// dropExpired accounts for what expireQueued took out of the queue.
+func (b *batcher) dropExpired() {
+	if len(b.expired) > 0 {
+		b.s.dropped(ReasonRetriesExhausted, b.expired, nil)
+		b.s.finalize(b.expired, false)
+		clear(b.expired)
+		b.expired = b.expired[:0]
+	}
 }
 
 // route decides the record's topic, key, headers and value, and queues it
@@ -240,7 +253,7 @@ func (b *batcher) route(r *record) {
 		}
 	}
 
-	if t.parts == nil || time.Since(t.fetched) > metadataMaxAge {
+	if t.parts == nil || b.now.Sub(t.fetched) > metadataMaxAge {
 		b.fetchMetadata(t)
 	}
 	if t.parts == nil {
@@ -280,7 +293,7 @@ func (b *batcher) assign(t *topicState, r record) {
 }
 
 func (b *batcher) enqueue(p *partition, recs ...record) {
-	p.pending = append(p.pending, recs...)
+	p.pending.push(recs...)
 	if !p.active {
 		p.active = true
 		b.active = append(b.active, p)
@@ -337,7 +350,7 @@ func (b *batcher) handleMeta(m *metaResult) {
 			return
 		}
 		b.s.rep.report(err)
-		b.expire(t.waiting, &t.waiting, err)
+		b.expire(t.waiting, func(r []record) { clear(t.waiting[len(r):]); t.waiting = r }, err)
 		return
 	}
 	t.attempt, t.retryAt, t.fetched = 0, time.Time{}, time.Now()
@@ -361,7 +374,7 @@ func (b *batcher) dispatch() {
 	n := len(b.active)
 	for i := 0; i < n && b.inflight < b.cfg.MaxInFlight; i++ {
 		p := b.active[(b.next+i)%n]
-		if p.inflight || len(p.pending) == 0 || now.Before(p.retryAt) {
+		if p.inflight || p.pending.len() == 0 || now.Before(p.retryAt) {
 			continue
 		}
 		b.send(p)
@@ -371,7 +384,7 @@ func (b *batcher) dispatch() {
 	}
 	// Forget partitions with nothing to do.
 	b.active = slices.DeleteFunc(b.active, func(p *partition) bool {
-		if !p.inflight && len(p.pending) == 0 {
+		if !p.inflight && p.pending.len() == 0 {
 			p.active = false
 			return true
 		}
@@ -386,8 +399,9 @@ func (b *batcher) send(p *partition) {
 		limit = min(limit, p.maxRecs)
 	}
 	k, size := 0, 0
-	for k < len(p.pending) && k < limit {
-		r := &p.pending[k]
+	pending := p.pending.items()
+	for k < len(pending) && k < limit {
+		r := &pending[k]
 		sz := len(r.value) + len(r.key) + recordOverhead
 		for _, h := range r.headers {
 			sz += len(h.Key) + len(h.Value) + 2
@@ -398,15 +412,10 @@ func (b *batcher) send(p *partition) {
 		size += sz
 		k++
 	}
-	var batch []record
-	if n := len(b.free); n > 0 {
-		batch, b.free = b.free[n-1], b.free[:n-1]
-	}
-	batch = append(batch[:0], p.pending[:k]...)
-	rest := copy(p.pending, p.pending[k:])
-	clear(p.pending[rest:])
-	p.pending = p.pending[:rest]
-
+	// The request reads the records where they are: they stay at the
+	// front of p.pending, pinned, until the answer comes.
+	batch := pending[:k:k]
+	p.pending.pinned = k
 	p.inflight, p.sending = true, batch
 	b.inflight++
 	b.wg.Add(1)
@@ -416,24 +425,18 @@ func (b *batcher) send(p *partition) {
 		recErrs, err := b.tr.produce(ctx, p.t.name, p.id, batch)
 		cancel()
 		// Never blocks: there are at most MaxInFlight results.
-		b.results <- &produceResult{p: p, recs: batch, recErrs: recErrs, err: err}
+		b.results <- &produceResult{p: p, n: k, recErrs: recErrs, err: err}
 	}()
 }
 
 // recordOverhead is a generous estimate of a record's framing bytes.
 const recordOverhead = 32
 
-func (b *batcher) recycle(batch []record) {
-	clear(batch)
-	b.free = append(b.free, batch[:0])
-}
-
 func (b *batcher) handleResult(r *produceResult) {
 	p := r.p
-	p.inflight, p.sending = false, nil
+	p.inflight, p.sending, p.pending.pinned = false, nil, 0
 	b.inflight--
-	recs := r.recs
-	defer b.recycle(recs)
+	recs := p.pending.items()[:r.n]
 
 	if r.err == nil && len(r.recErrs) == 0 {
 		p.attempt, p.retryAt, p.maxRecs = 0, time.Time{}, 0
@@ -446,21 +449,22 @@ func (b *batcher) handleResult(r *produceResult) {
 		b.s.c.bytes.Add(bytes)
 		b.held -= len(recs)
 		b.s.finalize(recs, true)
+		p.pending.popFront(len(recs))
 		return
 	}
 
 	if len(r.recErrs) > 0 {
 		// The broker refused single records, and with them the request:
 		// drop those, send the others again.
-		var retry []record
+		keep := make([]record, 0, p.pending.len())
 		for i := range recs {
 			if err, bad := r.recErrs[i]; bad {
 				b.drop(ReasonNotRetriable, &ProduceError{Topic: p.t.name, Partition: p.id, Records: 1, Err: err}, recs[i])
 			} else {
-				retry = append(retry, recs[i])
+				keep = append(keep, recs[i])
 			}
 		}
-		p.pending = slices.Insert(p.pending, 0, retry...)
+		p.pending.set(append(keep, p.pending.items()[len(recs):]...))
 		return
 	}
 
@@ -469,15 +473,16 @@ func (b *batcher) handleResult(r *produceResult) {
 	case classTooLarge:
 		if len(recs) == 1 {
 			b.drop(ReasonTooLarge, perr, recs...)
+			p.pending.popFront(1)
 			return
 		}
 		// Kafka does not say which record is too large: halve the
 		// request until it does.
 		p.maxRecs = max(1, len(recs)/2)
-		p.pending = slices.Insert(p.pending, 0, recs...)
 		return
 	case classNotRetriable:
 		b.drop(ReasonNotRetriable, perr, recs...)
+		p.pending.popFront(len(recs))
 		return
 	case classStaleMeta:
 		b.refreshMetadata(p.t)
@@ -487,8 +492,7 @@ func (b *batcher) handleResult(r *produceResult) {
 	b.s.c.retries.Add(uint64(len(recs)))
 	p.attempt++
 	p.retryAt = time.Now().Add(b.backoff(p.attempt))
-	p.pending = slices.Insert(p.pending, 0, recs...)
-	b.expire(p.pending, &p.pending, perr)
+	b.expire(p.pending.items(), p.pending.set, perr)
 
 	// Records without a key need not wait for this partition: move them
 	// to one that works, if the topic has one.
@@ -498,17 +502,17 @@ func (b *batcher) handleResult(r *produceResult) {
 			b.advanceSticky(t)
 		}
 		if q := t.parts[t.sticky]; q != p && q.attempt == 0 {
-			keep := p.pending[:0]
+			pending := p.pending.items()
+			keep := pending[:0]
 			var moved []record
-			for _, r := range p.pending {
+			for _, r := range pending {
 				if r.key == nil {
 					moved = append(moved, r)
 				} else {
 					keep = append(keep, r)
 				}
 			}
-			clear(p.pending[len(keep):])
-			p.pending = keep
+			p.pending.set(keep)
 			if len(moved) > 0 {
 				b.enqueue(q, moved...)
 			}
@@ -533,28 +537,73 @@ func (b *batcher) refreshMetadata(t *topicState) {
 	}()
 }
 
-// expire marks the first failure of each record in recs and drops those
-// that have failed for longer than RetryTimeLimit, keeping the rest in
-// *keep (which may share recs' memory).
-func (b *batcher) expire(recs []record, keep *[]record, cause error) {
-	now := time.Now().UnixNano()
-	limit := int64(b.cfg.RetryTimeLimit)
+// checkpoint is a point of the sink's acceptance clock: seq entries had
+// been accepted by at.
+type checkpoint struct {
+	seq uint64
+	at  time.Time
+}
+
+// checkpoint notes that seq entries have been accepted by now. The clock
+// keeps about 64 points per RetryTimeLimit, so entries expire within
+// RetryTimeLimit/64 of their time, without a clock read per Write.
+func (b *batcher) checkpoint(seq uint64) {
+	now := time.Now()
+	b.now = now
+	if n := len(b.clock); n > 0 && (b.clock[n-1].seq == seq || now.Sub(b.clock[n-1].at) < b.cfg.RetryTimeLimit/64) {
+		return
+	}
+	b.clock = append(b.clock, checkpoint{seq, now})
+}
+
+// expiredSeq returns S such that every entry with seq ≤ S was accepted more
+// than RetryTimeLimit ago (0 if none).
+func (b *batcher) expiredSeq() uint64 {
+	cutoff := time.Now().Add(-b.cfg.RetryTimeLimit)
+	i := 0
+	for i < len(b.clock) && !b.clock[i].at.After(cutoff) {
+		i++
+	}
+	if i == 0 {
+		return 0
+	}
+	seq := b.clock[i-1].seq
+	b.clock = slices.Delete(b.clock, 0, i-1)
+	return seq
+}
+
+// expire drops the records of recs accepted more than RetryTimeLimit ago,
+// passing the rest (which may share recs' memory) to keep. It is called
+// after a failed attempt.
+func (b *batcher) expire(recs []record, keep func([]record), cause error) {
+	limit := b.expiredSeq()
+	if limit == 0 {
+		return
+	}
 	kept := recs[:0]
 	var expired []record
 	for _, r := range recs {
-		if r.failedAt == 0 {
-			r.failedAt = now
-		}
-		if now-r.failedAt >= limit {
+		if r.seq <= limit {
 			expired = append(expired, r)
 		} else {
 			kept = append(kept, r)
 		}
 	}
-	clear(recs[len(kept):])
-	*keep = kept
 	if len(expired) > 0 {
+		keep(kept)
 		b.drop(ReasonRetriesExhausted, cause, expired...)
+	}
+}
+
+// expireQueued takes the queued entries accepted more than RetryTimeLimit
+// ago out of the queue (into b.expired), as Kafka's delivery.timeout.ms
+// does: an entry that waited that long behind an outage or a backlog is
+// given up. Called with s.mu held; dropExpired finishes the job.
+func (b *batcher) expireQueued() {
+	limit := b.expiredSeq()
+	q := &b.s.queue
+	for q.len() > 0 && q.front().seq <= limit {
+		b.expired = q.take(b.expired, 1)
 	}
 }
 
@@ -577,7 +626,7 @@ func (b *batcher) backoff(attempt int) time.Duration {
 func (b *batcher) armTimer() {
 	var at time.Time
 	for _, p := range b.active {
-		if !p.inflight && len(p.pending) > 0 && !p.retryAt.IsZero() && (at.IsZero() || p.retryAt.Before(at)) {
+		if !p.inflight && p.pending.len() > 0 && !p.retryAt.IsZero() && (at.IsZero() || p.retryAt.Before(at)) {
 			at = p.retryAt
 		}
 	}
@@ -606,8 +655,8 @@ func (b *batcher) drop(reason DropReason, cause error, recs ...record) {
 		return
 	}
 	b.held -= len(recs)
-	b.s.finalize(recs, false)
 	b.s.dropped(reason, recs, cause)
+	b.s.finalize(recs, false)
 }
 
 // abortAll drops everything still held when Close's context has ended,
@@ -624,33 +673,37 @@ func (b *batcher) abortAll() {
 			drained = true
 		}
 	}
-	var all []record
 	s.mu.Lock()
-	all = append(all, s.queue[s.qhead:]...)
-	s.queue, s.qhead = nil, 0
+	queued := s.queue.take(nil, s.queue.len())
 	s.mu.Unlock()
+	all := queued
 	for _, t := range b.topics {
 		all = append(all, t.waiting...)
 		for _, p := range t.parts {
-			all = append(all, p.pending...)
-		}
-	}
-	s.finalize(all, false)
-	// Requests still running: their outcome is unknown, so they count as
-	// undelivered; their memory is left to the garbage collector, since
-	// kafka-go may still be reading it.
-	for _, p := range b.active {
-		if p.inflight {
-			s.mu.Lock()
-			for i := range p.sending {
-				s.finalizeLocked(&p.sending[i], false, false)
-			}
-			s.mu.Unlock()
-			all = append(all, p.sending...)
+			all = append(all, p.pending.items()...)
 		}
 	}
 	s.abortCount = len(all)
 	s.dropped(ReasonClosed, all, nil)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range queued {
+		s.finalizeLocked(&queued[i], true, false)
+	}
+	for _, t := range b.topics {
+		for i := range t.waiting {
+			s.finalizeLocked(&t.waiting[i], true, false)
+		}
+		for _, p := range t.parts {
+			// Records of a request still running count as undelivered
+			// (its outcome is unknown); their memory is left to the
+			// garbage collector, since kafka-go may still be reading it.
+			for i, r := range p.pending.items() {
+				s.finalizeLocked(&r, !p.inflight || i >= len(p.sending), false)
+			}
+		}
+	}
 	go func() {
 		b.wg.Wait()
 		b.tr.close()

@@ -21,12 +21,11 @@ type Sink struct {
 	rep *reporter
 
 	mu        sync.Mutex
-	queue     []record // accepted, not yet taken by the batcher; live from qhead
-	qhead     int
-	chunk     *chunk // the chunk Write copies into
-	held      int    // entries accepted and not yet delivered or dropped
-	heldBytes int    // bytes of the chunks they pin
-	seq       uint64 // entries accepted so far
+	queue     segQueue // accepted, not yet taken by the batcher
+	chunk     *chunk   // the chunk Write copies into
+	held      int      // entries accepted and not yet delivered or dropped
+	heldBytes int      // bytes of the chunks they pin
+	seq       uint64   // entries accepted so far
 	closed    bool
 	eager     bool           // the next entry is the first: send it at once
 	waiters   []*flushWaiter // Flush and Close calls waiting for delivery
@@ -120,16 +119,16 @@ func (s *Sink) Write(e Entry) error {
 	c.refs.Add(1)
 	s.seq++
 	s.held++
-	s.queue = append(s.queue, record{
+	s.queue.push(record{
 		data:       c.buf[off:len(c.buf):len(c.buf)],
 		chunk:      c,
 		seq:        s.seq,
-		time:       e.Time,
+		time:       unixNano(e.Time),
 		level:      e.Level,
 		loggerName: e.LoggerName,
 		message:    e.Message,
 	})
-	signal := s.eager || len(s.queue)-s.qhead == s.cfg.BatchSizeLimit
+	signal := s.eager || s.queue.len() == s.cfg.BatchSizeLimit
 	s.mu.Unlock()
 	s.c.accepted.Add(1)
 	if signal {
@@ -158,12 +157,11 @@ func (s *Sink) makeRoom(n int) bool {
 	}
 	switch s.cfg.OverflowPolicy {
 	case DropOldest:
-		for !fits() && s.qhead < len(s.queue) {
-			r := s.queue[s.qhead]
-			s.queue[s.qhead] = record{}
-			s.qhead++
-			s.finalizeLocked(&r, true, false)
+		for !fits() && s.queue.len() > 0 {
+			r := *s.queue.front()
+			s.queue.take(nil, 1)
 			s.dropped(ReasonQueueFull, []record{r}, nil)
+			s.finalizeLocked(&r, true, false)
 		}
 		return fits()
 	case Block:
@@ -395,4 +393,11 @@ func (s *Sink) Stats() Stats {
 	st.QueueDepth, st.QueueBytes = s.held, int64(s.heldBytes)
 	s.mu.Unlock()
 	return st
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
 }

@@ -173,7 +173,7 @@ func (r *recordReader) ReadRecord() (*kafka.Record, error) {
 	}
 	rec := &r.recs[r.i]
 	r.i++
-	r.rec = kafka.Record{Time: rec.time, Headers: rec.headers}
+	r.rec = kafka.Record{Time: rec.entryTime(), Headers: rec.headers}
 	if rec.key != nil {
 		r.key.reset(rec.key)
 		r.rec.Key = &r.key

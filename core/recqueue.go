@@ -1,0 +1,113 @@
+package core
+
+import (
+	"slices"
+	"sync"
+)
+
+// recQueue is a FIFO of records: taking from the front moves a head index
+// instead of the records, so that a long backlog (an outage) costs O(1)
+// per batch taken, not a shift of the whole backlog.
+type recQueue struct {
+	buf    []record
+	head   int
+	pinned int // the first pinned records are being read elsewhere: do not move them
+}
+
+func (q *recQueue) len() int { return len(q.buf) - q.head }
+
+// items returns the records in order. The slice is valid until the next
+// change to q.
+func (q *recQueue) items() []record { return q.buf[q.head:] }
+
+func (q *recQueue) push(recs ...record) {
+	if q.head > 0 && q.head >= len(q.buf)/2 && q.pinned == 0 {
+		n := copy(q.buf, q.buf[q.head:])
+		clear(q.buf[n:])
+		q.buf, q.head = q.buf[:n], 0
+	}
+	q.buf = append(q.buf, recs...)
+}
+
+// popFront removes the first n records.
+func (q *recQueue) popFront(n int) {
+	clear(q.buf[q.head : q.head+n])
+	q.head += n
+	if q.head == len(q.buf) {
+		q.buf, q.head = q.buf[:0], 0
+	}
+}
+
+// pushFront puts recs back before the first record, as when a request
+// that took them from the front fails.
+func (q *recQueue) pushFront(recs []record) {
+	if q.head >= len(recs) {
+		q.head -= len(recs)
+		copy(q.buf[q.head:], recs)
+		return
+	}
+	q.buf = slices.Insert(q.buf[q.head:], 0, recs...)
+	q.head = 0
+}
+
+// set replaces the records with recs, which may share q's memory.
+func (q *recQueue) set(recs []record) {
+	n := copy(q.buf, recs)
+	clear(q.buf[n:])
+	q.buf, q.head = q.buf[:n], 0
+}
+
+// segQueue is the sink's queue: a FIFO of records in fixed-size segments,
+// so that a growing backlog never copies what it already holds (a slice
+// would, at every doubling) and memory is reused through a pool.
+type segQueue struct {
+	segs []*segment
+	n    int
+}
+
+const segmentSize = 512
+
+type segment struct {
+	recs       [segmentSize]record
+	head, tail int
+}
+
+var segmentPool = sync.Pool{New: func() any { return new(segment) }}
+
+func (q *segQueue) len() int { return q.n }
+
+func (q *segQueue) push(r record) {
+	if len(q.segs) == 0 || q.segs[len(q.segs)-1].tail == segmentSize {
+		q.segs = append(q.segs, segmentPool.Get().(*segment))
+	}
+	s := q.segs[len(q.segs)-1]
+	s.recs[s.tail] = r
+	s.tail++
+	q.n++
+}
+
+// front returns the oldest record; q must not be empty.
+func (q *segQueue) front() *record {
+	s := q.segs[0]
+	return &s.recs[s.head]
+}
+
+// take moves the n oldest records to dst and returns it.
+func (q *segQueue) take(dst []record, n int) []record {
+	for n > 0 {
+		s := q.segs[0]
+		k := min(n, s.tail-s.head)
+		dst = append(dst, s.recs[s.head:s.head+k]...)
+		clear(s.recs[s.head : s.head+k])
+		s.head += k
+		n -= k
+		q.n -= k
+		if s.head == s.tail {
+			s.head, s.tail = 0, 0
+			segmentPool.Put(s)
+			q.segs[copy(q.segs, q.segs[1:])] = nil
+			q.segs = q.segs[:len(q.segs)-1]
+		}
+	}
+	return dst
+}
