@@ -328,7 +328,7 @@ func TestOverflow(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				f := newFake(1)
-				cfg := Config{BatchSizeLimit: 100, Period: time.Hour, DelayFirstEntry: true, QueueLimit: 10, OverflowPolicy: tt.policy, BlockTimeout: time.Second, ErrorHandler: func(error) {}}
+				cfg := Config{BatchSizeLimit: 100, Period: time.Hour, DelayFirstEntry: true, QueueLimit: 10, ShedThreshold: 1, OverflowPolicy: tt.policy, BlockTimeout: time.Second, ErrorHandler: func(error) {}}
 				s := newTestSink(t, cfg, f)
 				write(t, s, 0, 10)
 				for i := 10; i < 15; i++ {
@@ -356,11 +356,42 @@ func TestOverflow(t *testing.T) {
 	}
 }
 
+func TestLoadSheddingByLevel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(1)
+		cfg := Config{BatchSizeLimit: 100, Period: time.Hour, DelayFirstEntry: true, QueueLimit: 10, ErrorHandler: func(error) {}}
+		s := newTestSink(t, cfg, f)
+		levels := []Level{InfoLevel, DebugLevel, WarnLevel, ErrorLevel, NoLevel}
+		var wantShed [numLevels]uint64
+		for i := 0; i < 20; i++ {
+			l := levels[i%len(levels)]
+			err := s.Write(Entry{Level: l, JSON: fmt.Appendf(nil, `{"i":%d}`, i)})
+			shed := i >= 8 && l < WarnLevel // the queue holds 8 = 0.8 × 10 entries from the 9th on
+			switch {
+			case shed && err != ErrQueueFull:
+				t.Errorf("Write(%v) past the threshold = %v, want ErrQueueFull", l, err)
+			case shed:
+				wantShed[l]++
+			case err != nil && s.Stats().QueueDepth < 10:
+				t.Errorf("Write(%v) = %v with room left", l, err)
+			}
+		}
+		st := s.Stats()
+		if st.Dropped.Shed != 7 || st.QueueDepth != 10 {
+			t.Errorf("stats = %+v, want 7 shed and a full queue", st)
+		}
+		if st.DroppedByLevel[InfoLevel] != wantShed[InfoLevel] || st.DroppedByLevel[DebugLevel] != wantShed[DebugLevel] || st.DroppedByLevel[NoLevel] != wantShed[NoLevel] {
+			t.Errorf("dropped by level = %v, want %v", st.DroppedByLevel, wantShed)
+		}
+		closeSink(t, s)
+	})
+}
+
 func TestBlockUnblocksWhenRoomFrees(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFake(1)
 		f.block = make(chan struct{})
-		cfg := Config{BatchSizeLimit: 5, Period: time.Hour, DelayFirstEntry: true, QueueLimit: 5, OverflowPolicy: Block, BlockTimeout: time.Hour}
+		cfg := Config{BatchSizeLimit: 5, Period: time.Hour, DelayFirstEntry: true, QueueLimit: 5, ShedThreshold: 1, OverflowPolicy: Block, BlockTimeout: time.Hour}
 		s := newTestSink(t, cfg, f)
 		write(t, s, 0, 5)
 		done := make(chan error)

@@ -89,6 +89,16 @@ type Config struct {
 	// ErrQueueFull, never blocking.
 	OverflowPolicy OverflowPolicy
 
+	// ShedLevel and ShedThreshold shed load by level: once the queue holds
+	// more than ShedThreshold of QueueLimit (or QueueByteLimit), Write drops
+	// entries below ShedLevel (returning ErrQueueFull, counted as
+	// DroppedShed), so that the room left goes to more severe entries.
+	// NoLevel entries count as below every level. If zero, WarnLevel and
+	// 0.8: debug and info entries go first when Kafka cannot keep up. Set
+	// ShedThreshold to 1 to turn shedding off.
+	ShedLevel     Level
+	ShedThreshold float64
+
 	// BlockTimeout is the longest Write waits for room under the Block
 	// policy before it drops the entry. If zero, 1s.
 	BlockTimeout time.Duration
@@ -377,6 +387,12 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.QueueLimit, 100000)
 	setDefault(&c.QueueByteLimit, 64<<20)
 	setDefault(&c.BlockTimeout, time.Second)
+	if c.ShedLevel == NoLevel {
+		c.ShedLevel = WarnLevel
+	}
+	if c.ShedThreshold == 0 {
+		c.ShedThreshold = 0.8
+	}
 	setDefault(&c.MaxEntryBytes, 1000000)
 	setDefault(&c.MaxBatchBytes, 1000000)
 	setDefault(&c.MaxInFlight, 5)
@@ -466,6 +482,12 @@ func (c Config) resolve() (*resolved, error) {
 	}
 	if err := checkTopicName(c.Topic); err != nil {
 		return bad("Topic", "%v", err)
+	}
+	if !(c.ShedThreshold > 0) { // also NaN
+		return bad("ShedThreshold", "must be positive (1 turns shedding off), got %v", c.ShedThreshold)
+	}
+	if c.ShedLevel < NoLevel || c.ShedLevel > FatalLevel {
+		return bad("ShedLevel", "unknown level %d", int(c.ShedLevel))
 	}
 	if c.MaxBackoff < c.MinBackoff {
 		return bad("MaxBackoff", "%v is less than MinBackoff %v", c.MaxBackoff, c.MinBackoff)

@@ -20,6 +20,8 @@ const (
 	DPanicLevel              // zap's DPanic
 	PanicLevel               // Panic
 	FatalLevel               // Fatal
+
+	numLevels = iota
 )
 
 var levelNames = [...]string{

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -29,7 +30,9 @@ type Sink struct {
 	closed    bool
 	eager     bool           // the next entry is the first: send it at once
 	waiters   []*flushWaiter // Flush and Close calls waiting for delivery
-	room      chan struct{}  // closed when space frees up (Block policy)
+
+	shedEntries, shedBytes int           // where load shedding starts
+	room                   chan struct{} // closed when space frees up (Block policy)
 
 	wake       chan struct{} // Write → batcher: a batch is ready
 	stop       chan struct{} // Close → batcher: stop
@@ -78,6 +81,11 @@ func newSink(cfg *resolved, tr transport) *Sink {
 		done:  make(chan struct{}),
 	}
 	s.rep = newReporter(cfg.ErrorHandler, &s.c)
+	s.shedEntries, s.shedBytes = math.MaxInt, math.MaxInt
+	if cfg.ShedThreshold < 1 {
+		s.shedEntries = int(float64(cfg.QueueLimit) * cfg.ShedThreshold)
+		s.shedBytes = int(float64(cfg.QueueByteLimit) * cfg.ShedThreshold)
+	}
 	b := newBatcher(s)
 	go b.run()
 	return s
@@ -96,18 +104,23 @@ func (s *Sink) Write(e Entry) error {
 	data := trimNewline(e.JSON)
 	s.c.received.Add(1)
 	if len(data) > s.cfg.MaxEntryBytes {
-		s.dropRejected(data, ReasonTooLarge)
+		s.dropRejected(data, e.Level, ReasonTooLarge)
 		return ErrTooLarge
 	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		s.dropRejected(data, ReasonClosed)
+		s.dropRejected(data, e.Level, ReasonClosed)
 		return ErrClosed
+	}
+	if e.Level < s.cfg.ShedLevel && s.shedding() {
+		s.mu.Unlock()
+		s.dropRejected(data, e.Level, ReasonShed)
+		return ErrQueueFull
 	}
 	if !s.makeRoom(len(data)) {
 		s.mu.Unlock()
-		s.dropRejected(data, ReasonQueueFull)
+		s.dropRejected(data, e.Level, ReasonQueueFull)
 		return ErrQueueFull
 	}
 	c := s.chunk
@@ -186,6 +199,12 @@ func (s *Sink) makeRoom(n int) bool {
 	return false
 }
 
+// shedding reports whether the queue is over ShedThreshold. Called with
+// s.mu held.
+func (s *Sink) shedding() bool {
+	return s.held >= s.shedEntries || s.heldBytes >= s.shedBytes
+}
+
 func chunkBytes(n int) int {
 	if n > chunkSize/4 {
 		return n
@@ -253,8 +272,8 @@ func (s *Sink) finalize(recs []record, delivered bool) {
 }
 
 // dropRejected accounts for an entry that Write refused.
-func (s *Sink) dropRejected(data []byte, reason DropReason) {
-	s.dropped(reason, []record{{data: data}}, nil)
+func (s *Sink) dropRejected(data []byte, level Level, reason DropReason) {
+	s.dropped(reason, []record{{data: data, level: level}}, nil)
 }
 
 // dropped counts drops, reports them and hands them to the fallback. The
@@ -264,6 +283,11 @@ func (s *Sink) dropped(reason DropReason, recs []record, cause error) {
 		return
 	}
 	s.c.dropped[reason].Add(uint64(len(recs)))
+	for i := range recs {
+		if l := recs[i].level; l >= 0 && l < numLevels {
+			s.c.byLevel[l].Add(1)
+		}
+	}
 	s.rep.drop(reason, len(recs), cause)
 	if w := s.cfg.Fallback; w != nil {
 		s.fallbackMu.Lock()

@@ -44,6 +44,10 @@ func startBenchCluster(b *testing.B) *kafkatest.Cluster {
 func reportStats(b *testing.B, s *core.Sink) {
 	st := s.Stats()
 	b.ReportMetric(float64(st.Dropped.Total())/float64(b.N), "dropped/op")
+	b.ReportMetric(float64(st.Retries)/float64(b.N), "retries/op")
+	if st.LastError != nil {
+		b.Logf("last error: %v", st.LastError)
+	}
 }
 
 // BenchmarkWrite measures what a logging call pays for Sink.Write with a
@@ -52,7 +56,7 @@ func BenchmarkWrite(b *testing.B) {
 	c := startBenchCluster(b)
 	entries := benchEntries(4096)
 	// The queue holds every entry of the run, so that no drop cheapens it.
-	s, err := core.New(core.Config{Brokers: c.Addrs(), BatchSizeLimit: 1000, QueueLimit: b.N + 1, QueueByteLimit: max(b.N*256, 64<<20)})
+	s, err := core.New(core.Config{Brokers: c.Addrs(), BatchSizeLimit: 1000, QueueLimit: b.N + 1, QueueByteLimit: max(b.N*256, 64<<20), ShedThreshold: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -88,7 +92,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	b.Run("sink", func(b *testing.B) {
 		c := startBenchCluster(b)
 		s, err := core.New(core.Config{Brokers: c.Addrs(), BatchSizeLimit: 1000, MaxInFlight: 4,
-			QueueLimit: b.N + 1, QueueByteLimit: max(b.N*256, 64<<20)})
+			QueueLimit: b.N + 1, QueueByteLimit: max(b.N*256, 64<<20), ShedThreshold: 1})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -20,7 +20,8 @@ type Stats struct {
 	Accepted  uint64 // entries taken into the queue (Received less rejections by Write)
 	Delivered uint64 // entries acknowledged by Kafka
 
-	Dropped Drops // entries given up, by reason
+	Dropped        Drops             // entries given up, by reason
+	DroppedByLevel [numLevels]uint64 // the same entries by level, indexed by Level
 
 	Retries uint64 // records sent again after a failed attempt
 	Batches uint64 // produce requests acknowledged
@@ -36,6 +37,7 @@ type Stats struct {
 // Drops counts dropped entries by reason.
 type Drops struct {
 	QueueFull        uint64 // the queue was full (overflow policy)
+	Shed             uint64 // below ShedLevel while the queue was over ShedThreshold
 	TooLarge         uint64 // larger than MaxEntryBytes, or rejected by Kafka as too large
 	RetriesExhausted uint64 // still failing when RetryTimeLimit ran out
 	Closed           uint64 // written after Close, or undelivered when Close's context ended
@@ -44,7 +46,7 @@ type Drops struct {
 
 // Total is the sum of all the reasons.
 func (d Drops) Total() uint64 {
-	return d.QueueFull + d.TooLarge + d.RetriesExhausted + d.Closed + d.NotRetriable
+	return d.QueueFull + d.Shed + d.TooLarge + d.RetriesExhausted + d.Closed + d.NotRetriable
 }
 
 // DropReason is why an entry was dropped.
@@ -53,6 +55,7 @@ type DropReason int
 // The drop reasons, one per [Drops] counter.
 const (
 	ReasonQueueFull DropReason = iota
+	ReasonShed
 	ReasonTooLarge
 	ReasonRetriesExhausted
 	ReasonClosed
@@ -64,6 +67,8 @@ func (r DropReason) String() string {
 	switch r {
 	case ReasonQueueFull:
 		return "queue full"
+	case ReasonShed:
+		return "shed (queue nearly full, below ShedLevel)"
 	case ReasonTooLarge:
 		return "too large"
 	case ReasonRetriesExhausted:
@@ -82,6 +87,7 @@ type counters struct {
 	accepted  atomic.Uint64
 	delivered atomic.Uint64
 	dropped   [numReasons]atomic.Uint64
+	byLevel   [numLevels]atomic.Uint64
 	retries   atomic.Uint64
 	batches   atomic.Uint64
 	bytes     atomic.Uint64
@@ -104,6 +110,7 @@ func (c *counters) snapshot() Stats {
 		Delivered: c.delivered.Load(),
 		Dropped: Drops{
 			QueueFull:        c.dropped[ReasonQueueFull].Load(),
+			Shed:             c.dropped[ReasonShed].Load(),
 			TooLarge:         c.dropped[ReasonTooLarge].Load(),
 			RetriesExhausted: c.dropped[ReasonRetriesExhausted].Load(),
 			Closed:           c.dropped[ReasonClosed].Load(),
@@ -112,6 +119,9 @@ func (c *counters) snapshot() Stats {
 		Retries: c.retries.Load(),
 		Batches: c.batches.Load(),
 		Bytes:   c.bytes.Load(),
+	}
+	for l := range c.byLevel {
+		s.DroppedByLevel[l] = c.byLevel[l].Load()
 	}
 	c.errMu.Lock()
 	s.LastError, s.LastErrorTime = c.lastErr, c.lastAt
