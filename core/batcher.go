@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -27,7 +28,6 @@ type batcher struct {
 	active   []*partition // partitions with pending records or a request in flight
 	next     int          // where dispatch starts in active, for fairness
 	inflight int
-	held     int // records taken from the queue and not yet finalized
 
 	results chan *produceResult
 	metas   chan *metaResult
@@ -156,7 +156,7 @@ func (b *batcher) pull() {
 	}
 	// Take no more than the partitions can send soon: the rest waits in
 	// the queue, where DropOldest can reach it.
-	n = min(n, b.holdLimit-b.held)
+	n = min(n, b.holdLimit-b.sendable())
 	if n <= 0 {
 		s.mu.Unlock()
 		b.dropExpired()
@@ -170,7 +170,6 @@ func (b *batcher) pull() {
 	s.mu.Unlock()
 	b.dropExpired()
 
-	b.held += len(b.taken)
 	for start := 0; start < len(b.taken); start += b.cfg.BatchSizeLimit {
 		end := min(start+b.cfg.BatchSizeLimit, len(b.taken))
 		for i := start; i < end; i++ {
@@ -186,6 +185,26 @@ func (b *batcher) pull() {
 	clear(b.taken)
 }
 
+// sendable counts the records the batcher holds for destinations that
+// work, which it will send soon. Records for a failing partition or a
+// topic whose metadata failed do not count, so that one failing
+// destination cannot hold up the others: they wait (within the queue's
+// limits) for their retry or RetryTimeLimit.
+func (b *batcher) sendable() int {
+	n := 0
+	for _, p := range b.active {
+		if p.attempt == 0 {
+			n += p.pending.len()
+		}
+	}
+	for _, t := range b.topics {
+		if t.attempt == 0 {
+			n += len(t.waiting)
+		}
+	}
+	return n
+}
+
 // dropExpired accounts for what expireQueued took out of the queue.
 func (b *batcher) dropExpired() {
 	if len(b.expired) > 0 {
@@ -199,6 +218,13 @@ func (b *batcher) dropExpired() {
 // route decides the record's topic, key, headers and value, and queues it
 // on its partition, or on its topic until the topic's metadata is known.
 func (b *batcher) route(r *record) {
+	// A panicking TopicDecider, KeyDecider, HeaderDecider or Formatter
+	// costs its entry, not the process: this goroutine is not the caller's.
+	defer func() {
+		if v := recover(); v != nil {
+			b.drop(ReasonNotRetriable, &FormatError{Err: fmt.Errorf("panic in a Config callback: %v", v)}, *r)
+		}
+	}()
 	cfg := b.cfg
 	e := r.entry()
 	name := cfg.Topic
@@ -447,7 +473,6 @@ func (b *batcher) handleResult(r *produceResult) {
 		b.s.c.delivered.Add(uint64(len(recs)))
 		b.s.c.batches.Add(1)
 		b.s.c.bytes.Add(bytes)
-		b.held -= len(recs)
 		b.s.finalize(recs, true)
 		p.pending.popFront(len(recs))
 		return
@@ -654,7 +679,6 @@ func (b *batcher) drop(reason DropReason, cause error, recs ...record) {
 	if len(recs) == 0 {
 		return
 	}
-	b.held -= len(recs)
 	b.s.dropped(reason, recs, cause)
 	b.s.finalize(recs, false)
 }
@@ -710,7 +734,8 @@ func (b *batcher) abortAll() {
 	}()
 }
 
-// FormatError reports that Config.Formatter failed for an entry.
+// FormatError reports that Config.Formatter failed for an entry, or that a
+// TopicDecider, KeyDecider, HeaderDecider or Formatter panicked.
 type FormatError struct{ Err error }
 
 func (e *FormatError) Error() string { return "kafkasink: formatter: " + e.Err.Error() }

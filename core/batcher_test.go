@@ -314,6 +314,60 @@ func TestUnkeyedRecordsAvoidFailingPartition(t *testing.T) {
 	})
 }
 
+func TestFailingDestinationDoesNotStallOthers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(2)
+		f.metaErr = func(topic string) error {
+			if topic == "missing" {
+				return kafka.UnknownTopicOrPartition
+			}
+			return nil
+		}
+		f.fail = func(c fakeCall) (map[int]error, error) {
+			if c.Topic == "keyed" && c.Partition == int32(murmur2([]byte("k"))&0x7fffffff%2) {
+				return nil, kafka.NotLeaderForPartition
+			}
+			return nil, nil
+		}
+		cfg := Config{BatchSizeLimit: 10, MaxInFlight: 2, Period: time.Hour, DelayFirstEntry: true, ErrorHandler: func(error) {},
+			TopicDecider: func(e Entry) string { return e.Field("topic") },
+			KeyDecider: func(e Entry) []byte {
+				if e.Field("topic") == "keyed" {
+					return []byte("k")
+				}
+				return nil
+			}}
+		s := newTestSink(t, cfg, f)
+		// Far more entries for the broken destinations than the batcher
+		// takes at once (2 × 10 × 2), then the healthy ones behind them.
+		for i := 0; i < 100; i++ {
+			s.Write(Entry{JSON: fmt.Appendf(nil, `{"topic":"missing","i":%d}`, i)})
+			s.Write(Entry{JSON: fmt.Appendf(nil, `{"topic":"keyed","i":%d}`, i)})
+		}
+		for i := 0; i < 30; i++ {
+			s.Write(Entry{JSON: fmt.Appendf(nil, `{"topic":"ok","i":%d}`, i)})
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		s.Flush(ctx) // cannot succeed: two destinations are broken
+		got := 0
+		for _, c := range f.snapshot() {
+			if c.Topic == "ok" && c.OK {
+				got += len(c.Values)
+			}
+		}
+		if got != 30 {
+			t.Errorf("delivered %d entries to the healthy topic, want 30", got)
+		}
+		if st := s.Stats(); st.QueueDepth != 200 {
+			t.Errorf("queue depth %d, want the 200 broken entries still held", st.QueueDepth)
+		}
+		ctx2, cancel2 := context.WithTimeout(context.Background(), time.Second)
+		defer cancel2()
+		s.Close(ctx2)
+	})
+}
+
 func TestOverflow(t *testing.T) {
 	for _, tt := range []struct {
 		name      string
@@ -565,6 +619,32 @@ func TestFormatter(t *testing.T) {
 		}
 		if st := s.Stats(); st.Dropped.NotRetriable != 1 {
 			t.Errorf("formatter failure not counted: %+v", st.Dropped)
+		}
+	})
+}
+
+func TestPanickingCallbackCostsOnlyItsEntry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(1)
+		var errs []error
+		cfg := Config{BatchSizeLimit: 100, Period: time.Hour, ErrorHandler: func(err error) { errs = append(errs, err) },
+			TopicDecider: func(e Entry) string {
+				if e.Field("boom") != "" {
+					panic("boom")
+				}
+				return ""
+			}}
+		s := newTestSink(t, cfg, f)
+		s.Write(Entry{JSON: []byte(`{"a":1}`)})
+		s.Write(Entry{JSON: []byte(`{"boom":1}`)})
+		s.Write(Entry{JSON: []byte(`{"a":2}`)})
+		s.Close(context.Background())
+		if got := f.delivered(); !slices.Equal(got, []string{`{"a":1}`, `{"a":2}`}) {
+			t.Errorf("delivered %q", got)
+		}
+		var fe *FormatError
+		if len(errs) != 1 || !errors.As(errs[0], &fe) {
+			t.Errorf("errors = %v, want one FormatError for the panic", errs)
 		}
 	})
 }

@@ -212,9 +212,10 @@ const (
 	// DropNewest drops the entry being written; Write returns ErrQueueFull
 	// at once. It is the default, as Serilog's queue limit.
 	DropNewest OverflowPolicy = iota
-	// DropOldest drops the oldest entry not yet handed to Kafka to make
-	// room; Write accepts the new entry. If every held entry is already in
-	// flight, the new entry is dropped instead.
+	// DropOldest drops the oldest entries still waiting in the queue to
+	// make room, and accepts the new one. Entries the batcher has taken
+	// (in flight, or waiting for a retry of their partition) stay; if
+	// there are only such entries, the new entry is dropped instead.
 	DropOldest
 	// Block makes Write wait for room for up to BlockTimeout, then drop the
 	// new entry. Use it only where a log call may stall.

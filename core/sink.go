@@ -393,6 +393,7 @@ func (s *Sink) close(ctx context.Context) error {
 	s.mu.Unlock()
 
 	pending, dropped := s.wait(ctx, w)
+	defer s.releaseChunk()
 	if pending == 0 {
 		close(s.stop)
 		<-s.done
@@ -408,6 +409,16 @@ func (s *Sink) close(ctx context.Context) error {
 	<-s.done
 	s.rep.flush()
 	return &UndeliveredError{Count: dropped + s.abortCount, Err: ctx.Err()}
+}
+
+// releaseChunk gives back the chunk Write was filling, once closed.
+func (s *Sink) releaseChunk() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.chunk != nil && s.chunk.release() {
+		s.heldBytes -= cap(s.chunk.buf)
+	}
+	s.chunk = nil
 }
 
 // Stats returns a snapshot of the sink's counters.
