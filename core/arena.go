@@ -33,8 +33,11 @@ func newChunk(size int) *chunk {
 }
 
 // release drops one reference; it reports whether it was the last.
-func (c *chunk) release() bool {
-	if c.refs.Add(-1) != 0 {
+func (c *chunk) release() bool { return c.releaseN(1) }
+
+// releaseN drops n references; it reports whether they were the last.
+func (c *chunk) releaseN(n int32) bool {
+	if c.refs.Add(-n) != 0 {
 		return false
 	}
 	if cap(c.buf) == chunkSize {

@@ -37,9 +37,11 @@ type batcher struct {
 	timerAt   time.Time
 	periodDue bool
 
-	taken       []record  // the entries pull took from the queue
-	holdLimit   int       // the most records taken from the queue at once
-	now         time.Time // when pull started
+	taken       []record   // the entries pull copied from the queue
+	segs        []*segment // the queue segments pull took whole
+	routed      int        // entries routed by this pull
+	holdLimit   int        // the most records taken from the queue at once
+	now         time.Time  // when pull started
 	clock       []checkpoint
 	expired     []record // queued entries that expireQueued took out
 	ext         *chunk   // memory for formatted values and keys
@@ -163,26 +165,44 @@ func (b *batcher) pull() {
 		return
 	}
 	s.eager = false
-	b.taken = s.queue.take(b.taken[:0], n)
+	b.segs, b.taken = s.queue.detach(b.taken[:0], n, b.segs[:0])
 	if s.queue.len() == 0 {
 		b.periodDue = false
 	}
 	s.mu.Unlock()
 	b.dropExpired()
 
-	for start := 0; start < len(b.taken); start += b.cfg.BatchSizeLimit {
-		end := min(start+b.cfg.BatchSizeLimit, len(b.taken))
-		for i := start; i < end; i++ {
-			b.route(&b.taken[i])
-		}
-		// The next batch of unkeyed records goes to the next partition.
-		for _, t := range b.topics {
-			if t.parts != nil && t.parts[t.sticky].pending.len() > 0 {
-				b.advanceSticky(t)
-			}
+	b.routed = 0
+	for _, sg := range b.segs {
+		b.routeAll(sg.live())
+		releaseSegment(sg)
+	}
+	b.routeAll(b.taken)
+	if b.routed%b.cfg.BatchSizeLimit != 0 {
+		b.nextBatch()
+	}
+	clear(b.segs)
+	clear(b.taken)
+}
+
+// routeAll routes recs, starting a new batch every BatchSizeLimit records.
+func (b *batcher) routeAll(recs []record) {
+	for i := range recs {
+		b.route(&recs[i])
+		if b.routed++; b.routed%b.cfg.BatchSizeLimit == 0 {
+			b.nextBatch()
 		}
 	}
-	clear(b.taken)
+}
+
+// nextBatch sends the next batch of unkeyed records of every topic to the
+// next partition.
+func (b *batcher) nextBatch() {
+	for _, t := range b.topics {
+		if t.parts != nil && t.parts[t.sticky].pending.len() > 0 {
+			b.advanceSticky(t)
+		}
+	}
 }
 
 // sendable counts the records the batcher holds for destinations that

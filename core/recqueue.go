@@ -111,3 +111,34 @@ func (q *segQueue) take(dst []record, n int) []record {
 	}
 	return dst
 }
+
+// detach moves up to n of the oldest records out of q without copying
+// them where it can: it returns the full segments whose records all fit in
+// n (give them back with releaseSegment after use), then appends to dst
+// copies of the rest, from a segment that is partly taken or still being
+// filled.
+func (q *segQueue) detach(dst []record, n int, segs []*segment) ([]*segment, []record) {
+	for n > 0 && len(q.segs) > 0 {
+		s := q.segs[0]
+		if avail := s.tail - s.head; s.tail == segmentSize && avail <= n {
+			segs = append(segs, s)
+			n -= avail
+			q.n -= avail
+			q.segs[copy(q.segs, q.segs[1:])] = nil
+			q.segs = q.segs[:len(q.segs)-1]
+			continue
+		}
+		return segs, q.take(dst, n)
+	}
+	return segs, dst
+}
+
+// live returns the segment's records.
+func (s *segment) live() []record { return s.recs[s.head:s.tail] }
+
+// releaseSegment clears a detached segment and returns it to the pool.
+func releaseSegment(s *segment) {
+	clear(s.recs[s.head:s.tail])
+	s.head, s.tail = 0, 0
+	segmentPool.Put(s)
+}

@@ -102,7 +102,6 @@ func newSink(cfg *resolved, tr transport) *Sink {
 // written to Config.Fallback.
 func (s *Sink) Write(e Entry) error {
 	data := trimNewline(e.JSON)
-	s.c.received.Add(1)
 	if len(data) > s.cfg.MaxEntryBytes {
 		s.dropRejected(data, e.Level, ReasonTooLarge)
 		return ErrTooLarge
@@ -143,7 +142,6 @@ func (s *Sink) Write(e Entry) error {
 	})
 	signal := s.eager || s.queue.len() == s.cfg.BatchSizeLimit
 	s.mu.Unlock()
-	s.c.accepted.Add(1)
 	if signal {
 		select {
 		case s.wake <- struct{}{}:
@@ -234,15 +232,22 @@ func (s *Sink) newChunk(n int) *chunk {
 // With release false, the record's memory is left to the garbage
 // collector instead of going back to the pool.
 func (s *Sink) finalizeLocked(r *record, release, delivered bool) {
-	s.held--
+	s.account(r, delivered)
 	if release {
-		if r.chunk.release() {
+		if r.chunk.releaseN(1) {
 			s.heldBytes -= cap(r.chunk.buf)
 		}
 		if r.ext != nil {
-			r.ext.release()
+			r.ext.releaseN(1)
 		}
 	}
+	s.roomFreed()
+}
+
+// account counts a finalized record out of the queue and the waits for
+// it. Called with s.mu held.
+func (s *Sink) account(r *record, delivered bool) {
+	s.held--
 	for i := 0; i < len(s.waiters); i++ {
 		w := s.waiters[i]
 		if r.seq <= w.target {
@@ -256,23 +261,44 @@ func (s *Sink) finalizeLocked(r *record, release, delivered bool) {
 			}
 		}
 	}
+}
+
+// roomFreed wakes the Writes blocked for room. Called with s.mu held.
+func (s *Sink) roomFreed() {
 	if s.cfg.OverflowPolicy == Block {
 		close(s.room)
 		s.room = make(chan struct{})
 	}
 }
 
-// finalize is finalizeLocked for a batch of records, taking s.mu once.
+// finalize is finalizeLocked for a batch of records, taking s.mu once and
+// releasing each chunk once for its run of records.
 func (s *Sink) finalize(recs []record, delivered bool) {
-	s.mu.Lock()
-	for i := range recs {
-		s.finalizeLocked(&recs[i], true, delivered)
+	if len(recs) == 0 {
+		return
 	}
-	s.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := 0; i < len(recs); {
+		c := recs[i].chunk
+		j := i
+		for ; j < len(recs) && recs[j].chunk == c; j++ {
+			s.account(&recs[j], delivered)
+			if recs[j].ext != nil {
+				recs[j].ext.releaseN(1)
+			}
+		}
+		if c.releaseN(int32(j - i)) {
+			s.heldBytes -= cap(c.buf)
+		}
+		i = j
+	}
+	s.roomFreed()
 }
 
 // dropRejected accounts for an entry that Write refused.
 func (s *Sink) dropRejected(data []byte, level Level, reason DropReason) {
+	s.c.rejected.Add(1)
 	s.dropped(reason, []record{{data: data, level: level}}, nil)
 }
 
@@ -423,10 +449,12 @@ func (s *Sink) releaseChunk() {
 
 // Stats returns a snapshot of the sink's counters.
 func (s *Sink) Stats() Stats {
-	st := s.c.snapshot()
 	s.mu.Lock()
+	st := s.c.snapshot() // under s.mu: consistent with the queue's numbers
+	st.Accepted = s.seq
 	st.QueueDepth, st.QueueBytes = s.held, int64(s.heldBytes)
 	s.mu.Unlock()
+	st.Received = st.Accepted + s.c.rejected.Load()
 	return st
 }
 

@@ -83,8 +83,7 @@ func (r DropReason) String() string {
 
 // counters are the sink's live counters.
 type counters struct {
-	received  atomic.Uint64
-	accepted  atomic.Uint64
+	rejected  atomic.Uint64 // entries Write refused
 	delivered atomic.Uint64
 	dropped   [numReasons]atomic.Uint64
 	byLevel   [numLevels]atomic.Uint64
@@ -105,8 +104,6 @@ func (c *counters) setErr(err error) {
 
 func (c *counters) snapshot() Stats {
 	s := Stats{
-		Received:  c.received.Load(),
-		Accepted:  c.accepted.Load(),
 		Delivered: c.delivered.Load(),
 		Dropped: Drops{
 			QueueFull:        c.dropped[ReasonQueueFull].Load(),

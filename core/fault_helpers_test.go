@@ -1,0 +1,749 @@
+package core_test
+
+// Machinery of the fault suite (fault_test.go): a stream of entries with
+// unique ids written from several goroutines, a Fallback and an
+// ErrorHandler that keep count, a read-back counted by id, the accounting
+// checks every scenario ends with, heap and goroutine sampling, and the
+// summary table.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/internal/kafkatest"
+)
+
+// Write outcomes, per id.
+const (
+	stUnwritten uint8 = iota
+	stAccepted        // Write returned nil
+	stRejected        // Write returned an error (the entry is dropped and counted)
+)
+
+// faultRun is the bookkeeping of one scenario: what was written, what Write
+// said about each entry, what reached Fallback, and what the sink reported.
+// Ids are dense (0 … maxID-1), so the tables are flat slices that a long
+// run does not grow.
+type faultRun struct {
+	t     *testing.T
+	name  string
+	maxID int
+
+	state   []uint8 // per id; each id is written by one goroutine only
+	written atomic.Int64
+
+	writeErrs struct{ queueFull, tooLarge, closed, other atomic.Int64 }
+
+	fbMu      sync.Mutex
+	fbPartial []byte
+	fbCount   []uint8 // per id: lines that reached Fallback
+	fbLines   int
+	fbBadLine int
+
+	errs errCounter
+
+	// blocked collects how long each Write that returned ErrQueueFull took
+	// (only when timeWrites is set).
+	timeWrites bool
+	blockMu    sync.Mutex
+	blocked    []time.Duration
+	okWrites   atomic.Int64
+}
+
+func newFaultRun(t *testing.T, name string, maxID int) *faultRun {
+	return &faultRun{t: t, name: name, maxID: maxID, state: make([]uint8, maxID), fbCount: make([]uint8, maxID)}
+}
+
+// config is the base configuration of the suite: small batches, a short
+// period and quick retries, so that outages of a second play out in a test.
+func (r *faultRun) config(c *kafkatest.Cluster) core.Config {
+	return core.Config{
+		Brokers:        c.Addrs(),
+		BatchSizeLimit: 100,
+		Period:         20 * time.Millisecond,
+		MinBackoff:     10 * time.Millisecond,
+		MaxBackoff:     250 * time.Millisecond,
+		WriteTimeout:   5 * time.Second,
+		DialTimeout:    2 * time.Second,
+		ErrorHandler:   r.errs.handle,
+		Fallback:       r,
+	}
+}
+
+// Write implements io.Writer for Config.Fallback: the sink writes each
+// dropped entry's JSON followed by a newline. Lines are split whatever the
+// calls look like, and counted by id.
+func (r *faultRun) Write(p []byte) (int, error) {
+	r.fbMu.Lock()
+	defer r.fbMu.Unlock()
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			r.fbPartial = append(r.fbPartial, p...)
+			break
+		}
+		line := p[:i]
+		if len(r.fbPartial) > 0 {
+			r.fbPartial = append(r.fbPartial, line...)
+			line = r.fbPartial
+		}
+		r.fbLines++
+		if id, ok := parseID(line); ok && id < r.maxID {
+			if r.fbCount[id] < 255 {
+				r.fbCount[id]++
+			}
+		} else {
+			r.fbBadLine++
+		}
+		r.fbPartial = r.fbPartial[:0]
+		p = p[i+1:]
+	}
+	return n, nil
+}
+
+// parseID reads the id of an entry of the suite, whose JSON starts with
+// {"id":N. It does not allocate.
+func parseID(b []byte) (int, bool) {
+	const prefix = `{"id":`
+	if !bytes.HasPrefix(b, []byte(prefix)) {
+		return 0, false
+	}
+	b = b[len(prefix):]
+	id, i := 0, 0
+	for ; i < len(b) && '0' <= b[i] && b[i] <= '9'; i++ {
+		id = id*10 + int(b[i]-'0')
+	}
+	return id, i > 0
+}
+
+// genFunc builds the entry with id, appending its JSON to buf (the entry
+// may alias buf: Write copies it). g is the writing goroutine.
+type genFunc func(buf []byte, g, id int) core.Entry
+
+// plainEntry is an info entry of about 200 bytes.
+func plainEntry(buf []byte, g, id int) core.Entry {
+	return entryWith(buf, g, id, "", "", 60)
+}
+
+// entryWith builds {"id":id,...} with an optional topic tag "t" and key
+// "k" (read by the scenario's deciders) and pad bytes of padding.
+func entryWith(buf []byte, g, id int, topic, key string, pad int) core.Entry {
+	b := append(buf[:0], `{"id":`...)
+	b = strconv.AppendInt(b, int64(id), 10)
+	b = append(b, `,"level":"info","ts":"2025-11-25T18:00:00Z","msg":"fault suite entry","g":`...)
+	b = strconv.AppendInt(b, int64(g), 10)
+	if topic != "" {
+		b = append(b, `,"t":"`...)
+		b = append(b, topic...)
+		b = append(b, '"')
+	}
+	if key != "" {
+		b = append(b, `,"k":"`...)
+		b = append(b, key...)
+		b = append(b, '"')
+	}
+	b = append(b, `,"pad":"`...)
+	for i := 0; i < pad; i++ {
+		b = append(b, byte('a'+(id+i)%26))
+	}
+	b = append(b, "\"}\n"...)
+	return core.Entry{Level: core.InfoLevel, Message: "fault suite entry", JSON: b}
+}
+
+// stream is a steady stream of entries from several goroutines. Goroutine g
+// writes ids g, g+G, g+2G, … so every id is unique and each goroutine's ids
+// increase.
+type stream struct {
+	goroutines int
+	perG       int           // entries per goroutine; 0: until stop (or maxID)
+	burst      int           // entries between pauses; 0: no pauses (full speed)
+	pause      time.Duration // pause after each burst
+	gen        genFunc       // nil: plainEntry
+	stop       chan struct{} // closing it ends the stream early
+}
+
+// start writes the stream to s in the background; the returned function
+// waits for the writers, failing the test if a Write has not returned by
+// the time ctx ends (a Write that blocks on the network).
+func (r *faultRun) start(s *core.Sink, st stream) (wait func(ctx context.Context)) {
+	if st.gen == nil {
+		st.gen = plainEntry
+	}
+	perG := r.maxID / st.goroutines
+	if st.perG > 0 && st.perG < perG {
+		perG = st.perG
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < st.goroutines; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 0, 1024)
+			for k := 0; k < perG; k++ {
+				if st.stop != nil {
+					select {
+					case <-st.stop:
+						return
+					default:
+					}
+				}
+				id := g + k*st.goroutines
+				e := st.gen(buf, g, id)
+				buf = e.JSON[:0]
+				r.write(s, id, e)
+				if st.burst > 0 && (k+1)%st.burst == 0 {
+					time.Sleep(st.pause)
+				}
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	return func(ctx context.Context) {
+		r.t.Helper()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			r.t.Fatalf("%s: writers still inside Write after the wait ended (%v written): Write blocks", r.name, r.written.Load())
+		}
+	}
+}
+
+func (r *faultRun) write(s *core.Sink, id int, e core.Entry) {
+	var t0 time.Time
+	if r.timeWrites {
+		t0 = time.Now()
+	}
+	err := s.Write(e)
+	r.written.Add(1)
+	switch {
+	case err == nil:
+		r.state[id] = stAccepted
+		r.okWrites.Add(1)
+		return
+	case errors.Is(err, core.ErrQueueFull):
+		r.writeErrs.queueFull.Add(1)
+		if r.timeWrites {
+			d := time.Since(t0)
+			r.blockMu.Lock()
+			r.blocked = append(r.blocked, d)
+			r.blockMu.Unlock()
+		}
+	case errors.Is(err, core.ErrTooLarge):
+		r.writeErrs.tooLarge.Add(1)
+	case errors.Is(err, core.ErrClosed):
+		r.writeErrs.closed.Add(1)
+	default:
+		r.writeErrs.other.Add(1)
+		r.t.Errorf("%s: Write(id %d) = %v, want nil, ErrQueueFull, ErrTooLarge or ErrClosed", r.name, id, err)
+	}
+	r.state[id] = stRejected
+}
+
+// waitWritten waits until n entries were written, or fails the test.
+func (r *faultRun) waitWritten(n int64, timeout time.Duration) {
+	r.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for r.written.Load() < n {
+		if time.Now().After(deadline) {
+			r.t.Fatalf("%s: %d of %d entries written after %v", r.name, r.written.Load(), n, timeout)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// waitFor polls cond until it holds, or fails the test after timeout with
+// what describe says.
+func waitFor(t *testing.T, timeout time.Duration, cond func() bool, describe func() string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("still waiting after %v: %s", timeout, describe())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// errCounter is an ErrorHandler that counts the sink's background errors
+// by type and checks that none carries a secret.
+type errCounter struct {
+	produce  atomic.Int64 // *ProduceError for a produce request
+	meta     atomic.Int64 // *ProduceError for a metadata request
+	drop     atomic.Int64 // *DropError
+	fallback atomic.Int64 // *FallbackError
+	other    atomic.Int64
+
+	mu      sync.Mutex
+	secrets []string // set before the sink starts
+	leaks   []string
+	samples []string // the first distinct messages, for the log
+}
+
+const maxSamples = 8
+
+func (e *errCounter) handle(err error) {
+	var pe *core.ProduceError
+	var de *core.DropError
+	var fe *core.FallbackError
+	switch {
+	case errors.As(err, &pe):
+		if pe.Partition < 0 {
+			e.meta.Add(1)
+		} else {
+			e.produce.Add(1)
+		}
+	case errors.As(err, &de):
+		e.drop.Add(1)
+		if de.Reason == core.ReasonQueueFull {
+			return // one per rejected Write: too many to look at
+		}
+	case errors.As(err, &fe):
+		e.fallback.Add(1)
+	default:
+		e.other.Add(1)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.secrets) == 0 && len(e.samples) >= maxSamples {
+		return
+	}
+	msg := err.Error()
+	for _, s := range e.secrets {
+		if strings.Contains(msg, s) {
+			e.leaks = append(e.leaks, msg)
+		}
+	}
+	if len(e.samples) < maxSamples && !slices.Contains(e.samples, msg) {
+		e.samples = append(e.samples, msg)
+	}
+}
+
+func (e *errCounter) total() int64 {
+	return e.produce.Load() + e.meta.Load() + e.drop.Load() + e.fallback.Load() + e.other.Load()
+}
+
+func (e *errCounter) String() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return fmt.Sprintf("produce errors %d, metadata errors %d, drop reports %d, fallback errors %d, other %d; first messages: %q",
+		e.produce.Load(), e.meta.Load(), e.drop.Load(), e.fallback.Load(), e.other.Load(), e.samples)
+}
+
+// readBack reads every record of topics and counts them by id, failing the
+// test on a record that is not an entry of the suite.
+func (r *faultRun) readBack(c *kafkatest.Cluster, topics ...string) (counts []uint16, recs []kafkatest.Record) {
+	r.t.Helper()
+	counts = make([]uint16, r.maxID)
+	for _, topic := range topics {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		got, err := c.Read(ctx, topic)
+		cancel()
+		if err != nil {
+			r.t.Fatalf("%s: reading %s back: %v", r.name, topic, err)
+		}
+		for _, rec := range got {
+			id, ok := parseID(rec.Value)
+			if !ok || id >= r.maxID {
+				r.t.Errorf("%s: record %v is not an entry of this run", r.name, rec)
+				continue
+			}
+			counts[id]++
+		}
+		recs = append(recs, got...)
+	}
+	return counts, recs
+}
+
+// faultRow is one line of the suite's summary table.
+type faultRow struct {
+	Fault          string
+	Written        int64
+	Accepted       uint64
+	Delivered      uint64
+	Dropped        core.Drops
+	Duplicates     int // extra copies read back
+	DroppedInKafka int // entries counted as dropped that Kafka has anyway
+	MaxHeapMiB     float64
+	MaxGoroutines  int
+}
+
+var faultTable struct {
+	mu   sync.Mutex
+	rows []faultRow
+}
+
+func (row faultRow) String() string {
+	d := row.Dropped
+	return fmt.Sprintf("%-44s %8d %8d %8d  qfull=%d large=%d exhausted=%d closed=%d notretr=%d  %5d %5d %7.1f %4d",
+		row.Fault, row.Written, row.Accepted, row.Delivered, d.QueueFull, d.TooLarge, d.RetriesExhausted, d.Closed, d.NotRetriable,
+		row.Duplicates, row.DroppedInKafka, row.MaxHeapMiB, row.MaxGoroutines)
+}
+
+const faultHeader = "fault                                        written accepted delivered  dropped by reason                                   dups dropd+inKafka maxheapMiB maxG"
+
+// verify closes nothing: call it once the sink is closed. It checks the
+// accounting of the run against the sink's Stats and the read-back counts,
+// logs and records the summary row, and returns it:
+//
+//   - Received == entries written; Received-Accepted == Writes refused;
+//   - Received == Delivered + Dropped.Total(), QueueDepth == 0 (closed);
+//   - every drop reached Fallback exactly once, and nothing else did;
+//   - every id read back was accepted (read ⊆ written);
+//   - no accepted entry is lost: each was read back or dropped;
+//   - the ids read back and not dropped are exactly Delivered in number.
+func (r *faultRun) verify(st core.Stats, counts []uint16, smp *sampler) faultRow {
+	t := r.t
+	t.Helper()
+	r.fbMu.Lock()
+	defer r.fbMu.Unlock()
+
+	written := r.written.Load()
+	var accepted, rejected int64
+	for _, s := range r.state {
+		switch s {
+		case stAccepted:
+			accepted++
+		case stRejected:
+			rejected++
+		}
+	}
+	if accepted+rejected != written {
+		t.Errorf("%s: bookkeeping: %d accepted + %d rejected != %d written", r.name, accepted, rejected, written)
+	}
+	if st.Received != uint64(written) {
+		t.Errorf("%s: Stats.Received = %d, want %d (entries written)", r.name, st.Received, written)
+	}
+	if st.Accepted != uint64(accepted) {
+		t.Errorf("%s: Stats.Accepted = %d, want %d (Writes that returned nil)", r.name, st.Accepted, accepted)
+	}
+	if st.QueueDepth != 0 || st.QueueBytes != 0 {
+		t.Errorf("%s: closed sink holds %d entries, %d bytes; want none", r.name, st.QueueDepth, st.QueueBytes)
+	}
+	if got := st.Delivered + st.Dropped.Total() + uint64(st.QueueDepth); got != st.Received {
+		t.Errorf("%s: Delivered %d + Dropped %d + QueueDepth %d = %d, want Received %d (stats %+v)",
+			r.name, st.Delivered, st.Dropped.Total(), st.QueueDepth, got, st.Received, st)
+	}
+	if uint64(r.fbLines) != st.Dropped.Total() {
+		t.Errorf("%s: %d entries reached Fallback, want Dropped.Total() = %d (%+v)", r.name, r.fbLines, st.Dropped.Total(), st.Dropped)
+	}
+	if r.fbBadLine > 0 || len(r.fbPartial) > 0 {
+		t.Errorf("%s: Fallback got %d lines that are not entries, and %d bytes without a newline", r.name, r.fbBadLine, len(r.fbPartial))
+	}
+
+	var (
+		lost, readNotWritten, twiceDropped, rejectedNotInFallback int
+		deliveredIDs, droppedInKafka, dups                        int
+		lostIDs                                                   []int
+	)
+	for id := 0; id < r.maxID; id++ {
+		n, fb := int(counts[id]), int(r.fbCount[id])
+		if n > 1 {
+			dups += n - 1
+		}
+		if fb > 1 {
+			twiceDropped++
+		}
+		switch r.state[id] {
+		case stUnwritten:
+			if n > 0 {
+				readNotWritten++
+			}
+		case stRejected:
+			if n > 0 {
+				readNotWritten++
+			}
+			if fb != 1 {
+				rejectedNotInFallback++
+			}
+		case stAccepted:
+			switch {
+			case n == 0 && fb == 0:
+				lost++
+				if len(lostIDs) < 10 {
+					lostIDs = append(lostIDs, id)
+				}
+			case n > 0 && fb == 0:
+				deliveredIDs++
+			case n > 0 && fb > 0:
+				droppedInKafka++
+			}
+		}
+	}
+	if readNotWritten > 0 {
+		t.Errorf("%s: %d ids read back that were never accepted", r.name, readNotWritten)
+	}
+	if twiceDropped > 0 {
+		t.Errorf("%s: %d entries reached Fallback more than once (a drop counted twice)", r.name, twiceDropped)
+	}
+	if rejectedNotInFallback > 0 {
+		t.Errorf("%s: %d entries refused by Write did not reach Fallback exactly once", r.name, rejectedNotInFallback)
+	}
+	if lost > 0 {
+		t.Errorf("%s: LOST %d accepted entries: neither in Kafka nor dropped (ids %v…)", r.name, lost, lostIDs)
+	}
+	if uint64(deliveredIDs) != st.Delivered {
+		t.Errorf("%s: %d distinct ids in Kafka and not dropped, want Stats.Delivered = %d", r.name, deliveredIDs, st.Delivered)
+	}
+
+	row := faultRow{
+		Fault: r.name, Written: written, Accepted: st.Accepted, Delivered: st.Delivered, Dropped: st.Dropped,
+		Duplicates: dups, DroppedInKafka: droppedInKafka,
+	}
+	if smp != nil {
+		row.MaxHeapMiB = float64(smp.maxHeap) / (1 << 20)
+		row.MaxGoroutines = smp.maxG
+	}
+	t.Logf("%s\n%s", faultHeader, row)
+	t.Logf("%s: retries %d, batches %d; ErrorHandler: %v", r.name, st.Retries, st.Batches, &r.errs)
+	faultTable.mu.Lock()
+	faultTable.rows = append(faultTable.rows, row)
+	faultTable.mu.Unlock()
+	return row
+}
+
+// closeSink closes s with a deadline of d and returns Close's error and the
+// final stats.
+func closeSink(t *testing.T, s *core.Sink, d time.Duration) (error, core.Stats) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	err := s.Close(ctx)
+	return err, s.Stats()
+}
+
+// sampler samples the heap and the goroutine count in the background.
+type sampler struct {
+	stop chan struct{}
+	done chan struct{}
+	gc   bool // collect before each heap sample: measure the live heap
+
+	maxHeap  uint64 // HeapAlloc
+	maxInuse uint64 // HeapInuse
+	maxG     int
+	samples  int
+}
+
+func startSampler(every time.Duration, gc bool) *sampler {
+	s := &sampler{stop: make(chan struct{}), done: make(chan struct{}), gc: gc}
+	go func() {
+		defer close(s.done)
+		tk := time.NewTicker(every)
+		defer tk.Stop()
+		for {
+			s.sample()
+			select {
+			case <-s.stop:
+				s.sample()
+				return
+			case <-tk.C:
+			}
+		}
+	}()
+	return s
+}
+
+func (s *sampler) sample() {
+	if s.gc {
+		runtime.GC()
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	s.maxHeap = max(s.maxHeap, ms.HeapAlloc)
+	s.maxInuse = max(s.maxInuse, ms.HeapInuse)
+	s.maxG = max(s.maxG, runtime.NumGoroutine())
+	s.samples++
+}
+
+// finish stops the sampler; its fields are then safe to read.
+func (s *sampler) finish() *sampler {
+	select {
+	case <-s.stop:
+	default:
+		close(s.stop)
+	}
+	<-s.done
+	return s
+}
+
+// holdProduce makes every broker of k hold each produce request until
+// release is closed or, if delay > 0, for delay. Requests on the same
+// connection wait behind a held one, as behind a stuck broker.
+func holdProduce(c *kafkatest.Cluster, release <-chan struct{}, delay time.Duration) (held *atomic.Int64) {
+	held = new(atomic.Int64)
+	k := c.Kfake()
+	k.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		k.KeepControl()
+		held.Add(1)
+		k.SleepControl(func() {
+			if delay > 0 {
+				select {
+				case <-release:
+				case <-time.After(delay):
+				}
+				return
+			}
+			<-release
+		})
+		return nil, nil, false // then answer it as usual
+	})
+	return held
+}
+
+// brokerAddrs maps node IDs to host:port, from a Metadata request.
+func brokerAddrs(t *testing.T, c *kafkatest.Cluster) map[int32]string {
+	t.Helper()
+	cl, err := kgo.NewClient(c.ClientOpts()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatalf("metadata: %v", err)
+	}
+	m := make(map[int32]string)
+	for _, b := range resp.Brokers {
+		m[b.NodeID] = net.JoinHostPort(b.Host, strconv.Itoa(int(b.Port)))
+	}
+	return m
+}
+
+// murmur2 is Kafka's default partitioner hash, written out here so that the
+// test predicts the partition of a key independently of the sink.
+func murmur2(data []byte) uint32 {
+	const (
+		seed uint32 = 0x9747b28c
+		m    uint32 = 0x5bd1e995
+	)
+	h := seed ^ uint32(len(data))
+	i := 0
+	for ; i+4 <= len(data); i += 4 {
+		k := uint32(data[i]) | uint32(data[i+1])<<8 | uint32(data[i+2])<<16 | uint32(data[i+3])<<24
+		k *= m
+		k ^= k >> 24
+		k *= m
+		h *= m
+		h ^= k
+	}
+	switch len(data) - i {
+	case 3:
+		h ^= uint32(data[i+2]) << 16
+		fallthrough
+	case 2:
+		h ^= uint32(data[i+1]) << 8
+		fallthrough
+	case 1:
+		h ^= uint32(data[i])
+		h *= m
+	}
+	h ^= h >> 13
+	h *= m
+	h ^= h >> 15
+	return h
+}
+
+func partitionOf(key string, partitions int) int32 {
+	return int32(int(murmur2([]byte(key))&0x7fffffff) % partitions)
+}
+
+// countingProxy forwards TCP connections to target and counts them: the
+// connection attempts of a client that fails before it learns the brokers'
+// own addresses.
+type countingProxy struct {
+	ln     net.Listener
+	target string
+	conns  atomic.Int64
+
+	mu    sync.Mutex
+	open  []net.Conn
+	close bool
+	wg    sync.WaitGroup
+}
+
+func startProxy(t *testing.T, target string) *countingProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &countingProxy{ln: ln, target: target}
+	p.wg.Add(1)
+	go p.accept()
+	t.Cleanup(p.shutdown)
+	return p
+}
+
+func (p *countingProxy) addr() string { return p.ln.Addr().String() }
+
+func (p *countingProxy) accept() {
+	defer p.wg.Done()
+	for {
+		in, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.conns.Add(1)
+		out, err := net.Dial("tcp", p.target)
+		if err != nil {
+			in.Close()
+			continue
+		}
+		if !p.track(in, out) {
+			return
+		}
+		p.wg.Add(2)
+		go p.pipe(in, out)
+		go p.pipe(out, in)
+	}
+}
+
+func (p *countingProxy) track(cs ...net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.close {
+		for _, c := range cs {
+			c.Close()
+		}
+		return false
+	}
+	p.open = append(p.open, cs...)
+	return true
+}
+
+func (p *countingProxy) pipe(dst, src net.Conn) {
+	defer p.wg.Done()
+	io.Copy(dst, src)
+	dst.Close()
+	src.Close()
+}
+
+func (p *countingProxy) shutdown() {
+	p.mu.Lock()
+	p.close = true
+	p.ln.Close()
+	for _, c := range p.open {
+		c.Close()
+	}
+	p.mu.Unlock()
+	p.wg.Wait()
+}
