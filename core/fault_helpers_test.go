@@ -139,15 +139,29 @@ type genFunc func(buf []byte, g, id int) core.Entry
 
 // plainEntry is an info entry of about 200 bytes.
 func plainEntry(buf []byte, g, id int) core.Entry {
-	return entryWith(buf, g, id, "", "", 60)
+	return entryWith(buf, g, id, core.InfoLevel, "", "", 60)
 }
 
-// entryWith builds {"id":id,...} with an optional topic tag "t" and key
-// "k" (read by the scenario's deciders) and pad bytes of padding.
-func entryWith(buf []byte, g, id int, topic, key string, pad int) core.Entry {
+// mixedEntry is plainEntry, but every tenth entry is an error.
+func mixedEntry(buf []byte, g, id int) core.Entry {
+	return entryWith(buf, g, id, mixedLevel(id), "", "", 60)
+}
+
+func mixedLevel(id int) core.Level {
+	if id%10 == 0 {
+		return core.ErrorLevel
+	}
+	return core.InfoLevel
+}
+
+// entryWith builds {"id":id,...} at level, with an optional topic tag "t"
+// and key "k" (read by the scenario's deciders) and pad bytes of padding.
+func entryWith(buf []byte, g, id int, level core.Level, topic, key string, pad int) core.Entry {
 	b := append(buf[:0], `{"id":`...)
 	b = strconv.AppendInt(b, int64(id), 10)
-	b = append(b, `,"level":"info","ts":"2025-11-25T18:00:00Z","msg":"fault suite entry","g":`...)
+	b = append(b, `,"level":"`...)
+	b = append(b, level.String()...)
+	b = append(b, `","ts":"2025-11-25T18:00:00Z","msg":"fault suite entry","g":`...)
 	b = strconv.AppendInt(b, int64(g), 10)
 	if topic != "" {
 		b = append(b, `,"t":"`...)
@@ -164,13 +178,14 @@ func entryWith(buf []byte, g, id int, topic, key string, pad int) core.Entry {
 		b = append(b, byte('a'+(id+i)%26))
 	}
 	b = append(b, "\"}\n"...)
-	return core.Entry{Level: core.InfoLevel, Message: "fault suite entry", JSON: b}
+	return core.Entry{Level: level, Message: "fault suite entry", JSON: b}
 }
 
 // stream is a steady stream of entries from several goroutines. Goroutine g
-// writes ids g, g+G, g+2G, … so every id is unique and each goroutine's ids
-// increase.
+// writes ids base+g, base+g+G, base+g+2G, … so every id is unique and each
+// goroutine's ids increase.
 type stream struct {
+	base       int // the first id
 	goroutines int
 	perG       int           // entries per goroutine; 0: until stop (or maxID)
 	burst      int           // entries between pauses; 0: no pauses (full speed)
@@ -186,7 +201,7 @@ func (r *faultRun) start(s *core.Sink, st stream) (wait func(ctx context.Context
 	if st.gen == nil {
 		st.gen = plainEntry
 	}
-	perG := r.maxID / st.goroutines
+	perG := (r.maxID - st.base) / st.goroutines
 	if st.perG > 0 && st.perG < perG {
 		perG = st.perG
 	}
@@ -204,7 +219,7 @@ func (r *faultRun) start(s *core.Sink, st stream) (wait func(ctx context.Context
 					default:
 					}
 				}
-				id := g + k*st.goroutines
+				id := st.base + g + k*st.goroutines
 				e := st.gen(buf, g, id)
 				buf = e.JSON[:0]
 				r.write(s, id, e)
@@ -392,8 +407,8 @@ var faultTable struct {
 
 func (row faultRow) String() string {
 	d := row.Dropped
-	return fmt.Sprintf("%-44s %8d %8d %8d  qfull=%d large=%d exhausted=%d closed=%d notretr=%d  %5d %5d %7.1f %4d",
-		row.Fault, row.Written, row.Accepted, row.Delivered, d.QueueFull, d.TooLarge, d.RetriesExhausted, d.Closed, d.NotRetriable,
+	return fmt.Sprintf("%-44s %8d %8d %8d  qfull=%d shed=%d large=%d exhausted=%d closed=%d notretr=%d  %5d %5d %7.1f %4d",
+		row.Fault, row.Written, row.Accepted, row.Delivered, d.QueueFull, d.Shed, d.TooLarge, d.RetriesExhausted, d.Closed, d.NotRetriable,
 		row.Duplicates, row.DroppedInKafka, row.MaxHeapMiB, row.MaxGoroutines)
 }
 
@@ -440,6 +455,13 @@ func (r *faultRun) verify(st core.Stats, counts []uint16, smp *sampler) faultRow
 	if got := st.Delivered + st.Dropped.Total() + uint64(st.QueueDepth); got != st.Received {
 		t.Errorf("%s: Delivered %d + Dropped %d + QueueDepth %d = %d, want Received %d (stats %+v)",
 			r.name, st.Delivered, st.Dropped.Total(), st.QueueDepth, got, st.Received, st)
+	}
+	var byLevel uint64
+	for _, n := range st.DroppedByLevel {
+		byLevel += n
+	}
+	if byLevel != st.Dropped.Total() {
+		t.Errorf("%s: DroppedByLevel sums to %d, want Dropped.Total() = %d", r.name, byLevel, st.Dropped.Total())
 	}
 	if uint64(r.fbLines) != st.Dropped.Total() {
 		t.Errorf("%s: %d entries reached Fallback, want Dropped.Total() = %d (%+v)", r.name, r.fbLines, st.Dropped.Total(), st.Dropped)
