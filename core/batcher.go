@@ -42,6 +42,7 @@ type batcher struct {
 	routed      int        // entries routed by this pull
 	holdLimit   int        // the most records taken from the queue at once
 	now         time.Time  // when pull started
+	lastErr     error      // the last failure of a request, for the drops at Close
 	clock       []checkpoint
 	expired     []record // queued entries that expireQueued took out
 	ext         *chunk   // memory for formatted values and keys
@@ -396,6 +397,7 @@ func (b *batcher) handleMeta(m *metaResult) {
 			return
 		}
 		b.s.rep.report(err)
+		b.lastErr = err
 		b.expire(t.waiting, func(r []record) { clear(t.waiting[len(r):]); t.waiting = r }, err)
 		return
 	}
@@ -486,6 +488,7 @@ func (b *batcher) handleResult(r *produceResult) {
 
 	if r.err == nil && len(r.recErrs) == 0 {
 		p.attempt, p.retryAt, p.maxRecs = 0, time.Time{}, 0
+		b.lastErr = nil
 		var bytes uint64
 		for i := range recs {
 			bytes += uint64(len(recs[i].value))
@@ -534,6 +537,7 @@ func (b *batcher) handleResult(r *produceResult) {
 	}
 
 	b.s.rep.report(perr)
+	b.lastErr = perr
 	b.s.c.retries.Add(uint64(len(recs)))
 	p.attempt++
 	p.retryAt = time.Now().Add(b.backoff(p.attempt))
@@ -728,7 +732,8 @@ func (b *batcher) abortAll() {
 		}
 	}
 	s.abortCount = len(all)
-	s.dropped(ReasonClosed, all, nil)
+	// Say why they were still here: the last error the batcher met.
+	s.dropped(ReasonClosed, all, b.lastErr)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()

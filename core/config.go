@@ -175,6 +175,8 @@ type Config struct {
 	// ErrorHandler receives the sink's background errors: failed produce
 	// requests, retries, drops. It is called from the sink's goroutines,
 	// possibly concurrently, and must not block, nor log into this sink.
+	// It gets every error, unthrottled: a handler that logs them should
+	// rate-limit, as the default does.
 	// If nil, errors are printed to os.Stderr as single lines prefixed
 	// "kafkasink:", at most one line a second, the rest aggregated.
 	ErrorHandler func(error)
@@ -357,8 +359,10 @@ func normalize(s string) string {
 	return strings.NewReplacer("_", "", "-", "").Replace(s)
 }
 
-// String describes the configuration with the password redacted.
+// String describes the configuration as the sink applies it (defaults
+// filled in), with the password redacted.
 func (c Config) String() string {
+	c = c.withDefaults()
 	pw := ""
 	if c.SASLPassword != "" {
 		pw = "[REDACTED]"
@@ -492,6 +496,9 @@ func (c Config) resolve() (*resolved, error) {
 	}
 	if c.MaxBackoff < c.MinBackoff {
 		return bad("MaxBackoff", "%v is less than MinBackoff %v", c.MaxBackoff, c.MinBackoff)
+	}
+	if c.MaxEntryBytes > c.MaxBatchBytes {
+		return bad("MaxEntryBytes", "%d is more than MaxBatchBytes %d: such an entry could never be sent", c.MaxEntryBytes, c.MaxBatchBytes)
 	}
 	if c.MaxEntryBytes > c.QueueByteLimit {
 		return bad("MaxEntryBytes", "%d is more than QueueByteLimit %d", c.MaxEntryBytes, c.QueueByteLimit)
