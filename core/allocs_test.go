@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -18,8 +19,15 @@ func wantAllocs(t *testing.T, n float64, f func()) {
 }
 
 func TestWriteDoesNotAllocate(t *testing.T) {
+	for _, policy := range []OverflowPolicy{DropNewest, Block} {
+		t.Run(policy.String(), func(t *testing.T) { testWriteDoesNotAllocate(t, policy) })
+	}
+}
+
+func testWriteDoesNotAllocate(t *testing.T, policy OverflowPolicy) {
 	f := newFake(1)
-	s := newTestSink(t, Config{BatchSizeLimit: 100, Period: time.Millisecond, QueueLimit: 1 << 20, ShedThreshold: 1}, f)
+	f.quiet = true
+	s := newTestSink(t, Config{BatchSizeLimit: 100, Period: time.Millisecond, QueueLimit: 1 << 20, ShedThreshold: 1, OverflowPolicy: policy}, f)
 	defer s.Close(context.Background())
 	e := Entry{Level: InfoLevel, Time: time.Now(), LoggerName: "http", Message: "served",
 		JSON: []byte(`{"level":"info","msg":"served","path":"/api/v1/items/42","status":200}` + "\n")}
@@ -30,4 +38,16 @@ func TestWriteDoesNotAllocate(t *testing.T) {
 	// Chunks and queue segments are pooled; one of each per many entries
 	// may still be allocated when a pool was emptied by the GC.
 	wantAllocs(t, 0.05, func() { s.Write(e) })
+	// Delivery, in the background, must not allocate per entry either
+	// (the Block policy once did, waking writers that were not waiting).
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	for i := 0; i < 20000; i++ {
+		s.Write(e)
+	}
+	s.Flush(context.Background())
+	runtime.ReadMemStats(&ms1)
+	if per := float64(ms1.Mallocs-ms0.Mallocs) / 20000; per > 0.2 {
+		t.Errorf("writing and delivering allocates %.2f times per entry, want well under 1", per)
+	}
 }

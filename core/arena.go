@@ -6,24 +6,41 @@ import (
 	"time"
 )
 
-// chunkSize is the size of the arena chunks that entries are copied into.
-// Entries larger than a quarter of it get a chunk of their own.
-const chunkSize = 128 << 10
+// maxChunkSize is the size of the arena chunks that entries are copied
+// into, unless QueueByteLimit is small: a sink's chunks are at most a
+// sixteenth of it (and at least minChunkSize), so that the limit holds many
+// chunks. Entries larger than a quarter of a chunk get a chunk of their own.
+const (
+	maxChunkSize = 128 << 10
+	minChunkSize = 4 << 10
+)
 
 // chunk is a piece of sink-owned memory holding the bytes of many entries.
 // It is reference-counted: one reference per live record in it, plus one
-// while it is the chunk being filled. At zero it goes back to the pool.
+// while it is the chunk being filled. At zero it goes back to its pool.
 type chunk struct {
 	buf  []byte
 	refs atomic.Int32
+	pool *arena // nil for a chunk of one large entry
 }
 
-var chunkPool = sync.Pool{New: func() any { return &chunk{buf: make([]byte, 0, chunkSize)} }}
+// arena hands out chunks of one size, reusing those given back.
+type arena struct {
+	size int
+	pool sync.Pool
+}
 
-func newChunk(size int) *chunk {
+func newArena(queueByteLimit int) *arena {
+	a := &arena{size: min(maxChunkSize, max(minChunkSize, queueByteLimit/16))}
+	a.pool.New = func() any { return &chunk{buf: make([]byte, 0, a.size), pool: a} }
+	return a
+}
+
+// get returns a chunk with room for size bytes and one reference.
+func (a *arena) get(size int) *chunk {
 	var c *chunk
-	if size <= chunkSize {
-		c = chunkPool.Get().(*chunk)
+	if size <= a.size {
+		c = a.pool.Get().(*chunk)
 		c.buf = c.buf[:0]
 	} else {
 		c = &chunk{buf: make([]byte, 0, size)}
@@ -40,8 +57,8 @@ func (c *chunk) releaseN(n int32) bool {
 	if c.refs.Add(-n) != 0 {
 		return false
 	}
-	if cap(c.buf) == chunkSize {
-		chunkPool.Put(c)
+	if c.pool != nil {
+		c.pool.pool.Put(c)
 	}
 	return true
 }

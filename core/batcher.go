@@ -318,7 +318,7 @@ func (b *batcher) keep(r *record, p []byte, need int) []byte {
 			if b.ext != nil {
 				b.ext.release()
 			}
-			b.ext = newChunk(max(need, chunkSize))
+			b.ext = b.s.arena.get(need)
 		}
 		r.ext = b.ext
 		r.ext.refs.Add(1)
@@ -738,18 +738,25 @@ func (b *batcher) abortAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := range queued {
-		s.finalizeLocked(&queued[i], true, false)
+		s.finalizeLocked(&queued[i], false)
 	}
 	for _, t := range b.topics {
 		for i := range t.waiting {
-			s.finalizeLocked(&t.waiting[i], true, false)
+			s.finalizeLocked(&t.waiting[i], false)
 		}
 		for _, p := range t.parts {
 			// Records of a request still running count as undelivered
-			// (its outcome is unknown); their memory is left to the
-			// garbage collector, since kafka-go may still be reading it.
+			// (its outcome is unknown). kafka-go may still be reading
+			// their memory: it must not go back to the pool, so their
+			// chunks leave it and are left to the garbage collector.
 			for i, r := range p.pending.items() {
-				s.finalizeLocked(&r, !p.inflight || i >= len(p.sending), false)
+				if p.inflight && i < len(p.sending) {
+					r.chunk.pool = nil
+					if r.ext != nil {
+						r.ext.pool = nil
+					}
+				}
+				s.finalizeLocked(&r, false)
 			}
 		}
 	}

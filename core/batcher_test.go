@@ -441,6 +441,35 @@ func TestLoadSheddingByLevel(t *testing.T) {
 	})
 }
 
+func TestSmallLimitsStillAcceptEntries(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"one entry", Config{QueueLimit: 1}},
+		{"small byte limit", Config{QueueByteLimit: 150000, MaxEntryBytes: 1000, MaxBatchBytes: 1000}},
+		{"tiny byte limit", Config{QueueByteLimit: 20000, MaxEntryBytes: 1000, MaxBatchBytes: 1000}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := newFake(1)
+				cfg := tt.cfg
+				cfg.BatchSizeLimit, cfg.Period, cfg.DelayFirstEntry, cfg.ErrorHandler = 100, time.Hour, true, func(error) {}
+				s := newTestSink(t, cfg, f)
+				if err := s.Write(entry(1)); err != nil {
+					t.Errorf("first Write into an empty queue = %v", err)
+				}
+				if cfg.QueueLimit != 1 {
+					if err := s.Write(entry(2)); err != nil {
+						t.Errorf("second Write = %v (stats %+v)", err, s.Stats())
+					}
+				}
+				closeSink(t, s)
+			})
+		})
+	}
+}
+
 func TestBlockUnblocksWhenRoomFrees(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFake(1)

@@ -138,6 +138,11 @@ type Config struct {
 	// MaxBackoff. If zero, 100ms and 10s.
 	MinBackoff, MaxBackoff time.Duration
 
+	// SyncTimeout bounds [Sink.Sync], the flush that loggers without a
+	// context call: zap's Sync and the flush after its DPanic, Panic and
+	// Fatal entries, zerolog's Close on Fatal. If zero, 5s.
+	SyncTimeout time.Duration
+
 	// WriteTimeout bounds one produce request. If zero, 10s.
 	WriteTimeout time.Duration
 
@@ -405,6 +410,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.MinBackoff, 100*time.Millisecond)
 	setDefault(&c.MaxBackoff, 10*time.Second)
 	setDefault(&c.WriteTimeout, 10*time.Second)
+	setDefault(&c.SyncTimeout, 5*time.Second)
 	setDefault(&c.DialTimeout, 5*time.Second)
 	if c.ClientID == "" {
 		c.ClientID = "kafkasink"
@@ -465,6 +471,7 @@ func (c Config) resolve() (*resolved, error) {
 		{"MinBackoff", int64(c.MinBackoff)},
 		{"MaxBackoff", int64(c.MaxBackoff)},
 		{"WriteTimeout", int64(c.WriteTimeout)},
+		{"SyncTimeout", int64(c.SyncTimeout)},
 		{"DialTimeout", int64(c.DialTimeout)},
 	} {
 		if f.v < 0 {

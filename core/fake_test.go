@@ -21,6 +21,8 @@ type fakeTransport struct {
 	metaErr   func(topic string) error
 	refreshes int
 	closed    bool
+	// quiet keeps calls out of the record, for allocation tests.
+	quiet bool
 }
 
 type fakeCall struct {
@@ -52,6 +54,9 @@ func (f *fakeTransport) produce(ctx context.Context, topic string, partition int
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
+	}
+	if f.quiet {
+		return nil, nil
 	}
 	c := fakeCall{Topic: topic, Partition: partition}
 	for _, r := range recs {

@@ -16,16 +16,18 @@ import (
 // waits on the network; a background goroutine batches the queued entries
 // and produces them to Kafka.
 type Sink struct {
-	cfg *resolved
-	tr  transport
-	c   counters
-	rep *reporter
+	cfg   *resolved
+	tr    transport
+	c     counters
+	rep   *reporter
+	arena *arena
 
 	mu        sync.Mutex
 	queue     segQueue // accepted, not yet taken by the batcher
 	chunk     *chunk   // the chunk Write copies into
 	held      int      // entries accepted and not yet delivered or dropped
 	heldBytes int      // bytes of the chunks they pin
+	dataBytes int      // bytes of their JSON
 	seq       uint64   // entries accepted so far
 	closed    bool
 	eager     bool           // the next entry is the first: send it at once
@@ -33,6 +35,7 @@ type Sink struct {
 
 	shedEntries, shedBytes int           // where load shedding starts
 	room                   chan struct{} // closed when space frees up (Block policy)
+	blocked                int           // Writes waiting on room
 
 	wake       chan struct{} // Write → batcher: a batch is ready
 	stop       chan struct{} // Close → batcher: stop
@@ -73,6 +76,7 @@ func newSink(cfg *resolved, tr transport) *Sink {
 	s := &Sink{
 		cfg:   cfg,
 		tr:    tr,
+		arena: newArena(cfg.QueueByteLimit),
 		eager: !cfg.DelayFirstEntry,
 		room:  make(chan struct{}),
 		wake:  make(chan struct{}, 1),
@@ -83,8 +87,8 @@ func newSink(cfg *resolved, tr transport) *Sink {
 	s.rep = newReporter(cfg.ErrorHandler, &s.c)
 	s.shedEntries, s.shedBytes = math.MaxInt, math.MaxInt
 	if cfg.ShedThreshold < 1 {
-		s.shedEntries = int(float64(cfg.QueueLimit) * cfg.ShedThreshold)
-		s.shedBytes = int(float64(cfg.QueueByteLimit) * cfg.ShedThreshold)
+		s.shedEntries = max(1, int(math.Ceil(float64(cfg.QueueLimit)*cfg.ShedThreshold)))
+		s.shedBytes = max(1, int(math.Ceil(float64(cfg.QueueByteLimit)*cfg.ShedThreshold)))
 	}
 	b := newBatcher(s)
 	go b.run()
@@ -131,6 +135,7 @@ func (s *Sink) Write(e Entry) error {
 	c.refs.Add(1)
 	s.seq++
 	s.held++
+	s.dataBytes += len(data)
 	s.queue.push(record{
 		data:       c.buf[off:len(c.buf):len(c.buf)],
 		chunk:      c,
@@ -161,7 +166,7 @@ func (s *Sink) makeRoom(n int) bool {
 		if s.chunk != nil && cap(s.chunk.buf)-len(s.chunk.buf) >= n {
 			return true
 		}
-		return s.heldBytes+chunkBytes(n) <= s.cfg.QueueByteLimit
+		return s.heldBytes+s.chunkBytes(n) <= s.cfg.QueueByteLimit
 	}
 	if fits() {
 		return true
@@ -172,7 +177,7 @@ func (s *Sink) makeRoom(n int) bool {
 			r := *s.queue.front()
 			s.queue.take(nil, 1)
 			s.dropped(ReasonQueueFull, []record{r}, nil)
-			s.finalizeLocked(&r, true, false)
+			s.finalizeLocked(&r, false)
 		}
 		return fits()
 	case Block:
@@ -183,12 +188,15 @@ func (s *Sink) makeRoom(n int) bool {
 				return false
 			}
 			room := s.room
+			s.blocked++
 			s.mu.Unlock()
 			select {
 			case <-room:
 				s.mu.Lock()
+				s.blocked--
 			case <-deadline.C:
 				s.mu.Lock()
+				s.blocked--
 				return fits() && !s.closed
 			}
 		}
@@ -200,46 +208,43 @@ func (s *Sink) makeRoom(n int) bool {
 // shedding reports whether the queue is over ShedThreshold. Called with
 // s.mu held.
 func (s *Sink) shedding() bool {
-	return s.held >= s.shedEntries || s.heldBytes >= s.shedBytes
+	return s.held >= s.shedEntries || s.dataBytes >= s.shedBytes
 }
 
-func chunkBytes(n int) int {
-	if n > chunkSize/4 {
+// chunkBytes is the memory an entry of n bytes may need: a new chunk.
+func (s *Sink) chunkBytes(n int) int {
+	if n > s.arena.size/4 {
 		return n
 	}
-	return chunkSize
+	return s.arena.size
 }
 
 // newChunk replaces the chunk being filled. Called with s.mu held.
 func (s *Sink) newChunk(n int) *chunk {
-	if n > chunkSize/4 {
+	if n > s.arena.size/4 {
 		// A large entry gets a chunk of its own; the current one stays.
-		c := newChunk(n)
+		c := s.arena.get(n)
 		s.heldBytes += cap(c.buf)
 		c.refs.Add(-1) // no filling reference: its one record holds it
 		return c
 	}
 	if old := s.chunk; old != nil && old.release() {
-		s.heldBytes -= chunkSize
+		s.heldBytes -= cap(old.buf)
 	}
-	s.chunk = newChunk(chunkSize)
-	s.heldBytes += chunkSize
+	s.chunk = s.arena.get(n)
+	s.heldBytes += cap(s.chunk.buf)
 	return s.chunk
 }
 
 // finalizeLocked releases a record that is delivered or dropped, and wakes
 // the Flush calls and blocked Writes waiting for it. Called with s.mu held.
-// With release false, the record's memory is left to the garbage
-// collector instead of going back to the pool.
-func (s *Sink) finalizeLocked(r *record, release, delivered bool) {
+func (s *Sink) finalizeLocked(r *record, delivered bool) {
 	s.account(r, delivered)
-	if release {
-		if r.chunk.releaseN(1) {
-			s.heldBytes -= cap(r.chunk.buf)
-		}
-		if r.ext != nil {
-			r.ext.releaseN(1)
-		}
+	if r.chunk.releaseN(1) {
+		s.heldBytes -= cap(r.chunk.buf)
+	}
+	if r.ext != nil {
+		r.ext.releaseN(1)
 	}
 	s.roomFreed()
 }
@@ -248,6 +253,7 @@ func (s *Sink) finalizeLocked(r *record, release, delivered bool) {
 // it. Called with s.mu held.
 func (s *Sink) account(r *record, delivered bool) {
 	s.held--
+	s.dataBytes -= len(r.data)
 	for i := 0; i < len(s.waiters); i++ {
 		w := s.waiters[i]
 		if r.seq <= w.target {
@@ -265,7 +271,7 @@ func (s *Sink) account(r *record, delivered bool) {
 
 // roomFreed wakes the Writes blocked for room. Called with s.mu held.
 func (s *Sink) roomFreed() {
-	if s.cfg.OverflowPolicy == Block {
+	if s.blocked > 0 {
 		close(s.room)
 		s.room = make(chan struct{})
 	}
@@ -340,14 +346,6 @@ func trimNewline(b []byte) []byte {
 	return b
 }
 
-// Flush sends everything queued without waiting for the batch size or the
-// period, and returns once every entry accepted before the call is
-// delivered or dropped, or ctx ends. It returns nil if all of them were
-// delivered. Otherwise it returns an [*UndeliveredError] counting those not
-// delivered: dropped ones (Err is ErrDropped), and, if ctx ended, those still
-// pending (Err is ctx.Err()), which Flush leaves queued. It returns
-// ErrClosed after Close.
-
 // addWaiterLocked registers a wait for every entry accepted so far and
 // wakes the batcher to send them now. Called with s.mu held.
 func (s *Sink) addWaiterLocked() *flushWaiter {
@@ -363,6 +361,14 @@ func (s *Sink) addWaiterLocked() *flushWaiter {
 	}
 	return w
 }
+
+// Flush sends everything queued without waiting for the batch size or the
+// period, and returns once every entry accepted before the call is
+// delivered or dropped, or ctx ends. It returns nil if all of them were
+// delivered. Otherwise it returns an [*UndeliveredError] counting those not
+// delivered: dropped ones (Err is ErrDropped), and, if ctx ended, those still
+// pending (Err is ctx.Err()), which Flush leaves queued. It returns
+// ErrClosed after Close.
 
 func (s *Sink) Flush(ctx context.Context) error {
 	s.mu.Lock()
@@ -396,6 +402,14 @@ func (s *Sink) wait(ctx context.Context, w *flushWaiter) (pending, dropped int) 
 		return w.remaining, w.dropped
 	}
 	return 0, w.dropped
+}
+
+// Sync is Flush with Config.SyncTimeout as its deadline, for loggers whose
+// flush takes no context (zap's Sync, zerolog's Close).
+func (s *Sink) Sync() error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.SyncTimeout)
+	defer cancel()
+	return s.Flush(ctx)
 }
 
 // Close flushes the sink, stops its goroutines and releases its
