@@ -412,6 +412,9 @@ func (s *Sink) Sync() error {
 	return s.Flush(ctx)
 }
 
+// SyncTimeout returns Config.SyncTimeout as the sink applies it.
+func (s *Sink) SyncTimeout() time.Duration { return s.cfg.SyncTimeout }
+
 // Close flushes the sink, stops its goroutines and releases its
 // connections. Entries not delivered when ctx ends are dropped, counted as
 // DroppedClosed and written to Config.Fallback; Close then returns an
