@@ -1,0 +1,173 @@
+package zerologsink
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/kafkasink/kafkasink/core"
+)
+
+// Writer sends zerolog's entries to Kafka through a [core.Sink]. It is a
+// [zerolog.LevelWriter] and an [io.Closer]: give it to [zerolog.New], or to
+// [zerolog.MultiLevelWriter] next to a console writer.
+//
+// Each call to Write or WriteLevel is one entry. The bytes are copied into
+// the sink's memory before the call returns, so zerolog may reuse them;
+// the Kafka record value is those bytes without their trailing newline.
+// Write and WriteLevel never wait on the network (see [core.Config]'s
+// OverflowPolicy), except for a Panic entry, which is flushed first.
+//
+// A Writer is safe for concurrent use: zerolog does no locking of its own.
+type Writer struct {
+	sink       *core.Sink
+	timeout    time.Duration
+	levelField string // "" for zerolog.LevelFieldName at each Write
+}
+
+var (
+	_ zerolog.LevelWriter = (*Writer)(nil)
+	_ io.Closer           = (*Writer)(nil)
+)
+
+// Options configures a [Writer]. The zero value is valid.
+type Options struct {
+	// FlushTimeout bounds how long Close waits for the sink to deliver
+	// what it holds, and how long WriteLevel waits for a Panic entry to be
+	// delivered. If zero, 5s.
+	FlushTimeout time.Duration
+
+	// LevelFieldName is the top-level field that Write (without a level)
+	// reads the entry's level from. If empty, [zerolog.LevelFieldName] as
+	// it is at the time of each Write.
+	LevelFieldName string
+}
+
+// DefaultFlushTimeout is the FlushTimeout of a Writer whose Options leave
+// it zero.
+const DefaultFlushTimeout = 5 * time.Second
+
+// New returns a Writer that hands entries to sink, with default [Options].
+// Closing the Writer closes sink. New panics if sink is nil.
+func New(sink *core.Sink) *Writer {
+	return NewWithOptions(sink, Options{})
+}
+
+// NewWithOptions is [New] with options. It panics if sink is nil or
+// opts.FlushTimeout is negative.
+func NewWithOptions(sink *core.Sink, opts Options) *Writer {
+	if sink == nil {
+		panic("zerologsink: nil *core.Sink")
+	}
+	if opts.FlushTimeout < 0 {
+		panic("zerologsink: negative FlushTimeout")
+	}
+	if opts.FlushTimeout == 0 {
+		opts.FlushTimeout = DefaultFlushTimeout
+	}
+	return &Writer{sink: sink, timeout: opts.FlushTimeout, levelField: opts.LevelFieldName}
+}
+
+// Open builds a [core.Sink] from cfg with [core.New] and returns a Writer
+// for it, with default [Options]. Like core.New, it validates cfg (an
+// invalid one returns a [*core.ConfigError]) and does not touch the
+// network. Close the Writer to close the sink.
+func Open(cfg core.Config) (*Writer, error) {
+	s, err := core.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return New(s), nil
+}
+
+// Sink returns the sink the Writer hands entries to, for its
+// [core.Sink.Stats], or to close it with a context of one's own.
+func (w *Writer) Sink() *core.Sink { return w.sink }
+
+// Write queues the entry p, reading its level from its level field (see
+// [Options].LevelFieldName); an entry without one, or that is not a JSON
+// object, has [core.NoLevel]. zerolog calls WriteLevel instead; Write
+// serves writers that drop the level, such as
+// [github.com/rs/zerolog/diode].
+//
+// Write returns len(p), nil even when the sink refuses the entry (queue
+// full or shed, too large, or sink closed): see the package documentation.
+// An entry whose level field says panic is flushed as WriteLevel does.
+func (w *Writer) Write(p []byte) (int, error) {
+	field := w.levelField
+	if field == "" {
+		field = zerolog.LevelFieldName
+	}
+	return w.write(levelOf(p, field), p)
+}
+
+// WriteLevel queues the entry p with level l, as zerolog's Logger does for
+// every entry. zerolog's levels map to core's levels of the same name, and
+// [zerolog.NoLevel] to [core.NoLevel]; for a level zerolog does not name (a
+// custom numeric level), WriteLevel reads the level field as Write does.
+//
+// For [zerolog.PanicLevel], WriteLevel waits up to FlushTimeout for the
+// sink to deliver everything it holds, since zerolog panics without closing
+// the Writer; if that fails, it returns len(p) and the error from
+// [core.Sink.Flush], which zerolog prints. Otherwise it returns len(p), nil,
+// as Write does.
+func (w *Writer) WriteLevel(l zerolog.Level, p []byte) (int, error) {
+	lvl, ok := coreLevel(l)
+	if !ok {
+		return w.Write(p)
+	}
+	return w.write(lvl, p)
+}
+
+func (w *Writer) write(l core.Level, p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if err := w.sink.Write(core.Entry{Level: l, JSON: p}); err != nil {
+		if isRejection(err) {
+			// Counted in Stats, reported to the ErrorHandler and written
+			// to Fallback by the sink: an error here would make zerolog
+			// print a line per entry as well.
+			return len(p), nil
+		}
+		return 0, err
+	}
+	if l == core.PanicLevel {
+		ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
+		defer cancel()
+		// After Close, the entry was delivered or dropped and counted.
+		if err := w.sink.Flush(ctx); err != nil && !errors.Is(err, core.ErrClosed) {
+			return len(p), err
+		}
+	}
+	return len(p), nil
+}
+
+// isRejection reports whether err is how core.Sink.Write refuses an entry
+// it has already accounted for.
+func isRejection(err error) bool {
+	return errors.Is(err, core.ErrQueueFull) || errors.Is(err, core.ErrTooLarge) || errors.Is(err, core.ErrClosed)
+}
+
+// Flush waits until every entry written before the call is delivered or
+// dropped, or ctx ends; see [core.Sink.Flush].
+func (w *Writer) Flush(ctx context.Context) error {
+	return w.sink.Flush(ctx)
+}
+
+// Close flushes the sink, waiting up to FlushTimeout, then closes it; see
+// [core.Sink.Close]. Entries not delivered by then are dropped, counted and
+// written to the sink's Fallback, and Close returns a
+// [*core.UndeliveredError] counting them. zerolog's Logger.Fatal calls Close
+// before it exits, so the Fatal entry and those before it reach Kafka.
+//
+// Close is idempotent: later calls return what the first returned. Entries
+// written after Close are dropped and counted as Dropped.Closed.
+func (w *Writer) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
+	defer cancel()
+	return w.sink.Close(ctx)
+}
