@@ -1,13 +1,15 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
+	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/compress"
 	"github.com/segmentio/kafka-go/protocol"
 	"github.com/segmentio/kafka-go/protocol/createtopics"
 	metadataAPI "github.com/segmentio/kafka-go/protocol/metadata"
@@ -35,11 +37,11 @@ type transport interface {
 // its own batches, so it skips kafka-go Writer's second batching layer and
 // its per-message bookkeeping.
 type kafkaTransport struct {
-	client      *kafka.Client
-	tr          *kafka.Transport
-	addr        net.Addr
-	acks        kafka.RequiredAcks
-	compression kafka.Compression
+	client *kafka.Client
+	tr     *kafka.Transport
+	addr   net.Addr
+	acks   kafka.RequiredAcks
+	codec  compress.Codec // nil for no compression
 }
 
 func newKafkaTransport(cfg *resolved) (*kafkaTransport, error) {
@@ -89,11 +91,11 @@ func newKafkaTransport(cfg *resolved) (*kafkaTransport, error) {
 	}
 	addr := kafka.TCP(cfg.Brokers...)
 	return &kafkaTransport{
-		client:      &kafka.Client{Addr: addr, Transport: tr, Timeout: cfg.WriteTimeout},
-		tr:          tr,
-		addr:        addr,
-		acks:        acks,
-		compression: comp,
+		client: &kafka.Client{Addr: addr, Transport: tr, Timeout: cfg.WriteTimeout},
+		tr:     tr,
+		addr:   addr,
+		acks:   acks,
+		codec:  comp.Codec(),
 	}, nil
 }
 
@@ -135,13 +137,19 @@ func (t *kafkaTransport) refresh(ctx context.Context) {
 }
 
 func (t *kafkaTransport) produce(ctx context.Context, topic string, partition int32, recs []record) (map[int]error, error) {
-	rr := &recordReader{recs: recs}
-	res, err := t.client.Produce(ctx, &kafka.ProduceRequest{
+	bp := batchBufs.Get().(*[]byte)
+	buf, err := encodeBatch((*bp)[:0], recs, t.codec, time.Now())
+	defer putBuf(bp, buf)
+	if err != nil {
+		return nil, err
+	}
+	var rd bytes.Reader
+	rd.Reset(buf)
+	res, err := t.client.RawProduce(ctx, &kafka.RawProduceRequest{
 		Topic:        topic,
 		Partition:    int(partition),
 		RequiredAcks: t.acks,
-		Records:      rr,
-		Compression:  t.compression,
+		RawRecords:   protocol.RawRecordSet{Reader: &rd},
 	})
 	if err != nil {
 		return nil, err
@@ -156,59 +164,6 @@ func (t *kafkaTransport) produce(ctx context.Context, topic string, partition in
 }
 
 func (t *kafkaTransport) close() { t.tr.CloseIdleConnections() }
-
-// recordReader feeds records to kafka-go's encoder without allocating per
-// record: the encoder consumes each record before asking for the next, so
-// one Record and two byte readers are reused throughout.
-type recordReader struct {
-	recs       []record
-	i          int
-	rec        kafka.Record
-	key, value byteReader
-}
-
-func (r *recordReader) ReadRecord() (*kafka.Record, error) {
-	if r.i >= len(r.recs) {
-		return nil, io.EOF
-	}
-	rec := &r.recs[r.i]
-	r.i++
-	r.rec = kafka.Record{Time: rec.entryTime(), Headers: rec.headers}
-	if rec.key != nil {
-		r.key.reset(rec.key)
-		r.rec.Key = &r.key
-	}
-	r.value.reset(rec.value)
-	r.rec.Value = &r.value
-	return &r.rec, nil
-}
-
-// byteReader is a protocol.Bytes over a byte slice.
-type byteReader struct {
-	b   []byte
-	off int
-}
-
-var _ protocol.Bytes = (*byteReader)(nil)
-
-func (b *byteReader) reset(p []byte) { b.b, b.off = p, 0 }
-func (b *byteReader) Len() int       { return len(b.b) - b.off }
-func (b *byteReader) Close() error   { return nil }
-
-func (b *byteReader) Read(p []byte) (int, error) {
-	if b.off >= len(b.b) {
-		return 0, io.EOF
-	}
-	n := copy(p, b.b[b.off:])
-	b.off += n
-	return n, nil
-}
-
-func (b *byteReader) WriteTo(w io.Writer) (int64, error) {
-	n, err := w.Write(b.b[b.off:])
-	b.off += n
-	return int64(n), err
-}
 
 // Error classes for produce failures.
 type errClass int
