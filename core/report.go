@@ -48,8 +48,10 @@ func (e *FallbackError) Error() string { return "kafkasink: fallback write: " + 
 func (e *FallbackError) Unwrap() error { return e.Err }
 
 // reporter passes background errors to the ErrorHandler. Without one, it
-// prints to stderr at most one line per reportInterval, and sums up what it
-// held back, so that an outage cannot flood stderr or slow the sink down.
+// prints to stderr at most one line per reportInterval and sums up what it
+// held back in the next line (or, if none comes, one interval later), so
+// that an outage can neither flood stderr nor slow the sink down. A drop
+// that is held back costs no allocation.
 type reporter struct {
 	handler func(error)
 	c       *counters
@@ -58,6 +60,7 @@ type reporter struct {
 	last       time.Time
 	suppressed int
 	drops      [numReasons]int // held back since the last line
+	timer      *time.Timer     // prints what is held back
 }
 
 const reportInterval = time.Second
@@ -77,26 +80,47 @@ func (r *reporter) report(err error) {
 	now := time.Now()
 	if now.Sub(r.last) < reportInterval {
 		r.suppressed++
+		r.scheduleLocked(now)
 		return
 	}
 	r.printLocked(err.Error(), now)
 }
 
 func (r *reporter) drop(reason DropReason, n int, cause error) {
-	err := &DropError{Reason: reason, Count: n, Err: cause}
-	r.c.setErr(err)
 	if r.handler != nil {
+		err := &DropError{Reason: reason, Count: n, Err: cause}
+		r.c.setErr(err)
 		r.handler(err)
 		return
 	}
+	r.c.setDrop(reason, n, cause)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := time.Now()
 	if now.Sub(r.last) < reportInterval {
 		r.drops[reason] += n
+		r.scheduleLocked(now)
 		return
 	}
-	r.printLocked(err.Error(), now)
+	r.printLocked((&DropError{Reason: reason, Count: n, Err: cause}).Error(), now)
+}
+
+// scheduleLocked makes sure what is held back gets printed once the
+// interval has passed, even if nothing else happens.
+func (r *reporter) scheduleLocked(now time.Time) {
+	if r.timer == nil {
+		r.timer = time.AfterFunc(reportInterval-now.Sub(r.last), r.printHeldBack)
+	}
+}
+
+func (r *reporter) printHeldBack() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.timer = nil
+	if s := r.heldBackLocked(); s != "" {
+		r.last = time.Now()
+		fmt.Fprintln(os.Stderr, "kafkasink: "+s)
+	}
 }
 
 // printLocked prints msg and what was held back since the last line.
@@ -137,7 +161,12 @@ func (r *reporter) flush() {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.timer != nil {
+		r.timer.Stop()
+		r.timer = nil
+	}
 	if s := r.heldBackLocked(); s != "" {
+		r.last = time.Now()
 		fmt.Fprintln(os.Stderr, "kafkasink: "+s)
 	}
 }

@@ -91,14 +91,22 @@ type counters struct {
 	batches   atomic.Uint64
 	bytes     atomic.Uint64
 
-	errMu   sync.Mutex
-	lastErr error
-	lastAt  time.Time
+	errMu    sync.Mutex
+	lastErr  error     // nil if the last error was lastDrop
+	lastDrop DropError // the last drop, when it was last: made into an error by snapshot
+	lastAt   time.Time
 }
 
 func (c *counters) setErr(err error) {
 	c.errMu.Lock()
 	c.lastErr, c.lastAt = err, time.Now()
+	c.errMu.Unlock()
+}
+
+// setDrop records a drop as the last error without allocating it.
+func (c *counters) setDrop(reason DropReason, n int, cause error) {
+	c.errMu.Lock()
+	c.lastErr, c.lastDrop, c.lastAt = nil, DropError{Reason: reason, Count: n, Err: cause}, time.Now()
 	c.errMu.Unlock()
 }
 
@@ -122,6 +130,10 @@ func (c *counters) snapshot() Stats {
 	}
 	c.errMu.Lock()
 	s.LastError, s.LastErrorTime = c.lastErr, c.lastAt
+	if s.LastError == nil && c.lastDrop.Count > 0 {
+		d := c.lastDrop
+		s.LastError = &d
+	}
 	c.errMu.Unlock()
 	return s
 }

@@ -139,21 +139,23 @@ func (t *kafkaTransport) refresh(ctx context.Context) {
 func (t *kafkaTransport) produce(ctx context.Context, topic string, partition int32, recs []record) (map[int]error, error) {
 	bp := batchBufs.Get().(*[]byte)
 	buf, err := encodeBatch((*bp)[:0], recs, t.codec, time.Now())
-	defer putBuf(bp, buf)
 	if err != nil {
+		putBuf(bp, buf)
 		return nil, err
 	}
-	var rd bytes.Reader
-	rd.Reset(buf)
 	res, err := t.client.RawProduce(ctx, &kafka.RawProduceRequest{
 		Topic:        topic,
 		Partition:    int(partition),
 		RequiredAcks: t.acks,
-		RawRecords:   protocol.RawRecordSet{Reader: &rd},
+		RawRecords:   protocol.RawRecordSet{Reader: bytes.NewReader(buf)},
 	})
 	if err != nil {
+		// The request may still be on its way out (kafka-go returns when
+		// ctx ends, not when its connection is done with the bytes): the
+		// buffer is left to the garbage collector.
 		return nil, err
 	}
+	putBuf(bp, buf) // answered: kafka-go is done with the request
 	if res == nil { // RequireNone
 		return nil, nil
 	}
