@@ -45,6 +45,7 @@ type batcher struct {
 	lastErr     error      // the last failure of a request, for the drops at Close
 	clock       []checkpoint
 	expired     []record // queued entries that expireQueued took out
+	seqs        []uint64 // scratch for evictOldest
 	ext         *chunk   // memory for formatted values and keys
 	fmtBuf      []byte
 	lastRefresh time.Time
@@ -116,6 +117,7 @@ func (b *batcher) run() {
 	defer b.timer.Stop()
 	for {
 		b.pull()
+		b.evictOldest()
 		b.dispatch()
 		b.armTimer()
 		select {
@@ -224,6 +226,80 @@ func (b *batcher) sendable() int {
 		}
 	}
 	return n
+}
+
+// evictOldest serves DropOldest when the queue is empty and the batcher
+// holds everything (an outage): it drops the oldest entries it holds that
+// are not in flight until the sink is back within its limits. Retries move
+// records between partitions, so a partition's records are not always in
+// order: it sorts them all to find the oldest.
+func (b *batcher) evictOldest() {
+	s := b.s
+	s.mu.Lock()
+	if !s.evict {
+		s.mu.Unlock()
+		return
+	}
+	s.evict = false
+	// Memory frees up by whole chunks as their last entries go: when short
+	// of it, drop the oldest entries until an eighth of the limit is free.
+	bytesTarget := s.cfg.QueueByteLimit
+	if s.heldBytes > s.cfg.QueueByteLimit-s.arena.size {
+		bytesTarget -= s.cfg.QueueByteLimit / 8
+	}
+	for s.held > s.cfg.QueueLimit || s.heldBytes > bytesTarget {
+		n := s.held - s.cfg.QueueLimit
+		if n <= 0 {
+			n = 64
+		}
+		seqs := b.seqs[:0]
+		for _, p := range b.active {
+			for _, r := range p.pending.items()[p.pending.pinned:] {
+				seqs = append(seqs, r.seq)
+			}
+		}
+		for _, t := range b.topics {
+			for _, r := range t.waiting {
+				seqs = append(seqs, r.seq)
+			}
+		}
+		b.seqs = seqs
+		if len(seqs) == 0 {
+			// Nothing of ours but requests in flight: the queue's entries
+			// are the oldest left.
+			if s.queue.len() == 0 {
+				break // all in flight: the limits hold again once they are answered
+			}
+			evicted := s.queue.take(nil, min(n, s.queue.len()))
+			s.mu.Unlock()
+			s.dropped(ReasonQueueFull, evicted, nil)
+			s.finalize(evicted, false)
+			s.mu.Lock()
+			continue
+		}
+		slices.Sort(seqs)
+		limit := seqs[min(n, len(seqs))-1]
+		var evicted []record
+		for _, p := range b.active {
+			evicted = p.pending.evictAfterPinned(limit, evicted)
+		}
+		for _, t := range b.topics {
+			keep := t.waiting[:0]
+			for _, r := range t.waiting {
+				if r.seq <= limit {
+					evicted = append(evicted, r)
+				} else {
+					keep = append(keep, r)
+				}
+			}
+			clear(t.waiting[len(keep):])
+			t.waiting = keep
+		}
+		s.mu.Unlock()
+		b.drop(ReasonQueueFull, nil, evicted...)
+		s.mu.Lock()
+	}
+	s.mu.Unlock()
 }
 
 // dropExpired accounts for what expireQueued took out of the queue.

@@ -397,6 +397,7 @@ func TestOverflow(t *testing.T) {
 						t.Errorf("Write waited %v under %v", waited, tt.policy)
 					}
 				}
+				synctest.Wait() // DropOldest: the batcher drops the oldest
 				st := s.Stats()
 				if st.Dropped.QueueFull != 5 || st.QueueDepth != 10 || st.Received != 15 {
 					t.Errorf("stats = %+v, want 5 dropped queue full, depth 10, 15 received", st)

@@ -529,7 +529,13 @@ func TestFaultSlowBroker(t *testing.T) {
 		const newest = 500
 		r.start(s, stream{goroutines: goroutines, perG: (n - newest) / goroutines})(ctxFor(t, 60*time.Second))
 		r.start(s, stream{base: n - newest, goroutines: 1})(ctxFor(t, 60*time.Second))
-		if mid := s.Stats(); mid.Delivered != 0 || mid.QueueDepth != limit {
+		// DropOldest takes the newest entries a little over the limit and
+		// has the batcher drop the oldest: wait for it to settle.
+		mid := s.Stats()
+		for deadline := time.Now().Add(10 * time.Second); mid.QueueDepth > limit && time.Now().Before(deadline); mid = s.Stats() {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if mid.Delivered != 0 || mid.QueueDepth != limit {
 			t.Errorf("with the broker stuck: %+v; want nothing delivered, %d held", mid, limit)
 		}
 		closeOnce(release)
@@ -1301,6 +1307,16 @@ func TestFaultMemoryDuringOutage(t *testing.T) {
 			live.finish()
 			raw.finish()
 			during := s.Stats()
+			// DropOldest takes the newest entries a little over QueueLimit
+			// and has the batcher drop the oldest: let it settle.
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+				time.Sleep(50 * time.Millisecond)
+				now := s.Stats()
+				if now.QueueDepth == during.QueueDepth && now.Dropped == during.Dropped {
+					break
+				}
+				during = now
+			}
 
 			// The bound: the queue's bytes, a record struct (≈170 bytes,
 			// 256 allowed) per held entry in the queue's segments and the

@@ -50,6 +50,34 @@ func (q *recQueue) pushFront(recs []record) {
 	q.head = 0
 }
 
+// removeAt removes the i-th record.
+func (q *recQueue) removeAt(i int) {
+	i += q.head
+	copy(q.buf[i:], q.buf[i+1:])
+	q.buf[len(q.buf)-1] = record{}
+	q.buf = q.buf[:len(q.buf)-1]
+}
+
+// evictAfterPinned removes the records after the pinned ones whose seq is
+// at most limit, appending them to out; the pinned records do not move.
+func (q *recQueue) evictAfterPinned(limit uint64, out []record) []record {
+	start := q.head + q.pinned
+	kept := q.buf[:start]
+	for _, r := range q.buf[start:] {
+		if r.seq <= limit {
+			out = append(out, r)
+		} else {
+			kept = append(kept, r)
+		}
+	}
+	clear(q.buf[len(kept):])
+	q.buf = kept
+	if q.head == len(q.buf) {
+		q.buf, q.head = q.buf[:0], 0
+	}
+	return out
+}
+
 // set replaces the records with recs, which may share q's memory.
 func (q *recQueue) set(recs []record) {
 	n := copy(q.buf, recs)

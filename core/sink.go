@@ -31,6 +31,7 @@ type Sink struct {
 	seq       uint64   // entries accepted so far
 	closed    bool
 	eager     bool           // the next entry is the first: send it at once
+	evict     bool           // DropOldest went over the limits: the batcher must drop its oldest
 	waiters   []*flushWaiter // Flush and Close calls waiting for delivery
 
 	shedEntries, shedBytes int           // where load shedding starts
@@ -173,6 +174,26 @@ func (s *Sink) makeRoom(n int) bool {
 	}
 	switch s.cfg.OverflowPolicy {
 	case DropOldest:
+		// The oldest entries are usually the batcher's (it takes from the
+		// queue in order): take the new entry a little over the limits and
+		// have the batcher drop the oldest of all.
+		if s.held < s.cfg.QueueLimit+evictSlack && s.heldBytes+s.chunkBytes(n) <= s.cfg.QueueByteLimit {
+			s.evict = true
+			select {
+			case s.wake <- struct{}{}:
+			default:
+			}
+			return true
+		}
+		// The batcher lags behind, or memory is short: drop the oldest
+		// queued entries here, and have the batcher free memory too.
+		if s.heldBytes+s.chunkBytes(n) > s.cfg.QueueByteLimit {
+			s.evict = true
+			select {
+			case s.wake <- struct{}{}:
+			default:
+			}
+		}
 		for !fits() && s.queue.len() > 0 {
 			r := *s.queue.front()
 			s.queue.take(nil, 1)
@@ -210,6 +231,11 @@ func (s *Sink) makeRoom(n int) bool {
 func (s *Sink) shedding() bool {
 	return s.held >= s.shedEntries || s.dataBytes >= s.shedBytes
 }
+
+// evictSlack is how far DropOldest may go over QueueLimit before the
+// batcher has dropped its oldest entries to make room. QueueByteLimit,
+// the memory bound, is never exceeded.
+const evictSlack = 1000
 
 // chunkBytes is the memory an entry of n bytes may need: a new chunk.
 func (s *Sink) chunkBytes(n int) int {
