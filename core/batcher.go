@@ -2,11 +2,16 @@ package core
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -43,6 +48,7 @@ type batcher struct {
 	holdLimit   int        // the most records taken from the queue at once
 	now         time.Time  // when pull started
 	lastErr     error      // the last failure of a request, for the drops at Close
+	connected   bool       // a request succeeded: connection errors are not about the set-up
 	clock       []checkpoint
 	expired     []record // queued entries that expireQueued took out
 	seqs        []uint64 // scratch for evictOldest
@@ -466,7 +472,7 @@ func (b *batcher) handleMeta(m *metaResult) {
 		}
 		t.attempt++
 		t.retryAt = time.Now().Add(b.backoff(t.attempt))
-		err := &ProduceError{Topic: t.name, Partition: -1, Records: len(t.waiting), Err: m.err}
+		err := &ProduceError{Topic: t.name, Partition: -1, Records: len(t.waiting), Err: b.explain(m.err)}
 		if classify(m.err) == classNotRetriable {
 			b.drop(ReasonNotRetriable, err, t.waiting...)
 			t.waiting = t.waiting[:0]
@@ -477,6 +483,7 @@ func (b *batcher) handleMeta(m *metaResult) {
 		b.expire(t.waiting, func(r []record) { clear(t.waiting[len(r):]); t.waiting = r }, err)
 		return
 	}
+	b.connected = true
 	t.attempt, t.retryAt, t.fetched = 0, time.Time{}, time.Now()
 	for i := len(t.parts); i < m.parts; i++ {
 		t.parts = append(t.parts, &partition{t: t, id: int32(i)})
@@ -563,6 +570,7 @@ func (b *batcher) handleResult(r *produceResult) {
 	recs := p.pending.items()[:r.n]
 
 	if r.err == nil && len(r.recErrs) == 0 {
+		b.connected = true
 		p.attempt, p.retryAt, p.maxRecs = 0, time.Time{}, 0
 		b.lastErr = nil
 		var bytes uint64
@@ -592,7 +600,7 @@ func (b *batcher) handleResult(r *produceResult) {
 		return
 	}
 
-	perr := &ProduceError{Topic: p.t.name, Partition: p.id, Records: len(recs), Err: r.err}
+	perr := &ProduceError{Topic: p.t.name, Partition: p.id, Records: len(recs), Err: b.explain(r.err)}
 	switch classify(r.err) {
 	case classTooLarge:
 		if len(recs) == 1 {
@@ -609,7 +617,7 @@ func (b *batcher) handleResult(r *produceResult) {
 		p.pending.popFront(len(recs))
 		return
 	case classStaleMeta:
-		b.refreshMetadata(p.t)
+		b.refreshMetadata(p.t, p.attempt >= reconnectAfter)
 	}
 
 	b.s.rep.report(perr)
@@ -645,9 +653,15 @@ func (b *batcher) handleResult(r *produceResult) {
 	}
 }
 
+// reconnectAfter is how many failures of a partition for stale metadata
+// in a row make the next refresh drop kafka-go's connections too: fresh
+// metadata cannot help while a connection goes on answering for a broker
+// that is gone.
+const reconnectAfter = 3
+
 // refreshMetadata asks kafka-go to refresh its cluster metadata, at most
 // once a second, and re-reads t's partition count.
-func (b *batcher) refreshMetadata(t *topicState) {
+func (b *batcher) refreshMetadata(t *topicState, reconnect bool) {
 	if time.Since(b.lastRefresh) < time.Second {
 		return
 	}
@@ -657,7 +671,7 @@ func (b *batcher) refreshMetadata(t *topicState) {
 	go func() {
 		defer b.wg.Done()
 		ctx, cancel := context.WithTimeout(b.ctx, b.cfg.WriteTimeout)
-		b.tr.refresh(ctx)
+		b.tr.refresh(ctx, reconnect)
 		cancel()
 	}()
 }
@@ -848,3 +862,37 @@ type FormatError struct{ Err error }
 
 func (e *FormatError) Error() string { return "kafkasink: formatter: " + e.Err.Error() }
 func (e *FormatError) Unwrap() error { return e.Err }
+
+// explain adds what a connection cut usually means when no request has
+// succeeded yet: brokers that refuse a SASL login or speak another
+// security protocol just close the connection, and kafka-go passes on a
+// bare EOF or reset.
+func (b *batcher) explain(err error) error {
+	if b.connected || !connectionCut(err) {
+		return err
+	}
+	c := b.cfg
+	hint := "the broker closed the connection before any request succeeded: check that security protocol " +
+		string(c.SecurityProtocol) + " is what the brokers' listener speaks (a TLS listener needs SSL or SASL_SSL, a plaintext one PLAINTEXT or SASL_PLAINTEXT)"
+	if c.SecurityProtocol.usesSASL() {
+		hint += ", and the SASL mechanism " + string(c.SASLMechanism) + " and the credentials of user " + strconv.Quote(c.SASLUsername)
+	}
+	return &hintError{err: err, hint: hint}
+}
+
+// connectionCut reports whether err is a connection closed or reset by the
+// peer, or a TLS handshake that met something other than TLS.
+func connectionCut(err error) bool {
+	var rh tls.RecordHeaderError
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.As(err, &rh)
+}
+
+// hintError is an error with an explanation of its likely cause.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() + " (" + e.hint + ")" }
+func (e *hintError) Unwrap() error { return e.err }

@@ -221,10 +221,12 @@ const (
 	// DropNewest drops the entry being written; Write returns ErrQueueFull
 	// at once. It is the default, as Serilog's queue limit.
 	DropNewest OverflowPolicy = iota
-	// DropOldest drops the oldest entries still waiting in the queue to
-	// make room, and accepts the new one. Entries the batcher has taken
-	// (in flight, or waiting for a retry of their partition) stay; if
-	// there are only such entries, the new entry is dropped instead.
+	// DropOldest accepts the new entry and drops the oldest held entries
+	// that are not in flight to make room. The batcher does the dropping
+	// right after Write returns, so the queue may hold up to 1000 entries
+	// over QueueLimit for a moment; QueueByteLimit, the memory bound, is
+	// never exceeded (short of memory, the oldest queued entries go at
+	// once, or the new one if there is none).
 	DropOldest
 	// Block makes Write wait for room for up to BlockTimeout, then drop the
 	// new entry. Use it only where a log call may stall.

@@ -243,6 +243,11 @@ func TestBadCredentialsReported(t *testing.T) {
 	if err := s.Flush(ctx); err == nil {
 		t.Fatal("Flush with a wrong password = nil, want an error")
 	}
+	// Nothing will get through: do not wait for Cleanup's Close. (The
+	// ErrorHandler takes mu: do not hold it here.)
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel2()
+	s.Close(ctx2)
 	mu.Lock()
 	defer mu.Unlock()
 	if len(msgs) == 0 {

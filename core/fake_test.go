@@ -78,7 +78,7 @@ func (f *fakeTransport) produce(ctx context.Context, topic string, partition int
 	return recErrs, err
 }
 
-func (f *fakeTransport) refresh(ctx context.Context) {
+func (f *fakeTransport) refresh(ctx context.Context, reconnect bool) {
 	f.mu.Lock()
 	f.refreshes++
 	f.mu.Unlock()

@@ -27,8 +27,9 @@ type transport interface {
 	// produce sends recs to one partition and reports, for a request the
 	// broker answered, the errors of single records by index.
 	produce(ctx context.Context, topic string, partition int32, recs []record) (recordErrs map[int]error, err error)
-	// refresh asks for fresh cluster metadata (after a leader moved).
-	refresh(ctx context.Context)
+	// refresh asks for fresh cluster metadata (after a leader moved);
+	// with reconnect, it also drops the connections it holds.
+	refresh(ctx context.Context, reconnect bool)
 	// close releases connections. It must not block for long.
 	close()
 }
@@ -129,7 +130,12 @@ func (t *kafkaTransport) partitions(ctx context.Context, topic string) (int, err
 	return 0, kafka.UnknownTopicOrPartition
 }
 
-func (t *kafkaTransport) refresh(ctx context.Context) {
+func (t *kafkaTransport) refresh(ctx context.Context, reconnect bool) {
+	if reconnect {
+		// A connection can outlive what it talks to (a broker restarted
+		// under the same id, behind a proxy or balancer): start afresh.
+		t.tr.CloseIdleConnections()
+	}
 	// kafka-go refreshes its metadata cache only every MetadataTTL, except
 	// after a CreateTopics response: an empty one forces a refresh and
 	// creates nothing.

@@ -1,7 +1,6 @@
 package zerologsink_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
@@ -83,10 +82,6 @@ func (s *suiteLogger) With(fields ...sinktest.Field) sinktest.Logger {
 	return &suiteLogger{w: s.w, l: c.Logger()}
 }
 
-func (s *suiteLogger) Sync() error {
-	ctx, cancel := context.WithTimeout(context.Background(), zerologsink.DefaultFlushTimeout)
-	defer cancel()
-	return s.w.Flush(ctx)
-}
+func (s *suiteLogger) Sync() error { return s.w.Sink().Sync() }
 
 func (s *suiteLogger) Close() error { return s.w.Close() }

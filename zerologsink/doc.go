@@ -36,8 +36,8 @@
 // sorts below every named level, so "Level >= core.ErrorLevel" never
 // matches an entry that has no level. For a custom numeric level, and for
 // plain Write (from writers that drop the level, such as zerolog's diode),
-// the Writer reads the level field ([zerolog.LevelFieldName], or
-// [Options].LevelFieldName) without decoding the entry: names as
+// the Writer reads the level field ([zerolog.LevelFieldName], as it is at
+// the time of the call) without decoding the entry: names as
 // [zerolog.LevelFieldMarshalFunc] prints them first, then as
 // [core.ParseLevel] reads them; anything else is NoLevel.
 //
@@ -89,8 +89,8 @@
 // # Fatal, Panic and Close
 //
 // zerolog's Logger.Fatal writes the entry, calls Close on its writer, then
-// exits. [Writer.Close] flushes for up to [Options].FlushTimeout (5s by
-// default), then closes the sink; entries still undelivered are dropped,
+// exits. [Writer.Close] flushes for up to the sink's Config.SyncTimeout
+// (5s by default, as for zap's Sync), then closes the sink; entries still undelivered are dropped,
 // counted and written to Fallback. zerolog's own wrappers
 // ([zerolog.MultiLevelWriter], [zerolog.SyncWriter],
 // [zerolog.FilteredLevelWriter], the diode writer) pass Close on; a wrapper
@@ -101,7 +101,7 @@
 // while stderr is still open for the sink's reports.
 //
 // Logger.Panic does not close its writer, so WriteLevel flushes the sink,
-// up to FlushTimeout, before returning a Panic entry; zerolog then panics.
+// up to SyncTimeout, before returning a Panic entry; zerolog then panics.
 //
 // Close closes the sink, even one given to [New]: use [Writer.Flush] to
 // deliver without closing, for example when the sink is shared with a zap

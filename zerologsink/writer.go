@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"time"
 
 	"github.com/rs/zerolog"
 
@@ -23,9 +22,7 @@ import (
 //
 // A Writer is safe for concurrent use: zerolog does no locking of its own.
 type Writer struct {
-	sink       *core.Sink
-	timeout    time.Duration
-	levelField string // "" for zerolog.LevelFieldName at each Write
+	sink *core.Sink
 }
 
 var (
@@ -33,48 +30,19 @@ var (
 	_ io.Closer           = (*Writer)(nil)
 )
 
-// Options configures a [Writer]. The zero value is valid.
-type Options struct {
-	// FlushTimeout bounds how long Close waits for the sink to deliver
-	// what it holds, and how long WriteLevel waits for a Panic entry to be
-	// delivered. If zero, 5s.
-	FlushTimeout time.Duration
-
-	// LevelFieldName is the top-level field that Write (without a level)
-	// reads the entry's level from. If empty, [zerolog.LevelFieldName] as
-	// it is at the time of each Write.
-	LevelFieldName string
-}
-
-// DefaultFlushTimeout is the FlushTimeout of a Writer whose Options leave
-// it zero.
-const DefaultFlushTimeout = 5 * time.Second
-
-// New returns a Writer that hands entries to sink, with default [Options].
-// Closing the Writer closes sink. New panics if sink is nil.
+// New returns a Writer that hands entries to sink. Closing the Writer
+// closes sink. New panics if sink is nil.
 func New(sink *core.Sink) *Writer {
-	return NewWithOptions(sink, Options{})
-}
-
-// NewWithOptions is [New] with options. It panics if sink is nil or
-// opts.FlushTimeout is negative.
-func NewWithOptions(sink *core.Sink, opts Options) *Writer {
 	if sink == nil {
 		panic("zerologsink: nil *core.Sink")
 	}
-	if opts.FlushTimeout < 0 {
-		panic("zerologsink: negative FlushTimeout")
-	}
-	if opts.FlushTimeout == 0 {
-		opts.FlushTimeout = DefaultFlushTimeout
-	}
-	return &Writer{sink: sink, timeout: opts.FlushTimeout, levelField: opts.LevelFieldName}
+	return &Writer{sink: sink}
 }
 
 // Open builds a [core.Sink] from cfg with [core.New] and returns a Writer
-// for it, with default [Options]. Like core.New, it validates cfg (an
-// invalid one returns a [*core.ConfigError]) and does not touch the
-// network. Close the Writer to close the sink.
+// for it. Like core.New, it validates cfg (an invalid one returns a
+// [*core.ConfigError]) and does not touch the network. Close the Writer to
+// close the sink.
 func Open(cfg core.Config) (*Writer, error) {
 	s, err := core.New(cfg)
 	if err != nil {
@@ -87,9 +55,9 @@ func Open(cfg core.Config) (*Writer, error) {
 // [core.Sink.Stats], or to close it with a context of one's own.
 func (w *Writer) Sink() *core.Sink { return w.sink }
 
-// Write queues the entry p, reading its level from its level field (see
-// [Options].LevelFieldName); an entry without one, or that is not a JSON
-// object, has [core.NoLevel]. zerolog calls WriteLevel instead; Write
+// Write queues the entry p, reading its level from its top-level field
+// named [zerolog.LevelFieldName] (as it is at the time of the call); an
+// entry without one, or that is not a JSON object, has [core.NoLevel]. zerolog calls WriteLevel instead; Write
 // serves writers that drop the level, such as
 // [github.com/rs/zerolog/diode].
 //
@@ -97,11 +65,7 @@ func (w *Writer) Sink() *core.Sink { return w.sink }
 // full or shed, too large, or sink closed): see the package documentation.
 // An entry whose level field says panic is flushed as WriteLevel does.
 func (w *Writer) Write(p []byte) (int, error) {
-	field := w.levelField
-	if field == "" {
-		field = zerolog.LevelFieldName
-	}
-	return w.write(levelOf(p, field), p)
+	return w.write(levelOf(p, zerolog.LevelFieldName), p)
 }
 
 // WriteLevel queues the entry p with level l, as zerolog's Logger does for
@@ -109,10 +73,11 @@ func (w *Writer) Write(p []byte) (int, error) {
 // [zerolog.NoLevel] to [core.NoLevel]; for a level zerolog does not name (a
 // custom numeric level), WriteLevel reads the level field as Write does.
 //
-// For [zerolog.PanicLevel], WriteLevel waits up to FlushTimeout for the
-// sink to deliver everything it holds, since zerolog panics without closing
-// the Writer; if that fails, it returns len(p) and the error from
-// [core.Sink.Flush], which zerolog prints. Otherwise it returns len(p), nil,
+// For [zerolog.PanicLevel], WriteLevel waits up to the sink's
+// Config.SyncTimeout for it to deliver everything it holds
+// ([core.Sink.Sync]), since zerolog panics without closing the Writer; if
+// that fails, it returns len(p) and the error from Sync, which zerolog
+// prints. Otherwise it returns len(p), nil,
 // as Write does.
 func (w *Writer) WriteLevel(l zerolog.Level, p []byte) (int, error) {
 	lvl, ok := coreLevel(l)
@@ -136,10 +101,8 @@ func (w *Writer) write(l core.Level, p []byte) (int, error) {
 		return 0, err
 	}
 	if l == core.PanicLevel {
-		ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
-		defer cancel()
 		// After Close, the entry was delivered or dropped and counted.
-		if err := w.sink.Flush(ctx); err != nil && !errors.Is(err, core.ErrClosed) {
+		if err := w.sink.Sync(); err != nil && !errors.Is(err, core.ErrClosed) {
 			return len(p), err
 		}
 	}
@@ -158,7 +121,8 @@ func (w *Writer) Flush(ctx context.Context) error {
 	return w.sink.Flush(ctx)
 }
 
-// Close flushes the sink, waiting up to FlushTimeout, then closes it; see
+// Close flushes the sink, waiting up to its Config.SyncTimeout (5s by
+// default), then closes it; see
 // [core.Sink.Close]. Entries not delivered by then are dropped, counted and
 // written to the sink's Fallback, and Close returns a
 // [*core.UndeliveredError] counting them. zerolog's Logger.Fatal calls Close
@@ -167,7 +131,7 @@ func (w *Writer) Flush(ctx context.Context) error {
 // Close is idempotent: later calls return what the first returned. Entries
 // written after Close are dropped and counted as Dropped.Closed.
 func (w *Writer) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), w.sink.SyncTimeout())
 	defer cancel()
 	return w.sink.Close(ctx)
 }

@@ -484,13 +484,14 @@ func TestLifecycle(t *testing.T) {
 	t.Run("close timeout", func(t *testing.T) {
 		s, err := core.New(core.Config{
 			Brokers:      []string{deadBroker(t)},
+			SyncTimeout:  50 * time.Millisecond,
 			ErrorHandler: func(error) {},
 			Fallback:     io.Discard,
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		w := zerologsink.NewWithOptions(s, zerologsink.Options{FlushTimeout: 50 * time.Millisecond})
+		w := zerologsink.New(s)
 		log := zerolog.New(w)
 		log.Info().Msg("never delivered")
 		err = w.Close()
@@ -585,14 +586,18 @@ func TestPanic(t *testing.T) {
 }
 
 // TestPanicFlushFails checks that a Panic entry that cannot be delivered in
-// FlushTimeout makes WriteLevel report it: zerolog prints it once.
+// SyncTimeout makes WriteLevel report it: zerolog prints it once.
 func TestPanicFlushFails(t *testing.T) {
 	zerologErrs := captureZerologErrors(t)
-	s, err := core.New(core.Config{Brokers: []string{deadBroker(t)}, ErrorHandler: func(error) {}, Fallback: io.Discard})
+	w, err := zerologsink.Open(core.Config{
+		Brokers:      []string{deadBroker(t)},
+		SyncTimeout:  20 * time.Millisecond,
+		ErrorHandler: func(error) {},
+		Fallback:     io.Discard,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := zerologsink.NewWithOptions(s, zerologsink.Options{FlushTimeout: 20 * time.Millisecond})
 	t.Cleanup(func() { w.Close() })
 	func() {
 		defer func() { recover() }()
@@ -606,30 +611,13 @@ func TestPanicFlushFails(t *testing.T) {
 	}
 }
 
-func TestNewPanics(t *testing.T) {
-	for _, tt := range []struct {
-		name string
-		f    func()
-	}{
-		{"nil sink", func() { zerologsink.New(nil) }},
-		{"negative timeout", func() {
-			s, err := core.New(core.Config{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close(context.Background())
-			zerologsink.NewWithOptions(s, zerologsink.Options{FlushTimeout: -1})
-		}},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			defer func() {
-				if recover() == nil {
-					t.Error("got no panic, want one")
-				}
-			}()
-			tt.f()
-		})
-	}
+func TestNewNilSink(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("New(nil): got no panic, want one")
+		}
+	}()
+	zerologsink.New(nil)
 }
 
 func TestOpenInvalidConfig(t *testing.T) {
@@ -641,51 +629,48 @@ func TestOpenInvalidConfig(t *testing.T) {
 }
 
 // TestLevelFieldName checks that plain Write reads the level from the
-// configured field, and from zerolog.LevelFieldName as it is at each
-// Write when none is configured.
+// field named zerolog.LevelFieldName as it is at each Write. The sink's
+// queue is full, so it counts the level of each entry as it refuses it.
 func TestLevelFieldName(t *testing.T) {
-	var (
-		mu  sync.Mutex
-		got []core.Level
-	)
-	record := func(e core.Entry) string { mu.Lock(); got = append(got, e.Level); mu.Unlock(); return "" }
-	newWriter := func(opts zerologsink.Options) *zerologsink.Writer {
-		s, err := core.New(core.Config{Brokers: []string{deadBroker(t)}, TopicDecider: record, ErrorHandler: func(error) {}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return zerologsink.NewWithOptions(s, opts)
+	s, err := core.New(core.Config{
+		Brokers:         []string{deadBroker(t)},
+		Period:          time.Hour,
+		DelayFirstEntry: true,
+		QueueLimit:      1,
+		ShedThreshold:   1,
+		ErrorHandler:    func(error) {},
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		s.Close(ctx)
+	})
+	w := zerologsink.New(s)
+	w.Write([]byte("{}")) // fills the queue
 	p := []byte(`{"level":"info","severity":"error"}`)
 
-	w := newWriter(zerologsink.Options{LevelFieldName: "severity"})
-	w.Write(p)
 	old := zerolog.LevelFieldName
 	zerolog.LevelFieldName = "severity"
-	w2 := newWriter(zerologsink.Options{})
-	w2.Write(p)
+	w.Write(p)
+	zerolog.LevelFieldName = ""
+	w.Write(p)
 	zerolog.LevelFieldName = old
-	w2.Write(p)
+	w.Write(p)
 
-	// The TopicDecider runs on the batcher: wait for it, then give up
-	// delivering.
-	for _, w := range []*zerologsink.Writer{w, w2} {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		w.Sink().Close(ctx)
-		cancel()
+	st := s.Stats()
+	for _, tt := range []struct {
+		level core.Level
+		want  uint64
+	}{
+		{core.ErrorLevel, 1},
+		{core.NoLevel, 1},
+		{core.InfoLevel, 1},
+	} {
+		if got := st.DroppedByLevel[tt.level]; got != tt.want {
+			t.Errorf("entries refused at level %q: got %d, want %d", tt.level, got, tt.want)
+		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	want := []core.Level{core.ErrorLevel, core.ErrorLevel, core.InfoLevel}
-	if fmt.Sprint(sorted(levelNames(got))) != fmt.Sprint(sorted(levelNames(want))) {
-		t.Errorf("levels: got %v, want %v", got, want)
-	}
-}
-
-func levelNames(ls []core.Level) []string {
-	var s []string
-	for _, l := range ls {
-		s = append(s, l.String())
-	}
-	return s
 }
