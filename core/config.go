@@ -129,10 +129,13 @@ type Config struct {
 	// acknowledgement at all and loses rejected records silently.
 	RequiredAcks Acks
 
-	// RetryTimeLimit bounds how long a record is retried after its first
-	// failure. When it runs out, the record is dropped, counted as
-	// DroppedRetriesExhausted and written to Fallback. If zero, 10 minutes
-	// (as Serilog's RetryTimeLimit).
+	// RetryTimeLimit bounds how long an entry may wait for delivery,
+	// counted from Write, as Kafka's delivery.timeout.ms: an entry still
+	// undelivered after it, failing or queued behind an outage, is
+	// dropped, counted as Dropped.RetriesExhausted and written to
+	// Fallback. It is checked when an attempt fails and as entries leave
+	// the queue, to within RetryTimeLimit/64. If zero, 10 minutes (as
+	// Serilog's RetryTimeLimit).
 	RetryTimeLimit time.Duration
 
 	// MinBackoff and MaxBackoff bound the wait between retries of a
