@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -30,13 +31,15 @@ import (
 var topics = []string{"logs-debug", "logs-info", "logs-warn", "logs-error"}
 
 func main() {
-	if err := run(); err != nil {
+	if err := run(os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "zerolog example:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+// run logs the example's entries and prints to out what was delivered
+// (and, with the in-process broker, what each topic holds).
+func run(out io.Writer) error {
 	brokers := strings.Split(os.Getenv("KAFKA_BROKERS"), ",")
 	embedded := brokers[0] == ""
 	if embedded {
@@ -88,7 +91,7 @@ func run() error {
 		return err
 	}
 	st := w.Sink().Stats()
-	fmt.Printf("\ndelivered %d entries in %d batches, dropped %d\n", st.Delivered, st.Batches, st.Dropped.Total())
+	fmt.Fprintf(out, "\ndelivered %d entries in %d batches, dropped %d\n", st.Delivered, st.Batches, st.Dropped.Total())
 
 	if embedded {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -100,9 +103,9 @@ func run() error {
 			if err != nil {
 				return err
 			}
-			fmt.Printf("\n%s:\n", topic)
+			fmt.Fprintf(out, "\n%s: %d\n", topic, len(recs))
 			for _, r := range recs {
-				fmt.Printf("  %s\n", r.Value)
+				fmt.Fprintf(out, "  %s\n", r.Value)
 			}
 		}
 	}
