@@ -45,7 +45,7 @@ type batcher struct {
 	taken       []record   // the entries pull copied from the queue
 	segs        []*segment // the queue segments pull took whole
 	routed      int        // entries routed by this pull
-	holdLimit   int        // the most records taken from the queue at once
+	holdLimit   int        // the most records held for destinations that work
 	now         time.Time  // when pull started
 	lastErr     error      // the last failure of a request, for the drops at Close
 	connected   bool       // a request succeeded: connection errors are not about the set-up
