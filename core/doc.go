@@ -10,25 +10,34 @@
 // to a bounded queue; it never waits on the network. A background goroutine,
 // the batcher, takes a batch from the queue when BatchSizeLimit entries are
 // queued or Period has passed (the first entry at once), decides each
-// entry's topic, key and headers, formats it, and produces it with
-// kafka-go's low-level client: one request per partition, at most one in
+// entry's topic, key and headers, formats it, encodes each partition's
+// records as one Kafka record batch and sends it with kafka-go's low-level
+// client (Client.RawProduce): one request per partition, at most one in
 // flight per partition (so order holds per partition), at most MaxInFlight
-// in all.
+// in all. Entries without a key fill one partition per batch, skipping
+// partitions that are failing; entries with a key go where the Java client
+// would put them.
+//
+// The queue is bounded by QueueLimit entries and QueueByteLimit bytes; past
+// ShedThreshold of either, entries below ShedLevel are shed first; when it
+// is full, OverflowPolicy decides.
 //
 // # Delivery
 //
 // Every accepted entry is delivered at least once, or dropped and counted
 // with its reason ([Stats], [Drops]) and written to Config.Fallback; nothing
 // is lost silently. Failed requests are retried with exponential backoff,
-// only the failed records, until RetryTimeLimit. A record Kafka can never
+// only the failed records, until RetryTimeLimit has passed since their
+// Write; one failing destination (an unknown topic, a partition without a
+// leader) does not hold up the others. A record Kafka can never
 // take (too large, invalid topic, authorization) is dropped alone; the rest
 // of its batch goes on. A retried request that the broker had in fact
 // written produces a duplicate: delivery is at-least-once.
 //
 // # Errors
 //
-// Write returns ErrQueueFull, ErrTooLarge or ErrClosed for an entry it
-// refuses. Background errors ([ProduceError], [DropError], …) go to
+// Write returns ErrQueueFull (queue full, or shed), ErrTooLarge or
+// ErrClosed for an entry it refuses. Background errors ([ProduceError], [DropError], …) go to
 // Config.ErrorHandler, or as rate-limited lines to stderr. The sink never
 // logs through a logger.
 //
