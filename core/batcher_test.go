@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -469,6 +470,38 @@ func TestSmallLimitsStillAcceptEntries(t *testing.T) {
 			})
 		})
 	}
+}
+
+func TestWriteDropsReachErrorHandlerSummedUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(1)
+		var mu sync.Mutex // the handler runs on the sink's goroutines
+		var reported []*DropError
+		got := func() []*DropError { mu.Lock(); defer mu.Unlock(); return slices.Clone(reported) }
+		cfg := Config{BatchSizeLimit: 100, Period: time.Hour, DelayFirstEntry: true, QueueLimit: 10, ShedThreshold: 1,
+			ErrorHandler: func(err error) {
+				var de *DropError
+				if !errors.As(err, &de) {
+					t.Errorf("ErrorHandler got %v, want DropErrors only", err)
+				}
+				mu.Lock()
+				reported = append(reported, de)
+				mu.Unlock()
+			}}
+		s := newTestSink(t, cfg, f)
+		write(t, s, 0, 10)
+		for i := 10; i < 1010; i++ {
+			s.Write(entry(i)) // queue full
+		}
+		if r := got(); len(r) != 1 || r[0].Count != 1 {
+			t.Fatalf("during a burst of drops the handler got %v, want the first one alone", r)
+		}
+		time.Sleep(2 * time.Second) // the rest comes summed up, one interval later
+		if r := got(); len(r) != 2 || r[1].Count != 999 || r[1].Reason != ReasonQueueFull {
+			t.Errorf("after the interval the handler got %v, want one DropError for the other 999", r)
+		}
+		closeSink(t, s)
+	})
 }
 
 func TestBlockUnblocksWhenRoomFrees(t *testing.T) {

@@ -185,8 +185,10 @@ type Config struct {
 	// ErrorHandler receives the sink's background errors: failed produce
 	// requests, retries, drops. It is called from the sink's goroutines,
 	// possibly concurrently, and must not block, nor log into this sink.
-	// It gets every error, unthrottled: a handler that logs them should
-	// rate-limit, as the default does.
+	// It gets every error, except that the drops of Write (queue full,
+	// shed), which come as fast as the application logs, arrive summed up,
+	// at most once a second per reason; a handler that logs errors should
+	// still rate-limit, as the default does.
 	// If nil, errors are printed to os.Stderr as single lines prefixed
 	// "kafkasink:", at most one line a second, the rest aggregated.
 	ErrorHandler func(error)

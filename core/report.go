@@ -61,6 +61,8 @@ type reporter struct {
 	suppressed int
 	drops      [numReasons]int // held back since the last line
 	timer      *time.Timer     // prints what is held back
+
+	handlerLast [numReasons]time.Time // when drops of each reason last went to the ErrorHandler
 }
 
 const reportInterval = time.Second
@@ -88,6 +90,10 @@ func (r *reporter) report(err error) {
 
 func (r *reporter) drop(reason DropReason, n int, cause error) {
 	if r.handler != nil {
+		if reason == ReasonQueueFull || reason == ReasonShed {
+			r.dropToHandler(reason, n)
+			return
+		}
 		err := &DropError{Reason: reason, Count: n, Err: cause}
 		r.c.setErr(err)
 		r.handler(err)
@@ -105,15 +111,39 @@ func (r *reporter) drop(reason DropReason, n int, cause error) {
 	r.printLocked((&DropError{Reason: reason, Count: n, Err: cause}).Error(), now)
 }
 
+// dropToHandler reports the drops of Write (queue full, shed), which come
+// one entry at a time and as fast as the application logs, to the
+// ErrorHandler at most once per reportInterval and reason, summed up.
+func (r *reporter) dropToHandler(reason DropReason, n int) {
+	r.c.setDrop(reason, n, nil)
+	r.mu.Lock()
+	now := time.Now()
+	if now.Sub(r.handlerLast[reason]) < reportInterval {
+		r.drops[reason] += n
+		r.scheduleLocked(now)
+		r.mu.Unlock()
+		return
+	}
+	n += r.drops[reason]
+	r.drops[reason] = 0
+	r.handlerLast[reason] = now
+	r.mu.Unlock()
+	r.handler(&DropError{Reason: reason, Count: n})
+}
+
 // scheduleLocked makes sure what is held back gets printed once the
 // interval has passed, even if nothing else happens.
 func (r *reporter) scheduleLocked(now time.Time) {
 	if r.timer == nil {
-		r.timer = time.AfterFunc(reportInterval-now.Sub(r.last), r.printHeldBack)
+		r.timer = time.AfterFunc(reportInterval, r.printHeldBack)
 	}
 }
 
 func (r *reporter) printHeldBack() {
+	if r.handler != nil {
+		r.handOverHeldBack()
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.timer = nil
@@ -154,9 +184,32 @@ func (r *reporter) heldBackLocked() string {
 	return s
 }
 
-// flush prints what is held back, if anything. Close calls it.
+// handOverHeldBack passes the drops held back to the ErrorHandler.
+func (r *reporter) handOverHeldBack() {
+	r.mu.Lock()
+	if r.timer != nil {
+		r.timer.Stop()
+		r.timer = nil
+	}
+	var held []*DropError
+	now := time.Now()
+	for reason, n := range r.drops {
+		if n > 0 {
+			held = append(held, &DropError{Reason: DropReason(reason), Count: n})
+			r.drops[reason] = 0
+			r.handlerLast[reason] = now
+		}
+	}
+	r.mu.Unlock()
+	for _, err := range held {
+		r.handler(err)
+	}
+}
+
+// flush reports what is held back, if anything. Close calls it.
 func (r *reporter) flush() {
 	if r.handler != nil {
+		r.handOverHeldBack()
 		return
 	}
 	r.mu.Lock()
