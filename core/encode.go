@@ -17,8 +17,21 @@ import (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// batchBufs recycles encoding buffers of up to maxPooledBatch bytes.
-var batchBufs = sync.Pool{New: func() any { return new([]byte) }}
+// batchBufs recycles encoding buffers of up to maxPooledBatch bytes: a few
+// from a free list the GC leaves alone, the rest through a sync.Pool.
+var (
+	batchBufFree = make(chan *[]byte, 8)
+	batchBufs    = sync.Pool{New: func() any { return new([]byte) }}
+)
+
+func getBuf() *[]byte {
+	select {
+	case b := <-batchBufFree:
+		return b
+	default:
+		return batchBufs.Get().(*[]byte)
+	}
+}
 
 const maxPooledBatch = 4 << 20
 
@@ -51,7 +64,7 @@ func encodeBatch(dst []byte, recs []record, codec compress.Codec, now time.Time)
 	if codec == nil {
 		body = dst
 	} else {
-		bp := batchBufs.Get().(*[]byte)
+		bp := getBuf()
 		defer func() { putBuf(bp, body) }()
 		body = (*bp)[:0]
 	}
@@ -158,6 +171,10 @@ func varintLen(x int64) int {
 func putBuf(bp *[]byte, b []byte) {
 	if cap(b) <= maxPooledBatch {
 		*bp = b[:0]
-		batchBufs.Put(bp)
+		select {
+		case batchBufFree <- bp:
+		default:
+			batchBufs.Put(bp)
+		}
 	}
 }

@@ -100,13 +100,35 @@ type segment struct {
 	head, tail int
 }
 
-var segmentPool = sync.Pool{New: func() any { return new(segment) }}
+// segments are reused like arena chunks: a few from a free list the GC
+// leaves alone, the rest through a sync.Pool.
+var (
+	segmentFree = make(chan *segment, 8)
+	segmentPool = sync.Pool{New: func() any { return new(segment) }}
+)
+
+func getSegment() *segment {
+	select {
+	case s := <-segmentFree:
+		return s
+	default:
+		return segmentPool.Get().(*segment)
+	}
+}
+
+func putSegment(s *segment) {
+	select {
+	case segmentFree <- s:
+	default:
+		segmentPool.Put(s)
+	}
+}
 
 func (q *segQueue) len() int { return q.n }
 
 func (q *segQueue) push(r record) {
 	if len(q.segs) == 0 || q.segs[len(q.segs)-1].tail == segmentSize {
-		q.segs = append(q.segs, segmentPool.Get().(*segment))
+		q.segs = append(q.segs, getSegment())
 	}
 	s := q.segs[len(q.segs)-1]
 	s.recs[s.tail] = r
@@ -132,7 +154,7 @@ func (q *segQueue) take(dst []record, n int) []record {
 		q.n -= k
 		if s.head == s.tail {
 			s.head, s.tail = 0, 0
-			segmentPool.Put(s)
+			putSegment(s)
 			q.segs[copy(q.segs, q.segs[1:])] = nil
 			q.segs = q.segs[:len(q.segs)-1]
 		}
@@ -168,5 +190,5 @@ func (s *segment) live() []record { return s.recs[s.head:s.tail] }
 func releaseSegment(s *segment) {
 	clear(s.recs[s.head:s.tail])
 	s.head, s.tail = 0, 0
-	segmentPool.Put(s)
+	putSegment(s)
 }

@@ -143,7 +143,7 @@ func (t *kafkaTransport) refresh(ctx context.Context, reconnect bool) {
 }
 
 func (t *kafkaTransport) produce(ctx context.Context, topic string, partition int32, recs []record) (map[int]error, error) {
-	bp := batchBufs.Get().(*[]byte)
+	bp := getBuf()
 	buf, err := encodeBatch((*bp)[:0], recs, t.codec, time.Now())
 	if err != nil {
 		putBuf(bp, buf)
