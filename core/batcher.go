@@ -247,17 +247,8 @@ func (b *batcher) evictOldest() {
 		return
 	}
 	s.evict = false
-	// Memory frees up by whole chunks as their last entries go: when short
-	// of it, drop the oldest entries until an eighth of the limit is free.
-	bytesTarget := s.cfg.QueueByteLimit
-	if s.heldBytes > s.cfg.QueueByteLimit-s.arena.size {
-		bytesTarget -= s.cfg.QueueByteLimit / 8
-	}
-	for s.held > s.cfg.QueueLimit || s.heldBytes > bytesTarget {
+	for s.held > s.cfg.QueueLimit {
 		n := s.held - s.cfg.QueueLimit
-		if n <= 0 {
-			n = 64
-		}
 		seqs := b.seqs[:0]
 		for _, p := range b.active {
 			for _, r := range p.pending.items()[p.pending.pinned:] {

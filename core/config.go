@@ -229,9 +229,9 @@ const (
 	// DropOldest accepts the new entry and drops the oldest held entries
 	// that are not in flight to make room. The batcher does the dropping
 	// right after Write returns, so the queue may hold up to 1000 entries
-	// over QueueLimit for a moment; QueueByteLimit, the memory bound, is
-	// never exceeded (short of memory, the oldest queued entries go at
-	// once, or the new one if there is none).
+	// over QueueLimit for a moment. QueueByteLimit, the memory bound, is
+	// never exceeded: short of memory, the oldest entries still queued go
+	// at once, or the new one if there is none.
 	DropOldest
 	// Block makes Write wait for room for up to BlockTimeout, then drop the
 	// new entry. Use it only where a log call may stall.

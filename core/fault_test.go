@@ -467,6 +467,11 @@ func TestFaultSlowBroker(t *testing.T) {
 		if info > limit*8/10 || errs < limit*2/10 {
 			t.Errorf("accepted %d info and %d error entries; want at most %d info (ShedThreshold 0.8) and the rest errors", info, errs, limit*8/10)
 		}
+		// The Writes are over in microseconds; the batcher's first request
+		// (after a metadata round trip) may come just after.
+		for deadline := time.Now().Add(10 * time.Second); held.Load() == 0 && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
 		if held.Load() == 0 {
 			t.Error("no produce request reached the stuck broker")
 		}

@@ -185,15 +185,10 @@ func (s *Sink) makeRoom(n int) bool {
 			}
 			return true
 		}
-		// The batcher lags behind, or memory is short: drop the oldest
-		// queued entries here, and have the batcher free memory too.
-		if s.heldBytes+s.chunkBytes(n) > s.cfg.QueueByteLimit {
-			s.evict = true
-			select {
-			case s.wake <- struct{}{}:
-			default:
-			}
-		}
+		// The batcher lags behind, or memory is short (which dropping the
+		// batcher's entries would not cure at once: memory frees up by
+		// whole chunks, and requests in flight pin theirs): drop the oldest
+		// queued entries here.
 		for !fits() && s.queue.len() > 0 {
 			r := *s.queue.front()
 			s.queue.take(nil, 1)
