@@ -281,16 +281,7 @@ func (b *batcher) evictOldest() {
 			evicted = p.pending.evictAfterPinned(limit, evicted)
 		}
 		for _, t := range b.topics {
-			keep := t.waiting[:0]
-			for _, r := range t.waiting {
-				if r.seq <= limit {
-					evicted = append(evicted, r)
-				} else {
-					keep = append(keep, r)
-				}
-			}
-			clear(t.waiting[len(keep):])
-			t.waiting = keep
+			t.waiting, evicted = splitBySeq(t.waiting, limit, evicted)
 		}
 		s.mu.Unlock()
 		b.drop(ReasonQueueFull, nil, evicted...)
@@ -471,7 +462,7 @@ func (b *batcher) handleMeta(m *metaResult) {
 		}
 		b.s.rep.report(err)
 		b.lastErr = err
-		b.expire(t.waiting, func(r []record) { clear(t.waiting[len(r):]); t.waiting = r }, err)
+		b.expire(t.waiting, func(r []record) { t.waiting = r }, err)
 		return
 	}
 	b.connected = true
@@ -710,15 +701,7 @@ func (b *batcher) expire(recs []record, keep func([]record), cause error) {
 	if limit == 0 {
 		return
 	}
-	kept := recs[:0]
-	var expired []record
-	for _, r := range recs {
-		if r.seq <= limit {
-			expired = append(expired, r)
-		} else {
-			kept = append(kept, r)
-		}
-	}
+	kept, expired := splitBySeq(recs, limit, nil)
 	if len(expired) > 0 {
 		keep(kept)
 		b.drop(ReasonRetriesExhausted, cause, expired...)

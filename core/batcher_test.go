@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -769,21 +770,10 @@ type fallback struct{ b []byte }
 func (f *fallback) Write(p []byte) (int, error) { f.b = append(f.b, p...); return len(p), nil }
 
 func (f *fallback) lines() []string {
-	var out []string
-	for _, l := range slices.Collect(func(yield func(string) bool) {
-		start := 0
-		for i, c := range f.b {
-			if c == '\n' {
-				if !yield(string(f.b[start:i])) {
-					return
-				}
-				start = i + 1
-			}
-		}
-	}) {
-		out = append(out, l)
+	if len(f.b) == 0 {
+		return nil
 	}
-	return out
+	return strings.Split(strings.TrimSuffix(string(f.b), "\n"), "\n")
 }
 
 func sameSet(a, b []string) bool {

@@ -1,9 +1,6 @@
 package core
 
-import (
-	"slices"
-	"sync"
-)
+import "sync"
 
 // recQueue is a FIFO of records: taking from the front moves a head index
 // instead of the records, so that a long backlog (an outage) costs O(1)
@@ -38,44 +35,32 @@ func (q *recQueue) popFront(n int) {
 	}
 }
 
-// pushFront puts recs back before the first record, as when a request
-// that took them from the front fails.
-func (q *recQueue) pushFront(recs []record) {
-	if q.head >= len(recs) {
-		q.head -= len(recs)
-		copy(q.buf[q.head:], recs)
-		return
-	}
-	q.buf = slices.Insert(q.buf[q.head:], 0, recs...)
-	q.head = 0
-}
-
-// removeAt removes the i-th record.
-func (q *recQueue) removeAt(i int) {
-	i += q.head
-	copy(q.buf[i:], q.buf[i+1:])
-	q.buf[len(q.buf)-1] = record{}
-	q.buf = q.buf[:len(q.buf)-1]
-}
-
 // evictAfterPinned removes the records after the pinned ones whose seq is
 // at most limit, appending them to out; the pinned records do not move.
 func (q *recQueue) evictAfterPinned(limit uint64, out []record) []record {
 	start := q.head + q.pinned
-	kept := q.buf[:start]
-	for _, r := range q.buf[start:] {
+	kept, out := splitBySeq(q.buf[start:], limit, out)
+	q.buf = q.buf[:start+len(kept)]
+	if q.head == len(q.buf) {
+		q.buf, q.head = q.buf[:0], 0
+	}
+	return out
+}
+
+// splitBySeq appends the records of recs whose seq is at most limit to out
+// and packs the others at the front of recs, in order. It returns them and
+// out; what recs held past them is cleared.
+func splitBySeq(recs []record, limit uint64, out []record) (kept, _ []record) {
+	kept = recs[:0]
+	for _, r := range recs {
 		if r.seq <= limit {
 			out = append(out, r)
 		} else {
 			kept = append(kept, r)
 		}
 	}
-	clear(q.buf[len(kept):])
-	q.buf = kept
-	if q.head == len(q.buf) {
-		q.buf, q.head = q.buf[:0], 0
-	}
-	return out
+	clear(recs[len(kept):])
+	return kept, out
 }
 
 // set replaces the records with recs, which may share q's memory.
