@@ -7,10 +7,5 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		// kfake (test infrastructure, not the sink): a control hook's
-		// goroutine (SleepControl in the fault suite) can stay blocked on
-		// the cluster's mutex after the cluster is closed.
-		goleak.IgnoreAnyFunction("github.com/twmb/franz-go/pkg/kfake.(*Cluster).runControl.func1"),
-	)
+	goleak.VerifyTestMain(m)
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/kafkasink/kafkasink/core"
-	"github.com/kafkasink/kafkasink/internal/kafkatest"
+	"github.com/kafkasink/kafkasink/integration/kafkatest"
 )
 
 // produce logs the entries with request ids id-from … id-(to-1) to cfg's

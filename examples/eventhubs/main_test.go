@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kafkasink/kafkasink/internal/kafkatest"
+	"github.com/kafkasink/kafkasink/integration/kafkatest"
 )
 
 // secretKey is the shared access key of the test connection strings: it

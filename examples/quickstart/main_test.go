@@ -9,7 +9,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/kafkasink/kafkasink/internal/kafkatest"
+	"github.com/kafkasink/kafkasink/integration/kafkatest"
 )
 
 // env is a getenv over a map.

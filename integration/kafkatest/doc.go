@@ -6,8 +6,10 @@
 // over real sockets; this package reads back with franz-go's kgo, so a bug
 // in one client cannot hide behind the same bug in the other.
 //
-// This package is test machinery, internal to the module: tests, examples
-// and benchmarks use it; users of the sink cannot.
+// This package is test machinery. It lives in the integration module,
+// which users of the sink never require, so that kfake and franz-go stay
+// out of their builds: the integration suites, the examples and their
+// benchmarks use it.
 //
 // # Starting a cluster
 //

@@ -8,7 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/kafkasink/kafkasink/internal/kafkatest"
+	"github.com/kafkasink/kafkasink/integration/kafkatest"
 )
 
 func ExampleStartCluster() {

@@ -12,7 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/kafkasink/kafkasink/core"
-	"github.com/kafkasink/kafkasink/internal/kafkatest"
+	"github.com/kafkasink/kafkasink/integration/kafkatest"
 )
 
 // benchPartitions is the partition count of the benchmark topic.

@@ -2,11 +2,14 @@ package kafkatest
 
 import (
 	"fmt"
+	"testing"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
+
+	"github.com/kafkasink/kafkasink/internal/testcerts"
 )
 
 // SASL mechanism names, as kfake and Kafka spell them.
@@ -65,3 +68,17 @@ type tlsOpt struct {
 func TLS(certs *Certs) kfake.Opt {
 	return tlsOpt{kfake.TLS(certs.Server), certs}
 }
+
+// Certs is a throwaway certificate authority and server certificate; see
+// [testcerts.Certs].
+type Certs = testcerts.Certs
+
+// CAFileName is the name of the PEM file [WriteCerts] writes the
+// certificate authority to.
+const CAFileName = testcerts.CAFileName
+
+// NewCerts makes [Certs] with CAFile in t.TempDir(), failing t if it cannot.
+func NewCerts(t testing.TB) *Certs { t.Helper(); return testcerts.New(t) }
+
+// WriteCerts makes [Certs] with CAFile in dir, named [CAFileName].
+func WriteCerts(dir string) (*Certs, error) { return testcerts.Write(dir) }

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/kafkasink/kafkasink/core"
-	"github.com/kafkasink/kafkasink/internal/kafkatest"
-	"github.com/kafkasink/kafkasink/internal/sinktest"
+	"github.com/kafkasink/kafkasink/integration/kafkatest"
+	"github.com/kafkasink/kafkasink/integration/sinktest"
 )
 
 // refLogger is a reference adapter: encoding/json straight into a

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/kafkasink/kafkasink/core"
-	"github.com/kafkasink/kafkasink/internal/kafkatest"
+	"github.com/kafkasink/kafkasink/integration/kafkatest"
 )
 
 // IDKey is the key of the field the suite adds to every entry it logs: a

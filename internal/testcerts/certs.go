@@ -1,4 +1,7 @@
-package kafkatest
+// Package testcerts makes throwaway certificates for tests of TLS set-ups:
+// a certificate authority and a server certificate it signed. It needs no
+// broker, so the library's own tests and the integration module share it.
+package testcerts
 
 import (
 	"crypto/ecdsa"
@@ -17,16 +20,16 @@ import (
 	"time"
 )
 
-// CAFileName is the name of the PEM file [WriteCerts] writes the
+// CAFileName is the name of the PEM file [Write] writes the
 // certificate authority to.
 const CAFileName = "ca.pem"
 
 // Certs is a throwaway certificate authority and a server certificate it
-// signed for 127.0.0.1, ::1 and localhost, valid for a day. Pass it to [TLS]
-// to start a TLS cluster, and CAFile to the producer under test.
+// signed for 127.0.0.1, ::1 and localhost, valid for a day. The integration
+// module's kafkatest.TLS option starts a TLS cluster with it; give CAFile to
+// the producer under test.
 type Certs struct {
-	// Server presents the server certificate. It is what [TLS] gives
-	// [kfake.TLS].
+	// Server presents the server certificate, for the brokers.
 	Server *tls.Config
 
 	// Client trusts the authority and nothing else. Clone it before
@@ -40,22 +43,22 @@ type Certs struct {
 	CAPEM []byte
 }
 
-// NewCerts makes [Certs] with CAFile in t.TempDir(), failing t if it cannot.
-func NewCerts(t testing.TB) *Certs {
+// New makes [Certs] with CAFile in t.TempDir(), failing t if it cannot.
+func New(t testing.TB) *Certs {
 	t.Helper()
-	c, err := WriteCerts(t.TempDir())
+	c, err := Write(t.TempDir())
 	if err != nil {
-		t.Fatalf("kafkatest: %v", err)
+		t.Fatalf("testcerts: %v", err)
 	}
 	return c
 }
 
-// WriteCerts makes [Certs] with CAFile in dir, named [CAFileName].
-func WriteCerts(dir string) (*Certs, error) {
+// Write makes [Certs] with CAFile in dir, named [CAFileName].
+func Write(dir string) (*Certs, error) {
 	now := time.Now()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, fmt.Errorf("kafkatest: CA key: %w", err)
+		return nil, fmt.Errorf("testcerts: CA key: %w", err)
 	}
 	caTmpl := &x509.Certificate{
 		SerialNumber:          serial(),
@@ -68,16 +71,16 @@ func WriteCerts(dir string) (*Certs, error) {
 	}
 	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
 	if err != nil {
-		return nil, fmt.Errorf("kafkatest: CA certificate: %w", err)
+		return nil, fmt.Errorf("testcerts: CA certificate: %w", err)
 	}
 	ca, err := x509.ParseCertificate(caDER)
 	if err != nil {
-		return nil, fmt.Errorf("kafkatest: CA certificate: %w", err)
+		return nil, fmt.Errorf("testcerts: CA certificate: %w", err)
 	}
 
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, fmt.Errorf("kafkatest: server key: %w", err)
+		return nil, fmt.Errorf("testcerts: server key: %w", err)
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: serial(),
@@ -91,13 +94,13 @@ func WriteCerts(dir string) (*Certs, error) {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
 	if err != nil {
-		return nil, fmt.Errorf("kafkatest: server certificate: %w", err)
+		return nil, fmt.Errorf("testcerts: server certificate: %w", err)
 	}
 
 	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
 	caFile := filepath.Join(dir, CAFileName)
 	if err := os.WriteFile(caFile, caPEM, 0o600); err != nil {
-		return nil, fmt.Errorf("kafkatest: %w", err)
+		return nil, fmt.Errorf("testcerts: %w", err)
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(ca)

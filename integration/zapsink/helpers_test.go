@@ -11,8 +11,8 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/kafkasink/kafkasink/core"
-	"github.com/kafkasink/kafkasink/internal/kafkatest"
-	"github.com/kafkasink/kafkasink/internal/sinktest"
+	"github.com/kafkasink/kafkasink/integration/kafkatest"
+	"github.com/kafkasink/kafkasink/integration/sinktest"
 	"github.com/kafkasink/kafkasink/zapsink"
 )
 

@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/kafkasink/kafkasink/core"
-	"github.com/kafkasink/kafkasink/internal/kafkatest"
+	"github.com/kafkasink/kafkasink/integration/kafkatest"
 )
 
 // check looks at a case's result and returns "" or what is wrong, as
