@@ -89,6 +89,8 @@ type record struct {
 	level      Level
 	loggerName string
 	message    string
+	ekey       []byte // Entry.Key, in chunk; nil if none
+	ehdrs      []byte // Entry.Headers, encoded by appendHeaders, in chunk; nil if none
 
 	// Set by the batcher.
 	value   []byte // the record value: data, or the Formatter's output in ext
@@ -98,7 +100,8 @@ type record struct {
 }
 
 func (r *record) entry() Entry {
-	return Entry{Time: r.entryTime(), Level: r.level, LoggerName: r.loggerName, Message: r.message, JSON: r.data}
+	return Entry{Time: r.entryTime(), Level: r.level, LoggerName: r.loggerName, Message: r.message, JSON: r.data,
+		Key: r.ekey, Headers: decodeHeaders(r.ehdrs, nil)}
 }
 
 func (r *record) entryTime() time.Time {

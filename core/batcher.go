@@ -332,7 +332,7 @@ func (b *batcher) route(r *record) {
 	}
 
 	r.value = r.data
-	var key []byte
+	key := e.Key
 	if cfg.KeyDecider != nil {
 		key = cfg.KeyDecider(e)
 	}
@@ -353,15 +353,19 @@ func (b *batcher) route(r *record) {
 		r.key = b.keep(r, key, len(key))
 	}
 	r.headers = cfg.Headers
+	var extra []Header
 	if cfg.HeaderDecider != nil {
-		if hs := cfg.HeaderDecider(e); len(hs) > 0 {
-			all := make([]Header, 0, len(cfg.Headers)+len(hs))
-			all = append(all, cfg.Headers...)
-			for _, h := range hs {
-				all = append(all, Header{Key: h.Key, Value: slices.Clone(h.Value)})
-			}
-			r.headers = all
+		extra = cfg.HeaderDecider(e)
+	}
+	if len(e.Headers) > 0 || len(extra) > 0 {
+		// e.Headers' values are in r's chunk, which lives as long as r.
+		all := make([]Header, 0, len(cfg.Headers)+len(e.Headers)+len(extra))
+		all = append(all, cfg.Headers...)
+		all = append(all, e.Headers...)
+		for _, h := range extra {
+			all = append(all, Header{Key: h.Key, Value: slices.Clone(h.Value)})
 		}
+		r.headers = all
 	}
 
 	if t.parts == nil || b.now.Sub(t.fetched) > metadataMaxAge {

@@ -662,6 +662,60 @@ func TestTopicDeciderAndHeaders(t *testing.T) {
 	})
 }
 
+// TestEntryKeyAndHeaders checks that a key and headers carried by the
+// entry (slogsink's, from a context) reach the record: copied at Write,
+// after Config.Headers and before HeaderDecider's, and the key unless a
+// KeyDecider overrides it.
+func TestEntryKeyAndHeaders(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(1)
+		var seen []string
+		cfg := Config{BatchSizeLimit: 100, Period: time.Hour,
+			Headers: []Header{{Key: "service", Value: []byte("billing")}},
+			KeyDecider: func(e Entry) []byte {
+				seen = append(seen, fmt.Sprintf("%s/%d", e.Key, len(e.Headers)))
+				if e.Field("override") != "" {
+					return []byte("decided")
+				}
+				return e.Key
+			},
+			HeaderDecider: func(e Entry) []Header { return []Header{{Key: "d", Value: []byte("x")}} },
+		}
+		s := newTestSink(t, cfg, f)
+		key := []byte("trace-1")
+		hs := []Header{{Key: "traceparent", Value: []byte("00-abc-01")}, {Key: "null", Value: nil}}
+		s.Write(Entry{Level: InfoLevel, JSON: []byte(`{"a":1}`), Key: key, Headers: hs})
+		key[0], hs[0].Value[0] = 'X', 'X' // the caller reuses its memory
+		s.Write(Entry{Level: InfoLevel, JSON: []byte(`{"override":1}`), Key: []byte("k")})
+		s.Write(Entry{Level: InfoLevel, JSON: []byte(`{"a":3}`)})
+		closeSink(t, s)
+		var got []string
+		for _, c := range f.snapshot() {
+			for i, v := range c.Values {
+				line := v + " key=" + c.Keys[i]
+				for _, h := range c.Headers[i] {
+					line += fmt.Sprintf(" %s=%q", h.Key, h.Value)
+					if h.Value == nil {
+						line += "(nil)"
+					}
+				}
+				got = append(got, line)
+			}
+		}
+		want := []string{
+			`{"a":1} key=trace-1 service="billing" traceparent="00-abc-01" null=""(nil) d="x"`,
+			`{"override":1} key=decided service="billing" d="x"`,
+			`{"a":3} key= service="billing" d="x"`,
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if want := []string{"trace-1/2", "k/0", "/0"}; !slices.Equal(seen, want) {
+			t.Errorf("KeyDecider saw %q, want %q", seen, want)
+		}
+	})
+}
+
 func TestFormatter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFake(1)

@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/segmentio/kafka-go"
 )
 
 // Config configures a [Sink]. The zero value is valid and means: send to
@@ -43,16 +41,17 @@ type Config struct {
 	// Records with the same key go to the same partition (murmur2, as the
 	// Java client), so they keep their order. Entries without a key fill
 	// one partition per batch and move on (sticky partitioning). Called like
-	// TopicDecider; the result is copied, and may alias Entry.JSON.
-	// If nil, records have no key.
+	// TopicDecider; the result is copied, and may alias Entry.JSON or
+	// Entry.Key. If nil, the key is the entry's own Entry.Key (set by an
+	// adapter, such as slogsink's from the request's context), nil if none.
 	KeyDecider func(Entry) []byte
 
 	// Headers are added to every record. If nil, none.
 	Headers []Header
 
 	// HeaderDecider returns extra headers for one entry, added after
-	// Headers. Called like TopicDecider; the result is copied before the
-	// next call. If nil, none.
+	// Headers and the entry's own Entry.Headers. Called like TopicDecider;
+	// the result is copied before the next call. If nil, none.
 	HeaderDecider func(Entry) []Header
 
 	// Formatter turns an entry into the record value. It runs on the
@@ -201,9 +200,11 @@ type Config struct {
 	Fallback io.Writer
 }
 
-// Header is a record header. It is kafka-go's type, so headers pass to the
-// wire without conversion.
-type Header = kafka.Header
+// Header is a Kafka record header. A nil Value is a null header value.
+type Header struct {
+	Key   string
+	Value []byte
+}
 
 // Formatter turns an entry into the bytes of its Kafka record value.
 type Formatter interface {

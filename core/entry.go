@@ -1,6 +1,7 @@
 package core
 
 import (
+	"encoding/binary"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -23,6 +24,14 @@ type Entry struct {
 	LoggerName string    // the logger's name (zap's Named); "" if none
 	Message    string    // the log message as given to the logger; "" if the adapter does not know it
 	JSON       []byte    // the encoded JSON object
+
+	// Key and Headers are a record key and headers that the entry
+	// carries from the log call, outside its JSON: slogsink sets them from
+	// the request's context. Write copies them. The record's key is Key
+	// unless Config.KeyDecider is set; its headers are Config.Headers,
+	// then Headers, then Config.HeaderDecider's. nil if none.
+	Key     []byte
+	Headers []Header
 }
 
 // Field returns the value of the top-level field name of e.JSON: the text of
@@ -262,4 +271,44 @@ func hex4(s []byte, i int) (rune, bool) {
 		r = r<<4 | rune(c)
 	}
 	return r, true
+}
+
+// headersLen is the length of hs as appendHeaders encodes them.
+func headersLen(hs []Header) int {
+	n := 0
+	for _, h := range hs {
+		n += varintLen(int64(len(h.Key))) + len(h.Key) + bytesLen(h.Value, h.Value == nil)
+	}
+	return n
+}
+
+// appendHeaders appends hs to dst as Kafka encodes record headers: for
+// each, the key's length and bytes, then the value's (-1 for nil).
+func appendHeaders(dst []byte, hs []Header) []byte {
+	for _, h := range hs {
+		dst = binary.AppendVarint(dst, int64(len(h.Key)))
+		dst = append(dst, h.Key...)
+		dst = appendBytes(dst, h.Value, h.Value == nil)
+	}
+	return dst
+}
+
+// decodeHeaders appends to dst the headers appendHeaders encoded in b.
+// Values alias b; keys are copied into strings.
+func decodeHeaders(b []byte, dst []Header) []Header {
+	for len(b) > 0 {
+		kl, n := binary.Varint(b)
+		b = b[n:]
+		k := string(b[:kl])
+		b = b[kl:]
+		vl, n := binary.Varint(b)
+		b = b[n:]
+		var v []byte
+		if vl >= 0 {
+			v = b[:vl:vl]
+			b = b[vl:]
+		}
+		dst = append(dst, Header{Key: k, Value: v})
+	}
+	return dst
 }

@@ -61,9 +61,7 @@ func (f *fakeTransport) produce(ctx context.Context, topic string, partition int
 	c := fakeCall{Topic: topic, Partition: partition}
 	for _, r := range recs {
 		c.Values = append(c.Values, string(r.value))
-		if r.key != nil {
-			c.Keys = append(c.Keys, string(r.key))
-		}
+		c.Keys = append(c.Keys, string(r.key)) // "" for no key
 		c.Headers = append(c.Headers, r.headers)
 	}
 	f.mu.Lock()

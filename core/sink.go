@@ -97,8 +97,9 @@ func newSink(cfg *resolved, tr transport) *Sink {
 }
 
 // Write queues e for Kafka. It copies e.JSON (without its trailing
-// newline) into sink-owned memory, so the caller may reuse it as soon as
-// Write returns; Time, Level, LoggerName and Message are kept as they are.
+// newline), e.Key and e.Headers into sink-owned memory, so the caller may
+// reuse them as soon as Write returns; Time, Level, LoggerName and Message
+// are kept as they are.
 //
 // Write never waits on the network. When the queue is full it follows
 // Config.OverflowPolicy: by default it drops e and returns ErrQueueFull at
@@ -107,7 +108,11 @@ func newSink(cfg *resolved, tr transport) *Sink {
 // written to Config.Fallback.
 func (s *Sink) Write(e Entry) error {
 	data := trimNewline(e.JSON)
-	if len(data) > s.cfg.MaxEntryBytes {
+	n := len(data) + len(e.Key)
+	if len(e.Headers) > 0 {
+		n += headersLen(e.Headers)
+	}
+	if n > s.cfg.MaxEntryBytes {
 		s.dropRejected(data, e.Level, ReasonTooLarge)
 		return ErrTooLarge
 	}
@@ -122,30 +127,41 @@ func (s *Sink) Write(e Entry) error {
 		s.dropRejected(data, e.Level, ReasonShed)
 		return ErrQueueFull
 	}
-	if !s.makeRoom(len(data)) {
+	if !s.makeRoom(n) {
 		s.mu.Unlock()
 		s.dropRejected(data, e.Level, ReasonQueueFull)
 		return ErrQueueFull
 	}
 	c := s.chunk
-	if c == nil || cap(c.buf)-len(c.buf) < len(data) {
-		c = s.newChunk(len(data))
+	if c == nil || cap(c.buf)-len(c.buf) < n {
+		c = s.newChunk(n)
 	}
 	off := len(c.buf)
 	c.buf = append(c.buf, data...)
-	c.refs.Add(1)
-	s.seq++
-	s.held++
-	s.dataBytes += len(data)
-	s.queue.push(record{
+	r := record{
 		data:       c.buf[off:len(c.buf):len(c.buf)],
 		chunk:      c,
-		seq:        s.seq,
 		time:       unixNano(e.Time),
 		level:      e.Level,
 		loggerName: e.LoggerName,
 		message:    e.Message,
-	})
+	}
+	if e.Key != nil {
+		off = len(c.buf)
+		c.buf = append(c.buf, e.Key...)
+		r.ekey = c.buf[off:len(c.buf):len(c.buf)]
+	}
+	if len(e.Headers) > 0 {
+		off = len(c.buf)
+		c.buf = appendHeaders(c.buf, e.Headers)
+		r.ehdrs = c.buf[off:len(c.buf):len(c.buf)]
+	}
+	c.refs.Add(1)
+	s.seq++
+	s.held++
+	s.dataBytes += len(data)
+	r.seq = s.seq
+	s.queue.push(r)
 	signal := s.eager || s.queue.len() == s.cfg.BatchSizeLimit
 	s.mu.Unlock()
 	if signal {
