@@ -2,11 +2,8 @@ package core
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"io"
-	"net"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -32,9 +29,13 @@ type Config struct {
 
 	// TopicDecider chooses the topic of each entry; "" means Topic. It runs
 	// on the sink's batching goroutine, never on the logging call's, and
-	// must be safe to call there: fast, no blocking, no logging into this
-	// sink. The Entry is valid only during the call. If nil, every entry
-	// goes to Topic.
+	// never while the sink holds a lock. The batcher waits for it, so it
+	// should be fast: a slow decider slows delivery (the queue's limits and
+	// OverflowPolicy protect the log calls), and Close gives up on one that
+	// blocks at its deadline. A panic costs that entry alone, dropped and
+	// reported as a [*FormatError] naming the decider. It may call Stats;
+	// an entry it logs into this sink is one more entry to route. The Entry
+	// is valid only during the call. If nil, every entry goes to Topic.
 	TopicDecider func(Entry) string
 
 	// KeyDecider chooses the record key of each entry (nil means no key).
@@ -55,13 +56,20 @@ type Config struct {
 	HeaderDecider func(Entry) []Header
 
 	// Formatter turns an entry into the record value. It runs on the
-	// batching goroutine. If nil, the logger's JSON goes to Kafka unchanged
-	// (without its trailing newline).
+	// batching goroutine, like TopicDecider and under the same rules; an
+	// error or a panic drops that entry alone, counted as
+	// Dropped.NotRetriable. If nil, the logger's JSON goes to Kafka
+	// unchanged (without its trailing newline).
 	Formatter Formatter
 
 	// BatchSizeLimit is the most entries in one batch: a batch is sent as
-	// soon as this many entries are queued, without waiting for Period.
-	// If zero, 50.
+	// soon as this many entries are queued, without waiting for Period. A
+	// smaller batch goes out at once too when the queue is half-way to
+	// QueueLimit, QueueByteLimit or the shedding point. It must be below
+	// QueueLimit and, with shedding on, at most the shedding point
+	// (ShedThreshold of QueueLimit): a batch could not fill before the
+	// queue does. If zero, 50, or half the shedding point (or QueueLimit)
+	// if that is less.
 	BatchSizeLimit int
 
 	// Period is the longest an entry waits in the queue before its batch is
@@ -76,7 +84,7 @@ type Config struct {
 
 	// QueueLimit is the most entries held by the sink at once: queued,
 	// in flight or waiting for a retry. When it is reached, OverflowPolicy
-	// decides. If zero, 100000.
+	// decides. At least 2. If zero, 100000.
 	QueueLimit int
 
 	// QueueByteLimit bounds the bytes of the entries held, as QueueLimit
@@ -182,21 +190,37 @@ type Config struct {
 	TLS *tls.Config
 
 	// ErrorHandler receives the sink's background errors: failed produce
-	// requests, retries, drops. It is called from the sink's goroutines,
-	// possibly concurrently, and must not block, nor log into this sink.
-	// It gets every error, except that the drops of Write (queue full,
-	// shed), which come as fast as the application logs, arrive summed up,
-	// at most once a second per reason; a handler that logs errors should
-	// still rate-limit, as the default does.
+	// requests, drops ([*DropError], [*ProduceError], [*FallbackError],
+	// [*FormatError], …). It is called from one goroutine of the sink's own,
+	// the reporter, never from a logging call and never while the sink
+	// holds a lock; calls do not overlap. It may block, panic (the sink
+	// recovers and says so on stderr), call Stats, or log into the very
+	// logger this sink serves: nothing waits on it but the reporter, and
+	// what piles up meanwhile is summed up. Close does not wait past its
+	// deadline for a handler that blocks.
+	//
+	// Drops that come as fast as the application logs (queue full, shed,
+	// and Write's other refusals) arrive summed up, at most once a second
+	// per reason; other errors one by one, up to a few hundred waiting,
+	// beyond which they are counted and summed up in a [*SuppressedError].
+	// Write reports nothing once Close has been called, so a handler that
+	// logs into this sink cannot feed on itself. A handler that logs errors
+	// should still rate-limit, as the default does.
 	// If nil, errors are printed to os.Stderr as single lines prefixed
-	// "kafkasink:", at most one line a second, the rest aggregated.
+	// "kafkasink:", at most one line a second, the rest summed up.
 	ErrorHandler func(error)
 
-	// Fallback receives every entry that is finally dropped (queue full,
-	// too large, retries exhausted, not retriable, closed): its JSON, one
-	// entry a line. Writes are serialised by the sink. It is called from
-	// the logging call (for entries rejected by Write) or from the sink's
-	// goroutines. If nil, dropped entries are only counted.
+	// Fallback receives the entries that are finally dropped (queue full,
+	// shed, too large, retries exhausted, not retriable, undelivered at
+	// Close): each entry's JSON and a newline, in one Write call. Like
+	// ErrorHandler, it is called from the sink's reporter goroutine only,
+	// one Write at a time, never from a logging call nor under a lock, and
+	// may be slow or block. Entries wait for it in a buffer of an eighth of
+	// QueueByteLimit (64 KiB to 4 MiB; an entry larger than that waits
+	// alone); what does not fit, what its Write fails for, what Close
+	// leaves behind at its deadline, and entries written after Close are
+	// counted in Stats.FallbackDropped instead. If nil, dropped entries are
+	// only counted.
 	Fallback io.Writer
 }
 
@@ -402,7 +426,6 @@ func (c Config) withDefaults() Config {
 	if c.Topic == "" {
 		c.Topic = "logs"
 	}
-	setDefault(&c.BatchSizeLimit, 50)
 	setDefault(&c.Period, 5*time.Second)
 	setDefault(&c.QueueLimit, 100000)
 	setDefault(&c.QueueByteLimit, 64<<20)
@@ -415,6 +438,13 @@ func (c Config) withDefaults() Config {
 		if c.OverflowPolicy == Block {
 			c.ShedThreshold = 1
 		}
+	}
+	if c.BatchSizeLimit == 0 {
+		room := c.QueueLimit
+		if c.ShedThreshold < 1 {
+			room = min(room, shedPoint(c.QueueLimit, c.ShedThreshold))
+		}
+		c.BatchSizeLimit = max(1, min(50, room/2))
 	}
 	setDefault(&c.MaxEntryBytes, 1000000)
 	setDefault(&c.MaxBatchBytes, 1000000)
@@ -447,147 +477,6 @@ func setDefault[T int | time.Duration](p *T, v T) {
 	if *p == 0 {
 		*p = v
 	}
-}
-
-// Validate reports the first invalid field of c as a [*ConfigError]. It
-// reads SSLCALocation but never touches the network. New calls it.
-func (c Config) Validate() error {
-	_, err := c.resolve()
-	return err
-}
-
-// resolved is a validated Config with defaults applied and the TLS
-// configuration built.
-type resolved struct {
-	Config
-	tls *tls.Config // nil without TLS
-}
-
-func (c Config) resolve() (*resolved, error) {
-	bad := func(field, format string, args ...any) (*resolved, error) {
-		return nil, &ConfigError{Field: field, Reason: fmt.Sprintf(format, args...)}
-	}
-	// Check negatives before defaults, which only replace zeros.
-	for _, f := range []struct {
-		name string
-		v    int64
-	}{
-		{"BatchSizeLimit", int64(c.BatchSizeLimit)},
-		{"Period", int64(c.Period)},
-		{"QueueLimit", int64(c.QueueLimit)},
-		{"QueueByteLimit", int64(c.QueueByteLimit)},
-		{"BlockTimeout", int64(c.BlockTimeout)},
-		{"MaxEntryBytes", int64(c.MaxEntryBytes)},
-		{"MaxBatchBytes", int64(c.MaxBatchBytes)},
-		{"MaxInFlight", int64(c.MaxInFlight)},
-		{"RetryTimeLimit", int64(c.RetryTimeLimit)},
-		{"MinBackoff", int64(c.MinBackoff)},
-		{"MaxBackoff", int64(c.MaxBackoff)},
-		{"WriteTimeout", int64(c.WriteTimeout)},
-		{"SyncTimeout", int64(c.SyncTimeout)},
-		{"DialTimeout", int64(c.DialTimeout)},
-	} {
-		if f.v < 0 {
-			return bad(f.name, "must not be negative (zero means the default), got %d", f.v)
-		}
-	}
-	c = c.withDefaults()
-	for i, b := range c.Brokers {
-		field := "Brokers[" + strconv.Itoa(i) + "]"
-		host, port, err := net.SplitHostPort(strings.TrimSpace(b))
-		if err != nil {
-			return bad(field, "%q is not host:port", b)
-		}
-		if host == "" {
-			return bad(field, "%q has no host", b)
-		}
-		if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {
-			return bad(field, "%q has no valid port", b)
-		}
-	}
-	if err := checkTopicName(c.Topic); err != nil {
-		return bad("Topic", "%v", err)
-	}
-	if !(c.ShedThreshold > 0) { // also NaN
-		return bad("ShedThreshold", "must be positive (1 turns shedding off), got %v", c.ShedThreshold)
-	}
-	if c.ShedLevel < NoLevel || c.ShedLevel > FatalLevel {
-		return bad("ShedLevel", "unknown level %d", int(c.ShedLevel))
-	}
-	if c.MaxBackoff < c.MinBackoff {
-		return bad("MaxBackoff", "%v is less than MinBackoff %v", c.MaxBackoff, c.MinBackoff)
-	}
-	if c.MaxEntryBytes > c.MaxBatchBytes {
-		return bad("MaxEntryBytes", "%d is more than MaxBatchBytes %d: such an entry could never be sent", c.MaxEntryBytes, c.MaxBatchBytes)
-	}
-	if c.MaxEntryBytes > c.QueueByteLimit {
-		return bad("MaxEntryBytes", "%d is more than QueueByteLimit %d", c.MaxEntryBytes, c.QueueByteLimit)
-	}
-	switch c.OverflowPolicy {
-	case DropNewest, DropOldest, Block:
-	default:
-		return bad("OverflowPolicy", "unknown policy %d", int(c.OverflowPolicy))
-	}
-	switch c.RequiredAcks {
-	case AcksAll, AcksLeader, AcksNone:
-	default:
-		return bad("RequiredAcks", "unknown value %d", int(c.RequiredAcks))
-	}
-	if _, err := ParseCompression(string(c.Compression)); err != nil {
-		return bad("Compression", "%v", err)
-	}
-	for i, h := range c.Headers {
-		if h.Key == "" {
-			return bad("Headers["+strconv.Itoa(i)+"]", "empty key")
-		}
-	}
-	switch c.SecurityProtocol {
-	case Plaintext, SSL, SASLPlaintext, SASLSSL:
-	default:
-		return bad("SecurityProtocol", "unknown protocol %q (want PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL)", string(c.SecurityProtocol))
-	}
-	if c.SecurityProtocol.usesSASL() {
-		switch c.SASLMechanism {
-		case Plain, ScramSHA256, ScramSHA512:
-		default:
-			return bad("SASLMechanism", "unknown mechanism %q (want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)", string(c.SASLMechanism))
-		}
-		if c.SASLUsername == "" {
-			return bad("SASLUsername", "required with %s", c.SecurityProtocol)
-		}
-		if c.SASLPassword == "" {
-			return bad("SASLPassword", "required with %s", c.SecurityProtocol)
-		}
-	} else if c.SASLUsername != "" || c.SASLPassword != "" {
-		return bad("SecurityProtocol", "%s does not use SASL, but SASLUsername or SASLPassword is set (want SASL_PLAINTEXT or SASL_SSL)", c.SecurityProtocol)
-	}
-	r := &resolved{Config: c}
-	if !c.SecurityProtocol.usesTLS() {
-		if c.TLS != nil {
-			return bad("TLS", "set, but SecurityProtocol %s does not use TLS", c.SecurityProtocol)
-		}
-		if c.SSLCALocation != "" {
-			return bad("SSLCALocation", "set, but SecurityProtocol %s does not use TLS", c.SecurityProtocol)
-		}
-		return r, nil
-	}
-	if c.TLS != nil {
-		r.tls = c.TLS.Clone()
-	} else {
-		r.tls = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
-	if c.SSLCALocation != "" {
-		pem, err := os.ReadFile(c.SSLCALocation)
-		if err != nil {
-			return bad("SSLCALocation", "cannot read CA file: %v", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return bad("SSLCALocation", "%q holds no PEM certificate", c.SSLCALocation)
-		}
-		r.tls.RootCAs = pool
-	}
-	return r, nil
 }
 
 // checkTopicName applies Kafka's rules for topic names.

@@ -50,6 +50,14 @@ func TestConfigValidation(t *testing.T) {
 		{"CA with plaintext", Config{SSLCALocation: notPEM}, "SSLCALocation"},
 		{"missing CA file", Config{SecurityProtocol: SSL, SSLCALocation: filepath.Join(dir, "missing.pem")}, "SSLCALocation"},
 		{"CA file not PEM", Config{SecurityProtocol: SSL, SSLCALocation: notPEM}, "SSLCALocation"},
+		{"brokers split with spaces", Config{Brokers: strings.Split("a:9092, b:9092", ",")}, ""},
+		{"batch as big as the queue", Config{BatchSizeLimit: 100, QueueLimit: 100, ShedThreshold: 1}, "BatchSizeLimit"},
+		{"batch bigger than the queue", Config{BatchSizeLimit: 1000, QueueLimit: 100}, "BatchSizeLimit"},
+		{"batch above the shedding point", Config{BatchSizeLimit: 900, QueueLimit: 1000, ShedThreshold: 0.8}, "BatchSizeLimit"},
+		{"batch at the shedding point", Config{BatchSizeLimit: 800, QueueLimit: 1000, ShedThreshold: 0.8}, ""},
+		{"big batch, shedding off", Config{BatchSizeLimit: 999, QueueLimit: 1000, ShedThreshold: 1}, ""},
+		{"queue of one", Config{QueueLimit: 1}, "QueueLimit"},
+		{"small queue, default batch", Config{QueueLimit: 10}, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.cfg.Validate()
@@ -150,6 +158,38 @@ func TestParsers(t *testing.T) {
 	}
 	if l, ok := ParseLevel(""); ok || l != NoLevel {
 		t.Errorf(`ParseLevel("") = %v, %v; want NoLevel, false`, l, ok)
+	}
+}
+
+// TestConfigTraps checks what New makes of settings users get wrong: the
+// brokers it dials are the trimmed ones it validated, and the default batch
+// size fits a small queue.
+func TestConfigTraps(t *testing.T) {
+	r, err := Config{Brokers: strings.Split("a:9092, b:9092 ,c:1", ",")}.resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprint(r.Brokers), "[a:9092 b:9092 c:1]"; got != want {
+		t.Errorf("brokers to dial: got %s, want %s", got, want)
+	}
+	for _, tt := range []struct {
+		cfg  Config
+		want int
+	}{
+		{Config{}, 50},
+		{Config{QueueLimit: 10}, 4}, // half the shedding point, 8
+		{Config{QueueLimit: 10, ShedThreshold: 1}, 5},
+		{Config{QueueLimit: 2, ShedThreshold: 1}, 1},
+		{Config{QueueLimit: 2}, 1},
+	} {
+		r, err := tt.cfg.resolve()
+		if err != nil {
+			t.Errorf("%+v: %v", tt.cfg, err)
+			continue
+		}
+		if r.BatchSizeLimit != tt.want {
+			t.Errorf("QueueLimit %d, ShedThreshold %v: got default BatchSizeLimit %d, want %d", tt.cfg.QueueLimit, tt.cfg.ShedThreshold, r.BatchSizeLimit, tt.want)
+		}
 	}
 }
 

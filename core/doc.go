@@ -37,14 +37,54 @@
 // # Errors
 //
 // Write returns ErrQueueFull (queue full, or shed), ErrTooLarge or
-// ErrClosed for an entry it refuses. Background errors ([ProduceError], [DropError], …) go to
-// Config.ErrorHandler, or as rate-limited lines to stderr. The sink never
-// logs through a logger.
+// ErrClosed for an entry it refuses. Background errors ([ProduceError],
+// [DropError], …) go to Config.ErrorHandler, or as rate-limited lines to
+// stderr. The sink never logs through a logger.
+//
+// # User code: the rule
+//
+// ErrorHandler, Fallback, TopicDecider, KeyDecider, HeaderDecider and
+// Formatter are the user's code, and may block, panic, call [Sink.Stats]
+// or log into the very logger the sink serves. So the sink holds to one
+// rule: it never calls user code while it holds any of its locks, and never
+// calls ErrorHandler or Fallback on a logging goroutine.
+//
+//   - Write calls no user code at all. What it refuses is counted and noted
+//     for the reporter: one goroutine of the sink's that calls ErrorHandler
+//     and writes Fallback, from bounded buffers, summing up what piles up
+//     while they are slow and counting what does not fit
+//     (Stats.FallbackDropped). Once Close has been called, Write only
+//     counts.
+//   - The deciders and the Formatter run on the batcher goroutine, outside
+//     every lock; a panic costs its entry alone ([FormatError] names the
+//     callback).
+//   - Close returns by its context's deadline whatever a callback does; a
+//     callback stuck forever keeps its goroutine until it returns, and
+//     Close's error says what it left behind ([AbandonedError],
+//     [ErrCallbackBlocked]).
+//
+// The package's tests enforce the rule with callbacks that block, panic,
+// call Stats and log into their own logger.
+//
+// # Structure
+//
+// The admission queue (queue.go) holds what Write accepted until it is
+// delivered or dropped; Write and the batcher both go through its methods
+// (admit, take, takeExpired, takeOldest, finalize, addWaiter, …), and every
+// drop goes through one function, queue.drop: count, note for the
+// reporter, copy for the Fallback, release. The batcher (batcher.go and
+// the files it names) owns topics, partitions and requests in flight; the
+// reporter (report.go) owns the callbacks with side effects.
 //
 // # Lifecycle
 //
 // [New] validates the [Config] (a [*ConfigError] names the bad field) and
-// starts the batcher; it does not touch the network. [Sink.Flush] waits for
-// everything accepted so far; [Sink.Close] flushes, stops and returns by its
-// context's deadline, dropping and reporting what it could not deliver.
+// starts the batcher and the reporter; it does not touch the network.
+// [Sink.Flush] waits for everything accepted so far; [Sink.Close] flushes,
+// stops and returns by its context's deadline, dropping and reporting what
+// it could not deliver.
+//
+// A program that exits without Close (or, for zap, Sync) loses what is
+// still queued: call it before exiting, e.g. with defer where the sink is
+// attached.
 package core

@@ -1,8 +1,12 @@
 package core
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
+	"strconv"
+	"syscall"
 )
 
 var (
@@ -17,6 +21,13 @@ var (
 	// ErrTooLarge is returned by Write for an entry larger than MaxEntryBytes.
 	// The entry is dropped alone, counted and written to Config.Fallback.
 	ErrTooLarge = errors.New("kafkasink: entry larger than MaxEntryBytes, dropped")
+
+	// ErrCallbackBlocked is matched (with errors.Is) by the error Close
+	// returns when its context ended while one of the sink's goroutines was
+	// still inside user code: an ErrorHandler or Fallback call, or a
+	// TopicDecider, KeyDecider, HeaderDecider or Formatter call. Close does
+	// not wait for it; see [AbandonedError].
+	ErrCallbackBlocked = errors.New("kafkasink: a callback was still running when Close's context ended")
 
 	// ErrDropped is the Err of an [UndeliveredError] from Flush or Close
 	// when entries were dropped (retries exhausted, not retriable, …)
@@ -52,3 +63,64 @@ func (e *UndeliveredError) Error() string {
 }
 
 func (e *UndeliveredError) Unwrap() error { return e.Err }
+
+// AbandonedError is part of the error Close returns when its context ended
+// while a callback was still running (errors.Is(err, ErrCallbackBlocked)).
+// Close returned without it: the goroutine that called it keeps running
+// until the callback returns, then stops at once. What it had not done by
+// then is dropped and counted: entries not yet written to the Fallback (in
+// Stats.FallbackDropped), and entries the batcher still held (in
+// Stats.Dropped.Closed, and in the UndeliveredError next to this one).
+type AbandonedError struct {
+	Callback        string // the callback running: "ErrorHandler", "Fallback", "TopicDecider", …
+	FallbackEntries int    // entries that were waiting for the Fallback
+	Held            int    // entries the batcher held, if it was the one in the callback
+}
+
+func (e *AbandonedError) Error() string {
+	msg := "kafkasink: Close's context ended while " + e.Callback + " was still running; Close left it behind"
+	if e.Held > 0 {
+		msg += fmt.Sprintf(", with %d undelivered entries that are dropped when it returns", e.Held)
+	}
+	if e.FallbackEntries > 0 {
+		msg += fmt.Sprintf(", with %d entries not written to the Fallback", e.FallbackEntries)
+	}
+	return msg
+}
+
+// Is reports whether target is ErrCallbackBlocked.
+func (e *AbandonedError) Is(target error) bool { return target == ErrCallbackBlocked }
+
+// explain adds what a connection cut usually means when no request has
+// succeeded yet: brokers that refuse a SASL login or speak another
+// security protocol just close the connection, and kafka-go passes on a
+// bare EOF or reset.
+func (b *batcher) explain(err error) error {
+	if b.connected || !connectionCut(err) {
+		return err
+	}
+	c := b.cfg
+	hint := "the broker closed the connection before any request succeeded: check that security protocol " +
+		string(c.SecurityProtocol) + " is what the brokers' listener speaks (a TLS listener needs SSL or SASL_SSL, a plaintext one PLAINTEXT or SASL_PLAINTEXT)"
+	if c.SecurityProtocol.usesSASL() {
+		hint += ", and the SASL mechanism " + string(c.SASLMechanism) + " and the credentials of user " + strconv.Quote(c.SASLUsername)
+	}
+	return &hintError{err: err, hint: hint}
+}
+
+// connectionCut reports whether err is a connection closed or reset by the
+// peer, or a TLS handshake that met something other than TLS.
+func connectionCut(err error) bool {
+	var rh tls.RecordHeaderError
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.As(err, &rh)
+}
+
+// hintError is an error with an explanation of its likely cause.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() + " (" + e.hint + ")" }
+func (e *hintError) Unwrap() error { return e.err }

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"sync"
 )
 
@@ -119,4 +120,23 @@ func newTestSink(t interface {
 		t.Fatal(err)
 	}
 	return newSink(r, f)
+}
+
+// newFakeWithoutMetadata returns a fake whose metadata requests fail until
+// release is called: the batcher then holds every entry it takes, waiting
+// for the topic, and none is in flight.
+func newFakeWithoutMetadata(partitions int) (f *fakeTransport, release func()) {
+	f = newFake(partitions)
+	var released bool
+	f.metaErr = func(string) error {
+		if released {
+			return nil
+		}
+		return errors.New("no metadata yet")
+	}
+	return f, func() {
+		f.mu.Lock()
+		released = true
+		f.mu.Unlock()
+	}
 }

@@ -30,6 +30,14 @@ type Stats struct {
 	QueueDepth int   // entries held: queued, in flight or waiting for a retry
 	QueueBytes int64 // their bytes
 
+	// FallbackDropped counts dropped entries that a Config.Fallback never
+	// received: it could not keep up (its buffer was full), its Write
+	// failed, Close left it behind, or they were written after Close. With
+	// a Fallback set, once the sink is closed and its callbacks returned,
+	// the entries the Fallback received plus FallbackDropped make
+	// Dropped.Total().
+	FallbackDropped uint64
+
 	LastError     error     // the most recent background error, nil if none
 	LastErrorTime time.Time // when it happened
 }
@@ -91,6 +99,8 @@ type counters struct {
 	batches   atomic.Uint64
 	bytes     atomic.Uint64
 
+	fallbackDropped atomic.Uint64
+
 	errMu    sync.Mutex
 	lastErr  error     // nil if the last error was lastDrop
 	lastDrop DropError // the last drop, when it was last: made into an error by snapshot
@@ -124,6 +134,8 @@ func (c *counters) snapshot() Stats {
 		Retries: c.retries.Load(),
 		Batches: c.batches.Load(),
 		Bytes:   c.bytes.Load(),
+
+		FallbackDropped: c.fallbackDropped.Load(),
 	}
 	for l := range c.byLevel {
 		s.DroppedByLevel[l] = c.byLevel[l].Load()

@@ -225,7 +225,7 @@ func TestDropsNotWriteErrors(t *testing.T) {
 			Brokers:         []string{unreachable(t)},
 			DelayFirstEntry: true,
 			Period:          time.Hour,
-			QueueLimit:      1,
+			QueueLimit:      2,
 			ShedThreshold:   1, // no shedding: the queue fills
 			MaxEntryBytes:   200,
 			ErrorHandler:    errorLog(t),
@@ -233,6 +233,7 @@ func TestDropsNotWriteErrors(t *testing.T) {
 		SyncTimeout: 20 * time.Millisecond,
 	})
 	logger := zap.New(kc, zap.ErrorOutput(zapcore.AddSync(&errOut)))
+	logger.Info("accepted")
 	logger.Info("accepted")
 	logger.Info("queue full")
 	logger.Info("queue full")
@@ -247,7 +248,7 @@ func TestDropsNotWriteErrors(t *testing.T) {
 	}{
 		{"QueueFull", st.Dropped.QueueFull, 2},
 		{"TooLarge", st.Dropped.TooLarge, 1},
-		{"Closed", st.Dropped.Closed, 2}, // "accepted", undelivered at Close, and "after close"
+		{"Closed", st.Dropped.Closed, 3}, // the two "accepted", undelivered at Close, and "after close"
 	} {
 		if tt.got != tt.want {
 			t.Errorf("Dropped.%s: got %d, want %d", tt.name, tt.got, tt.want)
@@ -388,7 +389,7 @@ func TestURLSinkWriteAllocs(t *testing.T) {
 	if err := zapsink.RegisterURLSink(); err != nil {
 		t.Fatal(err)
 	}
-	ws, closeSink, err := zap.Open("kafka://" + strings.Join(c.Addrs(), ",") + "/logs?period=1h&eagerlyEmitFirstEvent=false&batchSizeLimit=100000")
+	ws, closeSink, err := zap.Open("kafka://" + strings.Join(c.Addrs(), ",") + "/logs?period=1h&eagerlyEmitFirstEvent=false&batchSizeLimit=10000")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package zerologsink_test
 import (
 	"bytes"
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,10 +13,10 @@ import (
 	"github.com/kafkasink/kafkasink/zerologsink"
 )
 
-// FuzzWrite writes arbitrary bytes. The sink's queue holds one entry, so
-// every other entry is refused at once and written to Fallback, which
-// shows what the sink was given: it must be the input less one trailing
-// newline, whatever the input, and Write must report success.
+// FuzzWrite writes arbitrary bytes. The sink's queue is full, so every
+// entry is refused at once and written to Fallback (by the sink's reporter
+// goroutine), which shows what the sink was given: it must be the input less
+// one trailing newline, whatever the input, and Write must report success.
 func FuzzWrite(f *testing.F) {
 	for _, s := range []string{
 		`{"level":"info","message":"m"}` + "\n",
@@ -28,7 +29,7 @@ func FuzzWrite(f *testing.F) {
 	} {
 		f.Add([]byte(s), int8(1))
 	}
-	fallback := new(bytes.Buffer)
+	fallback := new(fallbackLines)
 	addr, err := freeAddr()
 	if err != nil {
 		f.Fatal(err)
@@ -37,7 +38,8 @@ func FuzzWrite(f *testing.F) {
 		Brokers:         []string{addr},
 		Period:          time.Hour,
 		DelayFirstEntry: true,
-		QueueLimit:      1,
+		QueueLimit:      2,
+		ShedThreshold:   1,
 		Fallback:        fallback,
 		ErrorHandler:    func(error) {},
 	})
@@ -50,8 +52,8 @@ func FuzzWrite(f *testing.F) {
 		w.Sink().Close(ctx)
 	})
 	w.Write([]byte("{}")) // fills the queue
+	w.Write([]byte("{}"))
 	f.Fuzz(func(t *testing.T, p []byte, level int8) {
-		fallback.Reset()
 		var n int
 		var err error
 		if level%2 == 0 {
@@ -70,13 +72,42 @@ func FuzzWrite(f *testing.F) {
 			}
 		}
 		if len(p) == 0 {
-			if fallback.Len() != 0 {
-				t.Fatalf("empty Write: got %q in Fallback, want nothing", fallback.Bytes())
-			}
+			// An empty write is no entry: the next one must be next.
 			return
 		}
-		if got := fallback.Bytes(); !bytes.Equal(got, append(bytes.Clone(want), '\n')) {
+		if got := fallback.next(t); !bytes.Equal(got, append(bytes.Clone(want), '\n')) {
 			t.Fatalf("Write(%q): the sink got %q, want %q", p, got, want)
 		}
 	})
+}
+
+// fallbackLines is a Fallback that keeps each Write, for the test to take
+// in order.
+type fallbackLines struct {
+	mu     sync.Mutex
+	writes [][]byte
+}
+
+func (f *fallbackLines) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	f.writes = append(f.writes, bytes.Clone(p))
+	f.mu.Unlock()
+	return len(p), nil
+}
+
+// next waits for the next Write to the Fallback and returns it.
+func (f *fallbackLines) next(t *testing.T) []byte {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Microsecond) {
+		f.mu.Lock()
+		if len(f.writes) > 0 {
+			p := f.writes[0]
+			f.writes = f.writes[1:]
+			f.mu.Unlock()
+			return p
+		}
+		f.mu.Unlock()
+	}
+	t.Fatal("nothing reached the Fallback in a minute")
+	return nil
 }

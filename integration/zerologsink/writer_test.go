@@ -636,7 +636,7 @@ func TestLevelFieldName(t *testing.T) {
 		Brokers:         []string{deadBroker(t)},
 		Period:          time.Hour,
 		DelayFirstEntry: true,
-		QueueLimit:      1,
+		QueueLimit:      2,
 		ShedThreshold:   1,
 		ErrorHandler:    func(error) {},
 	})
@@ -650,6 +650,7 @@ func TestLevelFieldName(t *testing.T) {
 	})
 	w := zerologsink.New(s)
 	w.Write([]byte("{}")) // fills the queue
+	w.Write([]byte("{}"))
 	p := []byte(`{"level":"info","severity":"error"}`)
 
 	old := zerolog.LevelFieldName

@@ -1,0 +1,36 @@
+package core
+
+// abortAll drops everything still held when Close's context has ended,
+// and records how many entries that was for Close to report.
+func (b *batcher) abortAll() {
+	b.cancel()
+	// Requests that have answered: take their outcome.
+	for drained := false; !drained; {
+		select {
+		case r := <-b.results:
+			b.handleResult(r)
+		default:
+			drained = true
+		}
+	}
+	all := b.q.takeAll(b.strays)
+	b.strays = nil
+	for _, t := range b.topics {
+		all = append(all, t.waiting...)
+		t.waiting = nil
+		for _, p := range t.parts {
+			// Records of a request still running count as undelivered
+			// (its outcome is unknown). kafka-go may still be reading
+			// their memory: it must not go back to the pool.
+			b.q.disown(p.pending.items()[:p.pending.pinned])
+			all = append(all, p.pending.items()...)
+		}
+	}
+	b.aborted = len(all)
+	// Say why they were still here: the last error the batcher met.
+	b.drop(ReasonClosed, b.lastErr, all...)
+	go func() {
+		b.wg.Wait()
+		b.tr.close()
+	}()
+}

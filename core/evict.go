@@ -1,0 +1,51 @@
+package core
+
+import "slices"
+
+// evictOldest serves DropOldest once Write has taken entries over
+// QueueLimit: it drops the oldest entries held that are not in flight
+// until the sink is back within its limits. The batcher's own records are
+// older than the queued ones (it takes from the queue in order), so they
+// go first; retries move records between partitions, so a partition's
+// records are not always in order: it sorts them all to find the oldest.
+func (b *batcher) evictOldest() {
+	for {
+		over, queued := b.q.excess()
+		if over == 0 {
+			return
+		}
+		seqs := b.seqs[:0]
+		for _, p := range b.active {
+			for _, r := range p.pending.items()[p.pending.pinned:] {
+				seqs = append(seqs, r.seq)
+			}
+		}
+		for _, t := range b.topics {
+			for _, r := range t.waiting {
+				seqs = append(seqs, r.seq)
+			}
+		}
+		b.seqs = seqs
+		if len(seqs) == 0 {
+			if queued == 0 {
+				// All in flight: the limits hold again once they are answered.
+				b.q.evicted()
+				return
+			}
+			// Nothing of ours but requests in flight: the queue's entries
+			// are the oldest left.
+			b.drop(ReasonQueueFull, nil, b.q.takeOldest(over, nil)...)
+			continue
+		}
+		slices.Sort(seqs)
+		limit := seqs[min(over, len(seqs))-1]
+		var evicted []record
+		for _, p := range b.active {
+			evicted = p.pending.evictAfterPinned(limit, evicted)
+		}
+		for _, t := range b.topics {
+			t.waiting, evicted = splitBySeq(t.waiting, limit, evicted)
+		}
+		b.drop(ReasonQueueFull, nil, evicted...)
+	}
+}

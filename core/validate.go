@@ -1,0 +1,221 @@
+package core
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Validate reports the first invalid field of c as a [*ConfigError]. It
+// reads SSLCALocation but never touches the network. New calls it.
+func (c Config) Validate() error {
+	_, err := c.resolve()
+	return err
+}
+
+// resolved is a validated Config with defaults applied and the TLS
+// configuration built.
+type resolved struct {
+	Config
+	tls *tls.Config // nil without TLS
+}
+
+// resolve validates c and applies its defaults. Each check names the
+// field it finds wrong in a *ConfigError.
+func (c Config) resolve() (*resolved, error) {
+	// Negatives first: the defaults only replace zeros.
+	if err := c.checkNotNegative(); err != nil {
+		return nil, err
+	}
+	c = c.withDefaults()
+	// Dial what is validated: " b:9092" (from strings.Split of "a, b")
+	// passes as b:9092 and is dialled as b:9092.
+	c.Brokers = trimAll(c.Brokers)
+	for _, check := range []func() error{c.checkBrokers, c.checkLimits, c.checkPolicies, c.checkSecurity} {
+		if err := check(); err != nil {
+			return nil, err
+		}
+	}
+	r := &resolved{Config: c}
+	if c.SecurityProtocol.usesTLS() {
+		cfg, err := c.buildTLS()
+		if err != nil {
+			return nil, err
+		}
+		r.tls = cfg
+	}
+	return r, nil
+}
+
+func bad(field, format string, args ...any) error {
+	return &ConfigError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+func (c *Config) checkNotNegative() error {
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
+		{"BatchSizeLimit", int64(c.BatchSizeLimit)},
+		{"Period", int64(c.Period)},
+		{"QueueLimit", int64(c.QueueLimit)},
+		{"QueueByteLimit", int64(c.QueueByteLimit)},
+		{"BlockTimeout", int64(c.BlockTimeout)},
+		{"MaxEntryBytes", int64(c.MaxEntryBytes)},
+		{"MaxBatchBytes", int64(c.MaxBatchBytes)},
+		{"MaxInFlight", int64(c.MaxInFlight)},
+		{"RetryTimeLimit", int64(c.RetryTimeLimit)},
+		{"MinBackoff", int64(c.MinBackoff)},
+		{"MaxBackoff", int64(c.MaxBackoff)},
+		{"WriteTimeout", int64(c.WriteTimeout)},
+		{"SyncTimeout", int64(c.SyncTimeout)},
+		{"DialTimeout", int64(c.DialTimeout)},
+	} {
+		if f.v < 0 {
+			return bad(f.name, "must not be negative (zero means the default), got %d", f.v)
+		}
+	}
+	return nil
+}
+
+func trimAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strings.TrimSpace(s)
+	}
+	return out
+}
+
+func (c *Config) checkBrokers() error {
+	for i, b := range c.Brokers {
+		field := "Brokers[" + strconv.Itoa(i) + "]"
+		host, port, err := net.SplitHostPort(b)
+		if err != nil {
+			return bad(field, "%q is not host:port", b)
+		}
+		if host == "" {
+			return bad(field, "%q has no host", b)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {
+			return bad(field, "%q has no valid port", b)
+		}
+	}
+	if err := checkTopicName(c.Topic); err != nil {
+		return bad("Topic", "%v", err)
+	}
+	for i, h := range c.Headers {
+		if h.Key == "" {
+			return bad("Headers["+strconv.Itoa(i)+"]", "empty key")
+		}
+	}
+	return nil
+}
+
+// checkLimits checks the sizes and limits against each other: a batch
+// must be able to fill before the queue is full or sheds, and an entry
+// must fit in a batch and in the queue.
+func (c *Config) checkLimits() error {
+	if !(c.ShedThreshold > 0) { // also NaN
+		return bad("ShedThreshold", "must be positive (1 turns shedding off), got %v", c.ShedThreshold)
+	}
+	if c.ShedLevel < NoLevel || c.ShedLevel > FatalLevel {
+		return bad("ShedLevel", "unknown level %d", int(c.ShedLevel))
+	}
+	if c.QueueLimit < 2 {
+		return bad("QueueLimit", "%d cannot hold a batch and the next entry: want at least 2", c.QueueLimit)
+	}
+	if c.BatchSizeLimit >= c.QueueLimit {
+		return bad("BatchSizeLimit", "%d is not below QueueLimit %d: the queue would be full before a batch is", c.BatchSizeLimit, c.QueueLimit)
+	}
+	if c.ShedThreshold < 1 {
+		if shed := shedPoint(c.QueueLimit, c.ShedThreshold); c.BatchSizeLimit > shed {
+			return bad("BatchSizeLimit", "%d is above the shedding point, ShedThreshold %v of QueueLimit %d (%d entries): entries below ShedLevel would be shed before a batch is full",
+				c.BatchSizeLimit, c.ShedThreshold, c.QueueLimit, shed)
+		}
+	}
+	if c.MaxBackoff < c.MinBackoff {
+		return bad("MaxBackoff", "%v is less than MinBackoff %v", c.MaxBackoff, c.MinBackoff)
+	}
+	if c.MaxEntryBytes > c.MaxBatchBytes {
+		return bad("MaxEntryBytes", "%d is more than MaxBatchBytes %d: such an entry could never be sent", c.MaxEntryBytes, c.MaxBatchBytes)
+	}
+	if c.MaxEntryBytes > c.QueueByteLimit {
+		return bad("MaxEntryBytes", "%d is more than QueueByteLimit %d", c.MaxEntryBytes, c.QueueByteLimit)
+	}
+	return nil
+}
+
+func (c *Config) checkPolicies() error {
+	switch c.OverflowPolicy {
+	case DropNewest, DropOldest, Block:
+	default:
+		return bad("OverflowPolicy", "unknown policy %d", int(c.OverflowPolicy))
+	}
+	switch c.RequiredAcks {
+	case AcksAll, AcksLeader, AcksNone:
+	default:
+		return bad("RequiredAcks", "unknown value %d", int(c.RequiredAcks))
+	}
+	if _, err := ParseCompression(string(c.Compression)); err != nil {
+		return bad("Compression", "%v", err)
+	}
+	return nil
+}
+
+// checkSecurity checks the security protocol against the SASL and TLS
+// settings: a setting the protocol would ignore is an error.
+func (c *Config) checkSecurity() error {
+	switch c.SecurityProtocol {
+	case Plaintext, SSL, SASLPlaintext, SASLSSL:
+	default:
+		return bad("SecurityProtocol", "unknown protocol %q (want PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL)", string(c.SecurityProtocol))
+	}
+	if c.SecurityProtocol.usesSASL() {
+		switch c.SASLMechanism {
+		case Plain, ScramSHA256, ScramSHA512:
+		default:
+			return bad("SASLMechanism", "unknown mechanism %q (want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)", string(c.SASLMechanism))
+		}
+		if c.SASLUsername == "" {
+			return bad("SASLUsername", "required with %s", c.SecurityProtocol)
+		}
+		if c.SASLPassword == "" {
+			return bad("SASLPassword", "required with %s", c.SecurityProtocol)
+		}
+	} else if c.SASLUsername != "" || c.SASLPassword != "" {
+		return bad("SecurityProtocol", "%s does not use SASL, but SASLUsername or SASLPassword is set (want SASL_PLAINTEXT or SASL_SSL)", c.SecurityProtocol)
+	}
+	if !c.SecurityProtocol.usesTLS() {
+		if c.TLS != nil {
+			return bad("TLS", "set, but SecurityProtocol %s does not use TLS", c.SecurityProtocol)
+		}
+		if c.SSLCALocation != "" {
+			return bad("SSLCALocation", "set, but SecurityProtocol %s does not use TLS", c.SecurityProtocol)
+		}
+	}
+	return nil
+}
+
+// buildTLS returns the TLS configuration for SSL and SASL_SSL.
+func (c *Config) buildTLS() (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if c.TLS != nil {
+		cfg = c.TLS.Clone()
+	}
+	if c.SSLCALocation != "" {
+		pem, err := os.ReadFile(c.SSLCALocation)
+		if err != nil {
+			return nil, bad("SSLCALocation", "cannot read CA file: %v", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, bad("SSLCALocation", "%q holds no PEM certificate", c.SSLCALocation)
+		}
+		cfg.RootCAs = pool
+	}
+	return cfg, nil
+}
