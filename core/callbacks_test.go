@@ -62,7 +62,7 @@ func TestCallbacksNeverOnTheLoggingGoroutine(t *testing.T) {
 		}
 		s := newTestSink(t, cfg, f)
 		for i := range 50 {
-			w.write(s, entry(i))                                   // queue full after 4
+			w.write(s, entry(i))                                    // queue full after 4
 			w.write(s, Entry{JSON: bytes.Repeat([]byte("x"), 200)}) // too large
 		}
 		time.Sleep(2 * time.Second) // retries exhausted: batcher-side drops
