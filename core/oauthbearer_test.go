@@ -70,17 +70,24 @@ func TestOAuthBearerExtensionRules(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			o := OAuthBearer{Token: staticToken("tok"), Extensions: tt.ext}
 			_, _, startErr := o.Start(context.Background())
+			cfgErr := Config{SecurityProtocol: SASLSSL, SASL: o}.Validate()
 			if tt.wantErr == "" {
-				if startErr != nil {
-					t.Fatalf("Start = %v; want nil", startErr)
+				if startErr != nil || cfgErr != nil {
+					t.Fatalf("Start = %v, Validate = %v; want nil, nil", startErr, cfgErr)
 				}
 				return
 			}
 			if startErr == nil || !strings.Contains(startErr.Error(), tt.wantErr) {
 				t.Errorf("Start = %v, want an error with %q", startErr, tt.wantErr)
 			}
-			if startErr != nil && strings.Contains(startErr.Error(), "s3cret") {
-				t.Errorf("error quotes the extension value: %v", startErr)
+			var ce *ConfigError
+			if !errors.As(cfgErr, &ce) || ce.Field != "SASL" || !strings.Contains(ce.Reason, tt.wantErr) {
+				t.Errorf("Validate = %v, want a *ConfigError for SASL with %q", cfgErr, tt.wantErr)
+			}
+			for _, err := range []error{startErr, cfgErr} {
+				if err != nil && strings.Contains(err.Error(), "s3cret") {
+					t.Errorf("error quotes the extension value: %v", err)
+				}
 			}
 		})
 	}
@@ -240,9 +247,11 @@ func TestOAuthBearerTokenFailures(t *testing.T) {
 
 func TestOAuthBearerPrinting(t *testing.T) {
 	o := OAuthBearer{Token: staticToken("SECRET"), Extensions: map[string]string{"logicalCluster": "lkc-VALUE", "identityPoolId": "pool-VALUE"}}
+	cfg := Config{SecurityProtocol: SASLSSL, SASL: &o}
 	for _, s := range []string{
 		o.String(), o.GoString(), fmt.Sprint(o), fmt.Sprintf("%v|%+v|%#v|%s", o, o, o, o),
 		fmt.Sprintf("%v|%+v|%#v|%s", &o, &o, &o, &o),
+		cfg.String(), fmt.Sprintf("%v|%+v|%#v", cfg, cfg, cfg),
 	} {
 		if strings.Contains(s, "VALUE") || strings.Contains(s, "SECRET") {
 			t.Errorf("printed %q reveals an extension value or the token", s)
@@ -256,5 +265,8 @@ func TestOAuthBearerPrinting(t *testing.T) {
 	}
 	if got, want := (OAuthBearer{}).String(), "OAUTHBEARER"; got != want {
 		t.Errorf("String = %q, want %q", got, want)
+	}
+	if got := cfg.String(); !strings.Contains(got, ` SASLMechanism:"" `) || !strings.Contains(got, ` SASL:"OAUTHBEARER" `) {
+		t.Errorf("Config.String = %s, want SASLMechanism:\"\" and SASL:\"OAUTHBEARER\"", got)
 	}
 }
