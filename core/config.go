@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/segmentio/kafka-go/sasl"
 )
 
 // Config configures a [Sink]. The zero value is valid and means: send to
@@ -174,10 +176,19 @@ type Config struct {
 	SASLMechanism SASLMechanism
 
 	// SASLUsername and SASLPassword are the SASL credentials; required with
-	// the SASL protocols. For Azure Event Hubs the username is
-	// "$ConnectionString" and the password the connection string. The
-	// password never appears in errors, logs or String output.
+	// the SASL protocols, unless SASL is set. For Azure Event Hubs the
+	// username is "$ConnectionString" and the password the connection
+	// string. The password never appears in errors, logs or String output.
 	SASLUsername, SASLPassword string
+
+	// SASL is the SASL mechanism, for full control: an [OAuthBearer], or any
+	// kafka-go [sasl.Mechanism], such as kafka-go's own plain, scram or
+	// aws_msk_iam_v2 (AWS MSK IAM) mechanisms. It replaces SASLMechanism,
+	// SASLUsername and SASLPassword, which must then be empty, and needs
+	// SecurityProtocol SASLSSL or SASLPlaintext. Its Start runs for every
+	// new connection, on kafka-go's connecting goroutine. String shows its
+	// Name only. If nil, SASLMechanism with SASLUsername and SASLPassword.
+	SASL sasl.Mechanism
 
 	// SSLCALocation is a PEM file of CA certificates that the brokers'
 	// certificates are checked against, instead of the system's roots.
@@ -399,7 +410,7 @@ func normalize(s string) string {
 }
 
 // String describes the configuration as the sink applies it (defaults
-// filled in), with the password redacted.
+// filled in), with the password redacted and SASL shown by name only.
 func (c Config) String() string {
 	c = c.withDefaults()
 	pw := ""
@@ -408,10 +419,10 @@ func (c Config) String() string {
 	}
 	return fmt.Sprintf("core.Config{Brokers:%q Topic:%q BatchSizeLimit:%d Period:%v QueueLimit:%d "+
 		"OverflowPolicy:%v Compression:%q RequiredAcks:%v RetryTimeLimit:%v SecurityProtocol:%q "+
-		"SASLMechanism:%q SASLUsername:%q SASLPassword:%q SSLCALocation:%q}",
+		"SASLMechanism:%q SASLUsername:%q SASLPassword:%q SASL:%q SSLCALocation:%q}",
 		c.Brokers, c.Topic, c.BatchSizeLimit, c.Period, c.QueueLimit, c.OverflowPolicy,
 		c.Compression, c.RequiredAcks, c.RetryTimeLimit, c.SecurityProtocol, c.SASLMechanism,
-		c.SASLUsername, pw, c.SSLCALocation)
+		c.SASLUsername, pw, saslName(c.SASL), c.SSLCALocation)
 }
 
 // GoString is String, so that %#v does not print the password either.
@@ -467,7 +478,7 @@ func (c Config) withDefaults() Config {
 			c.SecurityProtocol = SSL
 		}
 	}
-	if c.SASLMechanism == "" {
+	if c.SASLMechanism == "" && c.SASL == nil {
 		c.SASLMechanism = Plain
 	}
 	return c

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"syscall"
 )
 
@@ -103,7 +102,7 @@ func (b *batcher) explain(err error) error {
 	hint := "the broker closed the connection before any request succeeded: check that security protocol " +
 		string(c.SecurityProtocol) + " is what the brokers' listener speaks (a TLS listener needs SSL or SASL_SSL, a plaintext one PLAINTEXT or SASL_PLAINTEXT)"
 	if c.SecurityProtocol.usesSASL() {
-		hint += ", and the SASL mechanism " + string(c.SASLMechanism) + " and the credentials of user " + strconv.Quote(c.SASLUsername)
+		hint += saslHint(c.Config)
 	}
 	return &hintError{err: err, hint: hint}
 }

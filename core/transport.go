@@ -13,7 +13,6 @@ import (
 	"github.com/segmentio/kafka-go/protocol"
 	"github.com/segmentio/kafka-go/protocol/createtopics"
 	metadataAPI "github.com/segmentio/kafka-go/protocol/metadata"
-	"github.com/segmentio/kafka-go/sasl"
 	"github.com/segmentio/kafka-go/sasl/plain"
 	"github.com/segmentio/kafka-go/sasl/scram"
 )
@@ -46,8 +45,8 @@ type kafkaTransport struct {
 }
 
 func newKafkaTransport(cfg *resolved) (*kafkaTransport, error) {
-	var mech sasl.Mechanism
-	if cfg.SecurityProtocol.usesSASL() {
+	mech := cfg.SASL // nil unless set; checkSASL checked it
+	if cfg.SecurityProtocol.usesSASL() && mech == nil {
 		switch cfg.SASLMechanism {
 		case Plain:
 			mech = plain.Mechanism{Username: cfg.SASLUsername, Password: cfg.SASLPassword}

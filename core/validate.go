@@ -31,6 +31,10 @@ func (c Config) resolve() (*resolved, error) {
 	if err := c.checkNotNegative(); err != nil {
 		return nil, err
 	}
+	// Before the defaults, which cannot be told from settings.
+	if err := checkSASL(c); err != nil {
+		return nil, err
+	}
 	c = c.withDefaults()
 	// Dial what is validated: " b:9092" (from strings.Split of "a, b")
 	// passes as b:9092 and is dialled as b:9092.
@@ -174,7 +178,7 @@ func (c *Config) checkSecurity() error {
 	default:
 		return bad("SecurityProtocol", "unknown protocol %q (want PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL)", string(c.SecurityProtocol))
 	}
-	if c.SecurityProtocol.usesSASL() {
+	if c.SecurityProtocol.usesSASL() && c.SASL == nil { // checkSASL checked SASL
 		switch c.SASLMechanism {
 		case Plain, ScramSHA256, ScramSHA512:
 		default:
