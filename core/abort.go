@@ -20,11 +20,13 @@ func (b *batcher) abortAll() {
 		t.waiting = nil
 		for _, p := range t.parts {
 			// Records of a request still running count as undelivered
-			// (its outcome is unknown). kafka-go may still be reading
-			// their memory: it must not go back to the pool.
-			b.q.disown(p.pending.items()[:p.pending.pinned])
+			// (its outcome is unknown). The request reads bytes of its own.
 			all = append(all, p.pending.items()...)
 		}
+	}
+	if b.ext != nil {
+		b.q.arena.release(b.ext.id, 1)
+		b.ext = nil
 	}
 	b.aborted = len(all)
 	// Say why they were still here: the last error the batcher met.

@@ -3,7 +3,6 @@ package core
 import (
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // maxChunkSize is the size of the arena chunks that entries are copied
@@ -15,98 +14,167 @@ const (
 	minChunkSize = 4 << 10
 )
 
-// chunk is a piece of sink-owned memory holding the bytes of many entries.
-// It is reference-counted: one reference per live record in it, plus one
-// while it is the chunk being filled. At zero it goes back to its pool.
+// chunk is a piece of sink-owned memory holding the bytes of many entries
+// back to back. It is reference-counted: one reference per live record
+// whose bytes it holds, plus one while a shard fills it; at zero it is free.
+//
+// Records name their chunk by id, an index in the arena's table, so that
+// they hold no pointers: the queue's segments are memory the garbage
+// collector neither scans nor guards with write barriers.
 type chunk struct {
-	buf  []byte
-	refs atomic.Int32
-	pool *arena // nil for a chunk of one large entry
+	mem     []byte // fixed while the chunk is in use: readers index it without a lock
+	used    int    // bytes filled; changed only by its filler, under the shard's lock
+	refs    atomic.Int32
+	pending int32 // references of records not yet in refs; under the filling shard's lock
+	id      uint32
+	counted bool // its memory counts in the queue's bytes (QueueByteLimit)
 }
 
-// arena hands out chunks of one size, reusing those given back: a few
-// from a free list that the garbage collector leaves alone (a steady
-// stream cycles through a handful of chunks, and a new one costs a 128 KiB
-// clear), the rest through a sync.Pool, which lets a burst's memory go.
+// pendingRefs returns the references of the records written into c since
+// they were last added to refs, and forgets them. Called with the filling
+// shard's lock held.
+func (c *chunk) pendingRefs() int32 {
+	p := c.pending
+	c.pending = 0
+	return p
+}
+
+// room returns how many more bytes the chunk can take.
+func (c *chunk) room() int { return len(c.mem) - c.used }
+
+// add appends p to the chunk and returns its offset.
+func (c *chunk) add(p []byte) uint32 {
+	off := c.used
+	c.used += copy(c.mem[off:], p)
+	return uint32(off)
+}
+
+// noChunk is the id of no chunk.
+const noChunk = ^uint32(0)
+
+// arena hands out chunks of one size, reusing those given back. It keeps
+// the memory of a few free chunks (a steady stream cycles through a
+// handful, and a new one costs a 128 KiB clear) and lets the rest go to the
+// garbage collector, so a burst's memory does not stay.
+//
+// Its table of chunks grows by pages that never move, so a reader holding
+// a record can find its chunk without a lock: the record's publication
+// (through the queue's locks or a channel) orders the table write before.
 type arena struct {
-	size int
-	free chan *chunk
-	pool sync.Pool
+	size     int
+	released func(c *chunk) // called when a counted chunk is free (the queue gives its bytes back)
+
+	mu    sync.Mutex
+	pages [tablePages]*[pageChunks]*chunk
+	n     uint32   // chunks in the table
+	free  []uint32 // free chunks, those keeping their memory at the end
+	kept  int      // free chunks that keep their memory
 }
 
-// arenaFreeChunks is how many chunks an arena keeps whatever the GC does.
-const arenaFreeChunks = 16
+const (
+	pageChunks = 256
+	tablePages = 4096 // a million chunks: far more than any limit allows
+	keepFree   = 16   // free chunks that keep their memory
+)
 
 func newArena(queueByteLimit int) *arena {
-	a := &arena{size: min(maxChunkSize, max(minChunkSize, queueByteLimit/16)), free: make(chan *chunk, arenaFreeChunks)}
-	a.pool.New = func() any { return &chunk{buf: make([]byte, 0, a.size), pool: a} }
-	return a
+	return &arena{size: min(maxChunkSize, max(minChunkSize, queueByteLimit/16))}
 }
 
-// get returns a chunk with room for size bytes and one reference.
-func (a *arena) get(size int) *chunk {
+// chunk returns the chunk with id.
+func (a *arena) chunk(id uint32) *chunk {
+	return a.pages[id/pageChunks][id%pageChunks]
+}
+
+// get returns a free chunk with room for n bytes (a regular one unless n is
+// large) and one reference. counted says whether its memory counts in the
+// queue's bytes.
+func (a *arena) get(n int, counted bool) *chunk {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	var c *chunk
-	if size <= a.size {
-		select {
-		case c = <-a.free:
-		default:
-			c = a.pool.Get().(*chunk)
+	if k := len(a.free); k > 0 {
+		c = a.chunk(a.free[k-1])
+		a.free = a.free[:k-1]
+		if c.mem != nil {
+			a.kept--
 		}
-		c.buf = c.buf[:0]
 	} else {
-		c = &chunk{buf: make([]byte, 0, size)}
+		c = &chunk{id: a.n}
+		p := a.pages[a.n/pageChunks]
+		if p == nil {
+			p = new([pageChunks]*chunk)
+			a.pages[a.n/pageChunks] = p
+		}
+		p[a.n%pageChunks] = c
+		a.n++
 	}
+	size := a.size
+	if n > a.size/4 {
+		size = n // a large entry gets a chunk of its own
+	}
+	if len(c.mem) != size {
+		c.mem = make([]byte, size)
+	}
+	c.used = 0
+	c.pending = 0
+	c.counted = counted
 	c.refs.Store(1)
 	return c
 }
 
-// release drops one reference; it reports whether it was the last.
-func (c *chunk) release() bool { return c.releaseN(1) }
+// chunkBytes is the memory an entry of n bytes takes if it needs a new
+// chunk.
+func (a *arena) chunkBytes(n int) int {
+	if n > a.size/4 {
+		return n
+	}
+	return a.size
+}
 
-// releaseN drops n references; it reports whether they were the last.
-func (c *chunk) releaseN(n int32) bool {
+// release drops n references of chunk id; at zero the chunk is free.
+func (a *arena) release(id uint32, n int32) {
+	c := a.chunk(id)
 	if c.refs.Add(-n) != 0 {
-		return false
+		return
 	}
-	if a := c.pool; a != nil {
-		select {
-		case a.free <- c:
-		default:
-			a.pool.Put(c)
-		}
+	if c.counted && a.released != nil {
+		a.released(c)
 	}
-	return true
-}
-
-// record is one entry held by the sink, from Write until it is delivered or
-// dropped.
-type record struct {
-	data  []byte // the entry's JSON, in chunk
-	chunk *chunk
-	seq   uint64 // acceptance order, for Flush
-
-	time       int64 // Entry.Time in Unix nanoseconds; 0 if unknown
-	level      Level
-	loggerName string
-	message    string
-	ekey       []byte // Entry.Key, in chunk; nil if none
-	ehdrs      []byte // Entry.Headers, encoded by appendHeaders, in chunk; nil if none
-
-	// Set by the batcher.
-	value   []byte // the record value: data, or the Formatter's output in ext
-	key     []byte // nil for no key; in ext
-	headers []Header
-	ext     *chunk // memory of value and key when they are not data; nil if none
-}
-
-func (r *record) entry() Entry {
-	return Entry{Time: r.entryTime(), Level: r.level, LoggerName: r.loggerName, Message: r.message, JSON: r.data,
-		Key: r.ekey, Headers: decodeHeaders(r.ehdrs, nil)}
-}
-
-func (r *record) entryTime() time.Time {
-	if r.time == 0 {
-		return time.Time{}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(c.mem) == a.size && a.kept < keepFree {
+		a.free = append(a.free, c.id) // at the end: reused first
+		a.kept++
+		return
 	}
-	return time.Unix(0, r.time)
+	c.mem = nil
+	a.free = append(a.free, 0)
+	copy(a.free[1:], a.free)
+	a.free[0] = c.id
 }
+
+// bytes returns the bytes of s, nil for a null span.
+func (a *arena) bytes(s span) []byte {
+	switch {
+	case s.n < 0:
+		return nil
+	case s.n == 0:
+		return []byte{}
+	}
+	c := a.chunk(s.chunk)
+	end := s.off + uint32(s.n)
+	return c.mem[s.off:end:end]
+}
+
+// span is a piece of a chunk: a record's value, key or headers.
+type span struct {
+	chunk uint32
+	off   uint32
+	n     int32 // -1: null
+}
+
+var nullSpan = span{chunk: noChunk, n: -1}
+
+// emptySpan is a span of no bytes.
+var emptySpan = span{chunk: noChunk}

@@ -2,9 +2,12 @@ package core
 
 import (
 	"context"
+
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/segmentio/kafka-go/compress"
 )
 
 // batcher is the sink's background goroutine. It alone owns the topic and
@@ -53,8 +56,14 @@ type batcher struct {
 	strays    []record // entries pull took but did not route: Close gave up
 	halted    bool     // Close gave up: route no more
 	seqs      []uint64 // scratch for evictOldest
-	ext       *chunk   // memory for formatted values and keys
+	ext       *chunk   // memory for formatted values, decided keys and headers
 	fmtBuf    []byte
+	hdrBuf    []byte
+	names     interner // logger names and messages, for the callbacks' Entry
+	plain     bool     // no TopicDecider, KeyDecider, HeaderDecider or Formatter
+	dflt      *topicState
+	static    []byte         // Config.Headers, encoded
+	codec     compress.Codec // nil for none
 
 	lastRefresh time.Time
 	inCall      atomic.Int32 // the user callback running now (a callback), none if none
@@ -87,6 +96,10 @@ func newBatcher(cfg *resolved, tr transport, q *queue, c *counters, rep *reporte
 		stop:      make(chan struct{}),
 		abort:     make(chan struct{}),
 		done:      make(chan struct{}),
+		plain:     cfg.TopicDecider == nil && cfg.KeyDecider == nil && cfg.HeaderDecider == nil && cfg.Formatter == nil,
+		static:    appendHeaders(nil, cfg.Headers),
+		codec:     batchCodec(cfg.Compression),
+		names:     interner{m: make(map[string]string)},
 	}
 	return b
 }
@@ -177,7 +190,7 @@ func (b *batcher) calling(c callback) { b.inCall.Store(int32(c)) }
 
 // drop gives up on records the batcher holds: see queue.drop.
 func (b *batcher) drop(reason DropReason, cause error, recs ...record) {
-	b.q.drop(reason, cause, recs, false)
+	b.q.drop(reason, cause, recs)
 }
 
 // aborting reports whether Close has given up on delivery.
@@ -203,10 +216,9 @@ func (b *batcher) pull() {
 	// Take no more than the partitions can send soon: the rest waits in
 	// the queue, where DropOldest can reach it.
 	due := batchDue{periodDue: b.periodDue, limit: b.holdLimit - b.sendable()}
-	var seq uint64
 	var empty bool
-	b.segs, b.taken, seq, empty = b.q.take(due, b.segs[:0], b.taken[:0])
-	b.checkpoint(seq)
+	b.segs, b.taken, empty = b.q.take(due, b.segs[:0], b.taken[:0])
+	b.checkpoint(b.q.seq.Load())
 	if empty {
 		b.periodDue = false
 	}

@@ -108,7 +108,7 @@ func TestCallbacksOutsideLocks(t *testing.T) {
 		}
 		f := newFake(1)
 		f.block = make(chan struct{}) // nothing is delivered until the end
-		cfg := Config{BatchSizeLimit: 10, Period: time.Millisecond, OverflowPolicy: DropOldest, QueueByteLimit: 64 << 10,
+		cfg := Config{BatchSizeLimit: 10, Period: time.Millisecond, OverflowPolicy: DropOldest, QueueByteLimit: 64 << 10, ShedThreshold: 1,
 			MaxEntryBytes: 4000, MaxBatchBytes: 4000, WriteTimeout: time.Hour,
 			ErrorHandler: func(error) { reentrant(true) },
 			Fallback:     writerFunc(func(p []byte) (int, error) { reentrant(true); return len(p), nil }),

@@ -66,10 +66,7 @@ func (b *batcher) send(p *partition) {
 	pending := p.pending.items()
 	for k < len(pending) && k < limit {
 		r := &pending[k]
-		sz := len(r.value) + len(r.key) + recordOverhead
-		for _, h := range r.headers {
-			sz += len(h.Key) + len(h.Value) + 2
-		}
+		sz := int(r.val.n) + max(0, int(r.key.n)) + int(r.hdrs.n) + len(b.static) + recordOverhead
 		if k > 0 && size+sz > b.cfg.MaxBatchBytes {
 			break
 		}
@@ -77,18 +74,27 @@ func (b *batcher) send(p *partition) {
 		k++
 	}
 	batch := b.startFlight(p, k)
+	// Encoded here, so that the request reads its own bytes and the
+	// records can move and be released whatever the request does.
+	bp := getBuf()
+	var err error
+	*bp, err = encodeBatch((*bp)[:0], batch, b.q.arena, b.static, len(b.cfg.Headers), b.codec, time.Now())
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
-		ctx, cancel := context.WithTimeout(b.ctx, b.cfg.WriteTimeout)
-		recErrs, err := b.tr.produce(ctx, p.t.name, p.id, batch)
-		cancel()
+		recErrs := map[int]error(nil)
+		if err == nil {
+			ctx, cancel := context.WithTimeout(b.ctx, b.cfg.WriteTimeout)
+			recErrs, err = b.tr.produce(ctx, p.t.name, p.id, bp)
+			cancel()
+		}
 		// Never blocks: there are at most MaxInFlight results.
 		b.results <- &produceResult{p: p, recErrs: recErrs, err: err}
 	}()
 }
 
-// startFlight pins the first k records of p for a request and returns them.
+// startFlight marks the first k records of p as the request's and returns
+// them.
 func (b *batcher) startFlight(p *partition, k int) []record {
 	p.pending.pinned = k
 	b.inflight++
@@ -134,7 +140,7 @@ func (b *batcher) delivered(p *partition, recs []record) {
 	b.lastErr = nil
 	var bytes uint64
 	for i := range recs {
-		bytes += uint64(len(recs[i].value))
+		bytes += uint64(recs[i].val.n)
 	}
 	b.c.delivered.Add(uint64(len(recs)))
 	b.c.batches.Add(1)

@@ -1,54 +1,54 @@
 package core
 
-// drop gives up on recs for reason; cause, if not nil, says why. It is the
+// drop gives up on records the sink accepted, for reason; cause, if not
+// nil, says why. With refuse, for entries Write did not accept, it is the
 // one way an entry leaves the sink undelivered, and does, in this order:
 //
-//  1. count them, by reason and by level (and, for entries Write refused,
-//     as received but not accepted);
+//  1. count the entries, by reason and by level;
 //  2. note them for the ErrorHandler, which the reporter calls later;
 //  3. copy their JSON for the Fallback, which the reporter writes later
 //     (what does not fit in its bounded buffer is counted instead);
-//  4. release the memory of those the queue held, which wakes the Flush
-//     calls waiting for them. Records Write refused hold none.
+//  4. release their memory (finalize), which wakes the Flush calls
+//     waiting for them.
 //
 // drop never calls user code and never blocks, so it may run on a logging
-// goroutine, on the batcher, and with q.mu held (locked).
-func (q *queue) drop(reason DropReason, cause error, recs []record, locked bool) {
+// goroutine, on the batcher, and with the queue's locks held.
+func (q *queue) drop(reason DropReason, cause error, recs []record) {
 	if len(recs) == 0 {
 		return
 	}
-	accepted := recs[0].chunk != nil // recs are all accepted, or all refused
-	n := uint64(len(recs))
-	if !accepted {
-		q.c.rejected.Add(n)
-	}
-	q.c.dropped[reason].Add(n)
-	for i := range recs {
-		if l := recs[i].level; l >= 0 && l < numLevels {
-			q.c.byLevel[l].Add(1)
-		}
-	}
-
-	if reason == ReasonClosed && !accepted {
-		// Written after Close was called: counted, nothing else. A handler
-		// that logs into this sink cannot feed on itself.
-		q.rep.countOnly(len(recs))
-		return
-	}
-	if reason == ReasonQueueFull || reason == ReasonShed || !accepted {
+	q.count(reason, len(recs), func(i int) Level { return recs[i].level })
+	if reason == ReasonQueueFull || reason == ReasonShed {
 		// These come as fast as the application logs: summed up.
 		q.rep.noteBulkDrop(reason, len(recs))
 	} else {
 		q.rep.noteDrop(reason, len(recs), cause)
 	}
-	q.rep.fallback(recs)
+	q.rep.fallback(len(recs), func(i int) []byte { return q.arena.bytes(recs[i].dataSpan()) })
+	q.finalize(recs, false)
+}
 
-	if !accepted {
+// refuse is drop for an entry Write refused: data, its JSON, is the
+// caller's, and there is no memory to release. Once Close has been called
+// the entry is only counted: a handler that logs into this sink cannot feed
+// on itself.
+func (q *queue) refuse(reason DropReason, data []byte, level Level) {
+	q.c.rejected.Add(1)
+	q.count(reason, 1, func(int) Level { return level })
+	if reason == ReasonClosed {
+		q.rep.countOnly(1)
 		return
 	}
-	if locked {
-		q.finalizeLocked(recs, false)
-	} else {
-		q.finalize(recs, false)
+	q.rep.noteBulkDrop(reason, 1)
+	q.rep.fallback(1, func(int) []byte { return data })
+}
+
+// count counts n drops for reason, by level.
+func (q *queue) count(reason DropReason, n int, level func(i int) Level) {
+	q.c.dropped[reason].Add(uint64(n))
+	for i := range n {
+		if l := level(i); l >= 0 && l < numLevels {
+			q.c.byLevel[l].Add(1)
+		}
 	}
 }

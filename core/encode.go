@@ -49,9 +49,10 @@ const (
 
 // encodeBatch appends to dst the record set of recs as a produce request
 // carries it: its int32 size, then one v2 record batch, its records
-// compressed with codec if not nil. now stamps records whose entry has no
-// time.
-func encodeBatch(dst []byte, recs []record, codec compress.Codec, now time.Time) ([]byte, error) {
+// compressed with codec if not nil. Their bytes are in a's chunks; every
+// record also gets the nstatic headers encoded in static (Config.Headers)
+// before its own. now stamps records whose entry has no time.
+func encodeBatch(dst []byte, recs []record, a *arena, static []byte, nstatic int, codec compress.Codec, now time.Time) ([]byte, error) {
 	start := len(dst)
 	dst = binary.BigEndian.AppendUint32(dst, 0) // size, set below
 	batch := len(dst)
@@ -72,7 +73,7 @@ func encodeBatch(dst []byte, recs []record, codec compress.Codec, now time.Time)
 		r := &recs[i]
 		ts := timestampMs(r, nowMs)
 		maxTs = max(maxTs, ts)
-		body = appendRecord(body, r, ts-first, int64(i))
+		body = appendRecord(body, a, r, static, nstatic, ts-first, int64(i))
 	}
 	if codec == nil {
 		dst = body
@@ -119,26 +120,22 @@ func timestampMs(r *record, nowMs int64) int64 {
 	return r.time / int64(time.Millisecond)
 }
 
-// appendRecord appends one record of a v2 batch.
-func appendRecord(dst []byte, r *record, tsDelta, offDelta int64) []byte {
-	size := 1 + varintLen(tsDelta) + varintLen(offDelta) + bytesLen(r.key, r.key == nil) +
-		bytesLen(r.value, false) + varintLen(int64(len(r.headers)))
-	for _, h := range r.headers {
-		size += varintLen(int64(len(h.Key))) + len(h.Key) + bytesLen(h.Value, h.Value == nil)
-	}
+// appendRecord appends one record of a v2 batch: r's key and value, then
+// the static headers and r's own.
+func appendRecord(dst []byte, a *arena, r *record, static []byte, nstatic int, tsDelta, offDelta int64) []byte {
+	key, value, hdrs := a.bytes(r.key), a.bytes(r.val), a.bytes(r.hdrs)
+	nh := int64(nstatic + int(r.nhdrs))
+	size := 1 + varintLen(tsDelta) + varintLen(offDelta) + bytesLen(key, key == nil) +
+		bytesLen(value, false) + varintLen(nh) + len(static) + len(hdrs)
 	dst = binary.AppendVarint(dst, int64(size))
 	dst = append(dst, 0) // attributes
 	dst = binary.AppendVarint(dst, tsDelta)
 	dst = binary.AppendVarint(dst, offDelta)
-	dst = appendBytes(dst, r.key, r.key == nil)
-	dst = appendBytes(dst, r.value, false)
-	dst = binary.AppendVarint(dst, int64(len(r.headers)))
-	for _, h := range r.headers {
-		dst = binary.AppendVarint(dst, int64(len(h.Key)))
-		dst = append(dst, h.Key...)
-		dst = appendBytes(dst, h.Value, h.Value == nil)
-	}
-	return dst
+	dst = appendBytes(dst, key, key == nil)
+	dst = appendBytes(dst, value, false)
+	dst = binary.AppendVarint(dst, nh)
+	dst = append(dst, static...)
+	return append(dst, hdrs...)
 }
 
 func appendBytes(dst, b []byte, null bool) []byte {

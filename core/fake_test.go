@@ -2,7 +2,10 @@ package core
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"hash/crc32"
 	"sync"
 )
 
@@ -48,7 +51,8 @@ func (f *fakeTransport) partitions(ctx context.Context, topic string) (int, erro
 	return f.nparts, nil
 }
 
-func (f *fakeTransport) produce(ctx context.Context, topic string, partition int32, recs []record) (map[int]error, error) {
+func (f *fakeTransport) produce(ctx context.Context, topic string, partition int32, bp *[]byte) (map[int]error, error) {
+	defer putBuf(bp, *bp)
 	if f.block != nil {
 		select {
 		case <-f.block:
@@ -60,6 +64,10 @@ func (f *fakeTransport) produce(ctx context.Context, topic string, partition int
 		return nil, nil
 	}
 	c := fakeCall{Topic: topic, Partition: partition}
+	recs, err := decodeBatch(*bp)
+	if err != nil {
+		panic("fake transport: the sink sent a record set it cannot read: " + err.Error())
+	}
 	for _, r := range recs {
 		c.Values = append(c.Values, string(r.value))
 		c.Keys = append(c.Keys, string(r.key)) // "" for no key
@@ -68,13 +76,82 @@ func (f *fakeTransport) produce(ctx context.Context, topic string, partition int
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var recErrs map[int]error
-	var err error
 	if f.fail != nil {
 		recErrs, err = f.fail(c)
 	}
 	c.OK = err == nil && len(recErrs) == 0
 	f.calls = append(f.calls, c)
 	return recErrs, err
+}
+
+// decoded is a record read back from a record set.
+type decoded struct {
+	key, value []byte // key nil for none
+	headers    []Header
+	tsDelta    int64
+}
+
+// decodeBatch reads the record set encodeBatch writes (uncompressed), as
+// a broker would, checking its framing and its CRC.
+func decodeBatch(b []byte) ([]decoded, error) {
+	be := binary.BigEndian
+	if len(b) < 4+batchHeaderSize || int(be.Uint32(b)) != len(b)-4 {
+		return nil, fmt.Errorf("record set size %d does not match %d bytes", be.Uint32(b), len(b)-4)
+	}
+	h := b[4:]
+	if int(be.Uint32(h[offBatchLength:])) != len(h)-12 {
+		return nil, fmt.Errorf("batch length field wrong")
+	}
+	if crc32.Checksum(h[offAttributes:], castagnoli) != be.Uint32(h[offCRC:]) {
+		return nil, fmt.Errorf("CRC mismatch")
+	}
+	if be.Uint16(h[offAttributes:])&7 != 0 {
+		return nil, fmt.Errorf("compressed batch: the fake reads uncompressed ones only")
+	}
+	n := int(be.Uint32(h[offRecordCount:]))
+	p := h[batchHeaderSize:]
+	varint := func() int64 {
+		v, k := binary.Varint(p)
+		if k <= 0 {
+			panic("bad varint")
+		}
+		p = p[k:]
+		return v
+	}
+	bytes := func() []byte {
+		l := varint()
+		if l < 0 {
+			return nil
+		}
+		v := append([]byte{}, p[:l]...)
+		p = p[l:]
+		return v
+	}
+	out := make([]decoded, 0, n)
+	for i := range n {
+		size := varint()
+		start := len(p)
+		p = p[1:] // attributes
+		var d decoded
+		d.tsDelta = varint()
+		if off := varint(); off != int64(i) {
+			return nil, fmt.Errorf("record %d has offset delta %d", i, off)
+		}
+		d.key = bytes()
+		d.value = bytes()
+		for range varint() {
+			k := bytes()
+			d.headers = append(d.headers, Header{Key: string(k), Value: bytes()})
+		}
+		if int64(start-len(p)) != size {
+			return nil, fmt.Errorf("record %d: size %d, read %d", i, size, start-len(p))
+		}
+		out = append(out, d)
+	}
+	if len(p) != 0 {
+		return nil, fmt.Errorf("%d bytes after the last record", len(p))
+	}
+	return out, nil
 }
 
 func (f *fakeTransport) refresh(ctx context.Context, reconnect bool) {

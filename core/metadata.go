@@ -62,8 +62,8 @@ func (b *batcher) handleMeta(m *metaResult) {
 	}
 	waiting := t.waiting
 	t.waiting = nil
-	for i, r := range waiting {
-		b.assign(t, r)
+	for i := range waiting {
+		b.assign(t, &waiting[i])
 		if (i+1)%b.cfg.BatchSizeLimit == 0 || i == len(waiting)-1 {
 			b.advanceSticky(t)
 		}

@@ -3,56 +3,92 @@ package core
 import (
 	"context"
 	"math"
+	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// queue is the sink's admission state: every entry Write accepted and
-// nobody has finalized yet (delivered or dropped), the memory they pin,
-// and the Flush calls and blocked Writes waiting on them. Write admits
-// entries into it; the batcher takes them out, evicts and expires them,
-// and finalizes them; both sides go through its methods.
+// queue is the sink's admission state: every entry Write accepted and the
+// batcher has not taken yet, the memory entries pin until they are
+// finalized (delivered or dropped), and the counts the limits are decided
+// on. Write admits entries into it; the batcher takes them out (take,
+// takeExpired, takeOldest, takeAll) and finalizes them; both sides go
+// through its methods.
 //
-// Its lock, mu, is the only lock on the log call's path. Nothing that
-// runs under it calls user code or blocks: drops are counted and handed
-// to the reporter, which calls the ErrorHandler and the Fallback later,
-// on its own goroutine.
+// Admission does not serialise the logging goroutines: each Write locks
+// one of several shards (whichever is free) to copy its entry into the
+// shard's chunk and append its record, and decides the limits with atomic
+// counters. An entry's seq, taken from one counter, is its rank in a global
+// acceptance order; the batcher merges the shards by seq (gather), so
+// entries leave the queue in the order they were accepted, and a
+// goroutine's entries keep their order whichever shards they went to.
+//
+// Nothing that runs under the queue's locks calls user code or blocks:
+// drops are counted and handed to the reporter, which calls the
+// ErrorHandler and the Fallback later, on its own goroutine.
 type queue struct {
 	cfg   *resolved
 	arena *arena
 	c     *counters
 	rep   *reporter
 
-	mu        sync.Mutex
-	pending   segQueue // accepted, not yet taken by the batcher
-	chunk     *chunk   // the chunk Write copies into
-	held      int      // entries accepted and not yet finalized
-	heldBytes int      // bytes of the chunks they pin
-	dataBytes int      // bytes of their JSON
-	seq       uint64   // entries accepted so far; an entry's seq is its rank
-	closed    bool
-	eager     bool // the next entry is the first: send it at once
-	evict     bool // DropOldest went over QueueLimit: the batcher must drop its oldest
-	waiters   []*flushWaiter
-	lost      int // accepted entries dropped so far, for Flush's count
+	// The counts admission decides on, each on a cache line of its own:
+	// every Write changes seq, the others change once a batch or a chunk,
+	// so Writes read them from their own caches. held = seq - finalized.
+	seq       atomic.Uint64 // entries accepted so far; an entry's seq is its rank
+	_         [56]byte
+	finalized atomic.Uint64 // accepted entries delivered or dropped so far
+	_         [56]byte
+	heldBytes atomic.Int64 // bytes of the counted chunks that held entries pin
+	_         [56]byte
+	taken     atomic.Uint64 // entries the queue has given up so far: to the batcher, or dropped
+	_         [56]byte
+	lost      uint64 // accepted entries dropped so far, for Flush's count; under wmu
 
-	shedEntries, shedBytes int           // where load shedding starts
-	nearEntries, nearBytes int           // where a partial batch goes out at once
-	room                   chan struct{} // closed when space frees up (Block policy)
-	blocked                int           // Writes waiting on room
+	closed   atomic.Bool
+	eager    atomic.Bool // the next entry is the first: send it at once
+	evict    atomic.Bool // DropOldest took entries over QueueLimit: the batcher must drop its oldest
+	nearSent atomic.Bool // the batcher was told the queue is near a limit
+
+	shards []shard
+
+	// gmu guards staged. Gathering takes it, then every shard's lock by
+	// index: that is the lock order.
+	gmu      sync.Mutex
+	staged   segQueue // gathered from the shards, in seq order, not yet taken
+	gathered uint64   // the last seq gathered
+
+	// wmu guards the counts of finalized entries and the Flush and Close
+	// calls waiting for them: finalize takes it once per batch.
+	wmu      sync.Mutex
+	waiters  []*flushWaiter
+	nwaiters atomic.Int32
+
+	roomMu  sync.Mutex    // guards room
+	room    chan struct{} // closed when space frees up (Block policy)
+	blocked atomic.Int32  // Writes waiting on room
+
+	limit                  int // QueueLimit
+	shedEntries, shedBytes int // where load shedding starts
+	nearEntries, nearBytes int // where a partial batch goes out at once
 
 	wake chan struct{} // to the batcher: entries are due
 }
 
-// flushWaiter is a Flush or Close call waiting for the entries accepted
-// before it.
-type flushWaiter struct {
-	target    uint64 // entries accepted before the call: seq ≤ target
-	remaining int    // of those, how many are still held
-	dropped   int    // of those, how many were dropped, since New
-	done      chan struct{}
+// shard is one of the queue's admission lanes: a chunk being filled and the
+// records of the entries in it, in seq order.
+type shard struct {
+	mu   sync.Mutex
+	fill *chunk // the chunk Writes copy into; nil if none
+	recs segQueue
+	_    [64]byte // each shard on cache lines of its own
 }
+
+// maxShards bounds the shards; the queue has about two per P.
+const maxShards = 64
 
 func newQueue(cfg *resolved, c *counters, rep *reporter) *queue {
 	q := &queue{
@@ -60,10 +96,12 @@ func newQueue(cfg *resolved, c *counters, rep *reporter) *queue {
 		arena: newArena(cfg.QueueByteLimit),
 		c:     c,
 		rep:   rep,
-		eager: !cfg.DelayFirstEntry,
+		limit: cfg.QueueLimit,
 		room:  make(chan struct{}),
 		wake:  make(chan struct{}, 1),
 	}
+	q.arena.released = func(ch *chunk) { q.heldBytes.Add(-int64(len(ch.mem))) }
+	q.eager.Store(!cfg.DelayFirstEntry)
 	q.shedEntries, q.shedBytes = math.MaxInt, math.MaxInt
 	if cfg.ShedThreshold < 1 {
 		q.shedEntries = shedPoint(cfg.QueueLimit, cfg.ShedThreshold)
@@ -71,6 +109,13 @@ func newQueue(cfg *resolved, c *counters, rep *reporter) *queue {
 	}
 	q.nearEntries = max(1, min(cfg.QueueLimit, q.shedEntries)/2)
 	q.nearBytes = max(1, min(cfg.QueueByteLimit, q.shedBytes)/2)
+	// Shards pin a partly filled chunk each: keep them within a quarter of
+	// the memory.
+	n := 1
+	for n < 2*runtime.GOMAXPROCS(0) && n < maxShards && (2*n)*q.arena.size <= cfg.QueueByteLimit/4 {
+		n *= 2
+	}
+	q.shards = make([]shard, n)
 	return q
 }
 
@@ -79,67 +124,160 @@ func shedPoint(limit int, threshold float64) int {
 	return max(1, int(math.Ceil(float64(limit)*threshold)))
 }
 
-// admit takes e into the queue, copying what it keeps. n is the room it
-// needs (its JSON, key and encoded headers); data is its JSON without the
-// newline. It returns true if e was accepted; otherwise the reason it was
-// refused, which the caller drops.
+// held is the number of entries accepted and not yet finalized.
+func (q *queue) held() int { return int(q.seq.Load() - q.finalized.Load()) }
+
+// admit takes e into the queue, copying what it keeps. data is its JSON
+// without the newline; n is the room it needs (entrySize). It returns true
+// if e was accepted; otherwise the reason it was refused, which the caller
+// drops.
 func (q *queue) admit(e *Entry, data []byte, n int) (DropReason, bool) {
-	q.mu.Lock()
-	if q.closed {
-		q.mu.Unlock()
-		return ReasonClosed, false
-	}
 	if e.Level < q.cfg.ShedLevel && q.shedding() {
-		q.mu.Unlock()
 		return ReasonShed, false
 	}
-	if reason, ok := q.makeRoom(n); !ok {
-		q.mu.Unlock()
-		return reason, false
+	var deadline *time.Timer // Block: when to give up
+	defer func() {
+		if deadline != nil {
+			deadline.Stop()
+		}
+	}()
+	for evicted := false; ; {
+		seq, reason := q.tryAdmit(e, data, n)
+		switch reason {
+		case admittedOK:
+			q.admitted(seq)
+			return 0, true
+		case ReasonClosed:
+			return ReasonClosed, false
+		}
+		switch q.cfg.OverflowPolicy {
+		case DropOldest:
+			if evicted || !q.evictFor(n) {
+				return ReasonQueueFull, false
+			}
+			evicted = true
+		case Block:
+			if deadline == nil {
+				deadline = time.NewTimer(q.cfg.BlockTimeout)
+			}
+			if !q.waitForRoom(n, deadline.C) {
+				if q.closed.Load() {
+					return ReasonClosed, false
+				}
+				return ReasonQueueFull, false
+			}
+		default:
+			return ReasonQueueFull, false
+		}
 	}
-	wasNear := q.near()
-	q.push(e, data, n)
-	signal := q.eager || q.pending.len() == q.cfg.BatchSizeLimit || !wasNear && q.near()
-	q.mu.Unlock()
-	if signal {
-		q.signal()
-	}
-	return 0, true
 }
 
-// push copies e into the chunk being filled and queues its record. Called
-// with q.mu held, once makeRoom made room.
-func (q *queue) push(e *Entry, data []byte, n int) {
-	c := q.chunk
-	if c == nil || cap(c.buf)-len(c.buf) < n {
-		c = q.newChunk(n)
+// admittedOK is what tryAdmit returns for an entry it took.
+const admittedOK DropReason = -1
+
+// tryAdmit copies e into a shard if the queue is open and the limits allow,
+// and returns its seq and admittedOK; else ReasonClosed or ReasonQueueFull.
+func (q *queue) tryAdmit(e *Entry, data []byte, n int) (seq uint64, _ DropReason) {
+	sh := q.lockShard()
+	defer sh.mu.Unlock()
+	// Under the shard's lock: close waits for this Write (see close).
+	if q.closed.Load() {
+		return 0, ReasonClosed
 	}
-	off := len(c.buf)
-	c.buf = append(c.buf, data...)
-	r := record{
-		data:       c.buf[off:len(c.buf):len(c.buf)],
-		chunk:      c,
-		time:       unixNano(e.Time),
-		level:      e.Level,
-		loggerName: e.LoggerName,
-		message:    e.Message,
+	c := sh.fill
+	big := n > q.arena.size/4
+	need := 0
+	if big || c == nil || c.room() < n {
+		need = q.arena.chunkBytes(n)
+		if !q.reserveBytes(need) {
+			return 0, ReasonQueueFull
+		}
 	}
-	if e.Key != nil {
-		off = len(c.buf)
-		c.buf = append(c.buf, e.Key...)
-		r.ekey = c.buf[off:len(c.buf):len(c.buf)]
+	limit := q.limit
+	if q.cfg.OverflowPolicy == DropOldest {
+		limit += evictSlack
 	}
-	if len(e.Headers) > 0 {
-		off = len(c.buf)
-		c.buf = appendHeaders(c.buf, e.Headers)
-		r.ehdrs = c.buf[off:len(c.buf):len(c.buf)]
+	seq, ok := q.reserveSeq(limit)
+	if !ok {
+		q.heldBytes.Add(-int64(need))
+		return 0, ReasonQueueFull
 	}
-	c.refs.Add(1)
-	q.seq++
-	q.held++
-	q.dataBytes += len(data)
-	r.seq = q.seq
-	q.pending.push(r)
+	switch {
+	case big:
+		c = q.arena.get(n, true) // its one reference is the record's
+	case need > 0:
+		if old := sh.fill; old != nil {
+			q.arena.release(old.id, 1-old.pendingRefs())
+		}
+		c = q.arena.get(n, true) // the filling reference
+		sh.fill = c
+		c.pending = 1
+	default:
+		c.pending++
+	}
+	sh.recs.next().fill(seq, c, e, data)
+	return seq, admittedOK
+}
+
+// admitted wakes the batcher if the new entry makes something due: the
+// first entry, a full batch, or a queue near its limits; and under
+// DropOldest asks it to evict if the entry went over QueueLimit.
+func (q *queue) admitted(seq uint64) {
+	held := int(seq - q.finalized.Load())
+	switch {
+	case q.eager.Load(),
+		(seq-q.taken.Load())%uint64(q.cfg.BatchSizeLimit) == 0:
+		q.signal()
+	}
+	if held > q.limit {
+		q.evict.Store(true)
+		q.signal()
+	}
+	if (held >= q.nearEntries || int(q.heldBytes.Load()) >= q.nearBytes) && !q.nearSent.Load() && q.nearSent.CompareAndSwap(false, true) {
+		q.signal()
+	}
+}
+
+// lockShard locks a shard that no other Write holds, if there is one, and
+// returns it.
+func (q *queue) lockShard() *shard {
+	n := len(q.shards)
+	i := int(rand.Uint32()) & (n - 1)
+	for k := 0; k < n; k++ {
+		sh := &q.shards[(i+k)&(n-1)]
+		if sh.mu.TryLock() {
+			return sh
+		}
+	}
+	sh := &q.shards[i]
+	sh.mu.Lock()
+	return sh
+}
+
+// reserveBytes counts n more bytes of chunks if QueueByteLimit allows.
+func (q *queue) reserveBytes(n int) bool {
+	for {
+		cur := q.heldBytes.Load()
+		if cur+int64(n) > int64(q.cfg.QueueByteLimit) {
+			return false
+		}
+		if q.heldBytes.CompareAndSwap(cur, cur+int64(n)) {
+			return true
+		}
+	}
+}
+
+// reserveSeq takes the next seq if fewer than limit entries are held.
+func (q *queue) reserveSeq(limit int) (uint64, bool) {
+	for {
+		s := q.seq.Load()
+		if s-q.finalized.Load() >= uint64(limit) {
+			return 0, false
+		}
+		if q.seq.CompareAndSwap(s, s+1) {
+			return s + 1, true
+		}
+	}
 }
 
 // signal wakes the batcher.
@@ -150,128 +288,122 @@ func (q *queue) signal() {
 	}
 }
 
-// fits reports whether an entry of n bytes fits in the limits. Called with
-// q.mu held.
-func (q *queue) fits(n int) bool {
-	if q.held >= q.cfg.QueueLimit {
-		return false
-	}
-	if q.chunk != nil && cap(q.chunk.buf)-len(q.chunk.buf) >= n {
-		return true
-	}
-	return q.heldBytes+q.chunkBytes(n) <= q.cfg.QueueByteLimit
-}
-
-// makeRoom reports whether an entry of n bytes fits, applying the overflow
-// policy, or why not. Called with q.mu held; Block releases it while it
-// waits.
-func (q *queue) makeRoom(n int) (DropReason, bool) {
-	if q.fits(n) {
-		return 0, true
-	}
-	switch q.cfg.OverflowPolicy {
-	case DropOldest:
-		return ReasonQueueFull, q.dropOldestFor(n)
-	case Block:
-		return q.blockFor(n)
-	}
-	return ReasonQueueFull, false
-}
-
-// dropOldestFor makes room for an entry of n bytes under DropOldest.
-func (q *queue) dropOldestFor(n int) bool {
-	// The oldest entries are usually the batcher's (it takes from the
-	// queue in order): take the new entry a little over QueueLimit and
-	// have the batcher drop the oldest of all.
-	if q.held < q.cfg.QueueLimit+evictSlack && q.heldBytes+q.chunkBytes(n) <= q.cfg.QueueByteLimit {
-		q.evict = true
-		q.signal()
-		return true
-	}
-	// The batcher lags behind, or memory is short (which dropping the
-	// batcher's entries would not cure at once: memory frees up by whole
-	// chunks, and requests in flight pin theirs): drop the oldest queued
-	// entries here. drop never calls user code, so it may run under q.mu.
-	var one [1]record
-	for !q.fits(n) && q.pending.len() > 0 {
-		q.pending.take(one[:0], 1)
-		q.drop(ReasonQueueFull, nil, one[:], true)
-	}
-	return q.fits(n)
-}
-
-// blockFor waits up to BlockTimeout for room for an entry of n bytes.
-func (q *queue) blockFor(n int) (DropReason, bool) {
-	deadline := time.NewTimer(q.cfg.BlockTimeout)
-	defer deadline.Stop()
-	for !q.fits(n) {
-		if q.closed {
-			return ReasonClosed, false
-		}
-		room := q.room
-		q.blocked++
-		q.mu.Unlock()
-		select {
-		case <-room:
-			q.mu.Lock()
-			q.blocked--
-		case <-deadline.C:
-			q.mu.Lock()
-			q.blocked--
-			if q.closed {
-				return ReasonClosed, false
-			}
-			return ReasonQueueFull, q.fits(n)
-		}
-	}
-	if q.closed {
-		return ReasonClosed, false
-	}
-	return 0, true
-}
-
 // evictSlack is how far DropOldest may go over QueueLimit before the
 // batcher has dropped its oldest entries to make room. QueueByteLimit,
 // the memory bound, is never exceeded.
 const evictSlack = 1000
 
-// shedding reports whether the queue is over ShedThreshold. Called with
-// q.mu held.
+// shedding reports whether the queue is over ShedThreshold.
 func (q *queue) shedding() bool {
-	return q.held >= q.shedEntries || q.dataBytes >= q.shedBytes
+	return q.held() >= q.shedEntries || int(q.heldBytes.Load()) >= q.shedBytes
 }
 
 // near reports whether the queue is halfway to its first limit (the
 // shedding point, or QueueLimit or QueueByteLimit): then a partial batch
-// goes out at once rather than waiting to fill up or for Period. Called
-// with q.mu held.
+// goes out at once rather than waiting to fill up or for Period.
 func (q *queue) near() bool {
-	return q.held >= q.nearEntries || q.heldBytes >= q.nearBytes
+	return q.held() >= q.nearEntries || int(q.heldBytes.Load()) >= q.nearBytes
 }
 
-// chunkBytes is the memory an entry of n bytes may need: a new chunk.
-func (q *queue) chunkBytes(n int) int {
-	if n > q.arena.size/4 {
-		return n
-	}
-	return q.arena.size
+// fits reports whether an entry of n bytes would fit now.
+func (q *queue) fits(n int) bool {
+	return q.held() < q.limit && int(q.heldBytes.Load())+q.arena.chunkBytes(n) <= q.cfg.QueueByteLimit
 }
 
-// newChunk replaces the chunk being filled. Called with q.mu held.
-func (q *queue) newChunk(n int) *chunk {
-	if n > q.arena.size/4 {
-		// A large entry gets a chunk of its own; the current one stays.
-		c := q.arena.get(n)
-		q.heldBytes += cap(c.buf)
-		c.refs.Add(-1) // no filling reference: its one record holds it
-		return c
+// evictFor serves DropOldest when the queue is full beyond its slack, or
+// memory is short: it drops the oldest entries still queued until an entry
+// of n bytes fits (dropping the batcher's would not cure memory at once:
+// memory frees up by whole chunks, and requests in flight pin theirs). It
+// reports whether it dropped anything.
+func (q *queue) evictFor(n int) bool {
+	q.gmu.Lock()
+	defer q.gmu.Unlock()
+	q.gather()
+	var one [1]record
+	dropped := false
+	for !q.fits(n) && q.staged.len() > 0 {
+		q.stagedTake(one[:0], 1)
+		q.drop(ReasonQueueFull, nil, one[:])
+		dropped = true
 	}
-	if old := q.chunk; old != nil && old.release() {
-		q.heldBytes -= cap(old.buf)
+	return dropped
+}
+
+// waitForRoom waits, under Block, until an entry of n bytes may fit, the
+// deadline fires or the sink closes. It reports whether to try again.
+func (q *queue) waitForRoom(n int, deadline <-chan time.Time) bool {
+	for {
+		q.roomMu.Lock()
+		room := q.room
+		q.blocked.Add(1)
+		q.roomMu.Unlock()
+		if q.fits(n) || q.closed.Load() { // freed between the try and now
+			q.blocked.Add(-1)
+			return !q.closed.Load()
+		}
+		select {
+		case <-room:
+			q.blocked.Add(-1)
+			if q.closed.Load() {
+				return false
+			}
+			if q.fits(n) {
+				return true
+			}
+		case <-deadline:
+			q.blocked.Add(-1)
+			return false
+		}
 	}
-	q.chunk = q.arena.get(n)
-	q.heldBytes += cap(q.chunk.buf)
-	return q.chunk
+}
+
+// roomFreed wakes the Writes blocked for room.
+func (q *queue) roomFreed() {
+	if q.blocked.Load() == 0 {
+		return
+	}
+	q.roomMu.Lock()
+	close(q.room)
+	q.room = make(chan struct{})
+	q.roomMu.Unlock()
+}
+
+// gather moves every record out of the shards into staged, in seq order.
+// It holds every shard's lock while it does, so that every seq taken so
+// far has its record in a shard: the seqs it finds are exactly those after
+// the last it gathered, and each record goes straight to its place. Called
+// with gmu held.
+func (q *queue) gather() {
+	for i := range q.shards {
+		q.shards[i].mu.Lock()
+	}
+	n := 0
+	for i := range q.shards {
+		sh := &q.shards[i]
+		if c := sh.fill; c != nil && c.pending > 0 {
+			c.refs.Add(c.pending)
+			c.pending = 0
+		}
+		n += sh.recs.len()
+	}
+	if n > 0 {
+		base := q.staged.len()
+		q.staged.grow(n)
+		first := q.gathered + 1
+		for i := range q.shards {
+			recs := &q.shards[i].recs
+			for recs.len() > 0 {
+				for _, r := range recs.frontRun() {
+					*q.staged.at(base + int(r.seq-first)) = r
+				}
+				recs.dropFrontRun()
+			}
+		}
+		q.gathered += uint64(n)
+	}
+	for i := len(q.shards) - 1; i >= 0; i-- {
+		q.shards[i].mu.Unlock()
+	}
 }
 
 // batchDue describes what the batcher may take: everything queued, or
@@ -285,165 +417,164 @@ type batchDue struct {
 // any time; everything when the period has passed, on the first entry,
 // when a Flush or Close waits, or when the queue is near a limit. It
 // appends the segments it took whole to segs and copies of the other
-// records to dst, and returns them with the number of entries accepted so
-// far and whether the queue is empty afterwards.
-func (q *queue) take(due batchDue, segs []*segment, dst []record) (_ []*segment, _ []record, seq uint64, empty bool) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	n := q.pending.len()
-	all := due.periodDue || q.eager || len(q.waiters) > 0 || q.closed || q.near()
+// records to dst, and returns them with whether the queue is empty
+// afterwards.
+func (q *queue) take(due batchDue, segs []*segment, dst []record) (_ []*segment, _ []record, empty bool) {
+	q.gmu.Lock()
+	defer q.gmu.Unlock()
+	q.gather()
+	n := q.staged.len()
+	all := due.periodDue || q.nwaiters.Load() > 0 || q.eager.Load() || q.closed.Load() || q.near()
 	if !all {
 		n -= n % q.cfg.BatchSizeLimit
 	}
 	n = min(n, due.limit)
 	if n > 0 {
-		q.eager = false
-		segs, dst = q.pending.detach(dst, n, segs)
+		q.eager.Store(false)
+		segs, dst = q.staged.detach(dst, n, segs)
+		q.taken.Add(uint64(n))
 	}
-	return segs, dst, q.seq, q.pending.len() == 0
+	q.nearSent.Store(false)
+	return segs, dst, q.staged.len() == 0
 }
 
 // takeExpired moves the queued entries with seq ≤ limit (accepted more
 // than RetryTimeLimit ago) to dst.
 func (q *queue) takeExpired(limit uint64, dst []record) []record {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for q.pending.len() > 0 && q.pending.front().seq <= limit {
-		dst = q.pending.take(dst, 1)
+	q.gmu.Lock()
+	defer q.gmu.Unlock()
+	q.gather()
+	for q.staged.len() > 0 && q.staged.front().seq <= limit {
+		dst = q.stagedTake(dst, 1)
 	}
 	return dst
 }
 
 // takeAll moves every queued entry to dst, for Close's abort.
 func (q *queue) takeAll(dst []record) []record {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.pending.take(dst, q.pending.len())
+	q.gmu.Lock()
+	defer q.gmu.Unlock()
+	q.gather()
+	return q.stagedTake(dst, q.staged.len())
 }
 
-// excess reports, once, how many entries DropOldest took over QueueLimit
-// (0 if none), and how many of them are still queued rather than the
-// batcher's.
+// queued is how many entries are still in the queue, not the batcher's.
+func (q *queue) queued() int { return int(q.seq.Load() - q.taken.Load()) }
+
+// excess reports how many entries DropOldest took over QueueLimit (0 if
+// none, which ends the request), and how many are still queued.
 func (q *queue) excess() (over, queued int) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if !q.evict {
+	if !q.evict.Load() {
 		return 0, 0
 	}
-	if q.held <= q.cfg.QueueLimit {
-		q.evict = false
-		return 0, 0
+	if held := q.held(); held > q.limit {
+		return held - q.limit, q.queued()
 	}
-	return q.held - q.cfg.QueueLimit, q.pending.len()
+	q.evict.Store(false)
+	return 0, 0
 }
 
-// evicted clears the eviction request once the batcher has done what it
-// could.
-func (q *queue) evicted() {
-	q.mu.Lock()
-	q.evict = false
-	q.mu.Unlock()
-}
+// evicted ends an eviction request the batcher could not serve: all that
+// is over the limit is in flight.
+func (q *queue) evicted() { q.evict.Store(false) }
 
 // takeOldest moves up to n of the oldest queued entries to dst.
 func (q *queue) takeOldest(n int, dst []record) []record {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.pending.take(dst, min(n, q.pending.len()))
+	q.gmu.Lock()
+	defer q.gmu.Unlock()
+	q.gather()
+	return q.stagedTake(dst, min(n, q.staged.len()))
 }
 
-// finalize releases records that are delivered or dropped: counts them out
-// of the queue, releases each chunk once for its run of records, and wakes
-// the Flush calls and blocked Writes waiting for them.
+// stagedTake takes the n oldest staged records. Called with gmu held.
+func (q *queue) stagedTake(dst []record, n int) []record {
+	q.taken.Add(uint64(n))
+	return q.staged.take(dst, n)
+}
+
+// finalize releases records that are delivered or dropped: counts them
+// out of the queue and of the Flush calls waiting for them, releases each
+// chunk once for its run of records, and wakes the Writes blocked for
+// room.
 func (q *queue) finalize(recs []record, delivered bool) {
 	if len(recs) == 0 {
 		return
 	}
-	q.mu.Lock()
-	q.finalizeLocked(recs, delivered)
-	q.mu.Unlock()
-}
-
-func (q *queue) finalizeLocked(recs []record, delivered bool) {
+	q.wmu.Lock()
+	if !delivered {
+		q.lost += uint64(len(recs))
+	}
+	q.finalized.Add(uint64(len(recs)))
+	if len(q.waiters) > 0 {
+		q.countOut(recs, delivered)
+	}
+	q.wmu.Unlock()
 	for i := 0; i < len(recs); {
-		c := recs[i].chunk
+		src := recs[i].src
 		j := i
-		for ; j < len(recs) && recs[j].chunk == c; j++ {
-			q.account(&recs[j], delivered)
-			if recs[j].ext != nil {
-				recs[j].ext.releaseN(1)
+		for ; j < len(recs) && recs[j].src == src; j++ {
+			if ext := recs[j].ext; ext != noChunk {
+				q.arena.release(ext, 1)
 			}
 		}
-		if c != nil && c.releaseN(int32(j-i)) {
-			q.heldBytes -= cap(c.buf)
-		}
+		q.arena.release(src, int32(j-i))
 		i = j
 	}
-	if q.blocked > 0 {
-		close(q.room)
-		q.room = make(chan struct{})
-	}
+	q.roomFreed()
 }
 
-// account counts a finalized record out of the queue and out of the waits
-// for it. Called with q.mu held.
-func (q *queue) account(r *record, delivered bool) {
-	q.held--
-	q.dataBytes -= len(r.data)
-	if !delivered {
-		q.lost++
-	}
+// flushWaiter is a Flush or Close call waiting for the entries accepted
+// before it.
+type flushWaiter struct {
+	target    uint64 // entries accepted before the call: seq ≤ target
+	remaining int    // of those, how many are still held
+	dropped   int    // of those, how many were dropped, since New
+	done      chan struct{}
+}
+
+// countOut counts finalized records out of the waits for them. Called with
+// wmu held.
+func (q *queue) countOut(recs []record, delivered bool) {
 	for i := 0; i < len(q.waiters); i++ {
 		w := q.waiters[i]
-		if r.seq <= w.target {
-			if !delivered {
-				w.dropped++
-			}
-			if w.remaining--; w.remaining == 0 {
-				close(w.done)
-				q.waiters = slices.Delete(q.waiters, i, i+1)
-				i--
+		for j := range recs {
+			if recs[j].seq <= w.target {
+				w.remaining--
+				if !delivered {
+					w.dropped++
+				}
 			}
 		}
-	}
-}
-
-// disown keeps the memory of recs out of the pools once it is released,
-// for records a request still in flight may read: their chunks are left to
-// the garbage collector.
-func (q *queue) disown(recs []record) {
-	if len(recs) == 0 {
-		return
-	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for i := range recs {
-		recs[i].chunk.pool = nil
-		if recs[i].ext != nil {
-			recs[i].ext.pool = nil
+		if w.remaining == 0 {
+			close(w.done)
+			q.waiters = slices.Delete(q.waiters, i, i+1)
+			q.nwaiters.Add(-1)
+			i--
 		}
 	}
 }
 
 // addWaiter registers a wait for every entry accepted so far and wakes the
-// batcher to send them now. It returns nil after Close, unless closing.
+// batcher to send them now. It returns nil after Close, unless closing:
+// then it closes the queue first.
 func (q *queue) addWaiter(closing bool) *flushWaiter {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.closed && !closing {
+	if closing {
+		q.close()
+	} else if q.closed.Load() {
 		return nil
 	}
-	if closing {
-		q.closed = true
-		close(q.room) // blocked Writes see closed
-		q.room = make(chan struct{})
-	}
-	w := &flushWaiter{target: q.seq, remaining: q.held, dropped: q.lost, done: make(chan struct{})}
+	q.wmu.Lock()
+	defer q.wmu.Unlock()
+	// Every finalized entry was accepted before now, and none is finalized
+	// while wmu is held: held = target - finalized exactly.
+	target := q.seq.Load()
+	w := &flushWaiter{target: target, remaining: int(target - q.finalized.Load()), dropped: int(q.lost), done: make(chan struct{})}
 	if w.remaining == 0 {
 		close(w.done)
 		return w
 	}
 	q.waiters = append(q.waiters, w)
+	q.nwaiters.Add(1)
 	q.signal()
 	return w
 }
@@ -455,40 +586,52 @@ func (q *queue) wait(ctx context.Context, w *flushWaiter) (pending, dropped int)
 	case <-w.done:
 	case <-ctx.Done():
 	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
+	q.wmu.Lock()
+	defer q.wmu.Unlock()
 	if i := slices.Index(q.waiters, w); i >= 0 {
 		q.waiters = slices.Delete(q.waiters, i, i+1)
+		q.nwaiters.Add(-1)
 		return w.remaining, w.dropped
 	}
 	return 0, w.dropped
 }
 
-// isClosed reports whether Close has started.
-func (q *queue) isClosed() bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.closed
-}
-
-// releaseChunk gives back the chunk Write was filling, once closed.
-func (q *queue) releaseChunk() {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.chunk != nil && q.chunk.release() {
-		q.heldBytes -= cap(q.chunk.buf)
+// close marks the queue closed: Write refuses from now on, and blocked
+// Writes wake. Once it returns, every Write that got in before is done:
+// each checks closed under its shard's lock, which close takes in turn.
+func (q *queue) close() {
+	q.closed.Store(true)
+	for i := range q.shards {
+		q.shards[i].mu.Lock()
+		q.shards[i].mu.Unlock() // a barrier: no critical section
 	}
-	q.chunk = nil
+	q.roomMu.Lock()
+	close(q.room)
+	q.room = make(chan struct{})
+	q.roomMu.Unlock()
 }
 
-// stats returns the counters and the queue's numbers, read under q.mu so
-// that they agree with each other as far as finalized records go.
+// releaseFills gives back the chunks the shards were filling, once closed
+// and empty.
+func (q *queue) releaseFills() {
+	for i := range q.shards {
+		sh := &q.shards[i]
+		sh.mu.Lock()
+		if c := sh.fill; c != nil {
+			q.arena.release(c.id, 1-c.pendingRefs())
+			sh.fill = nil
+		}
+		sh.mu.Unlock()
+	}
+}
+
+// stats returns the counters and the queue's numbers.
 func (q *queue) stats() Stats {
-	q.mu.Lock()
+	fin := q.finalized.Load()
 	st := q.c.snapshot()
-	st.Accepted = q.seq
-	st.QueueDepth, st.QueueBytes = q.held, int64(q.heldBytes)
-	q.mu.Unlock()
+	seq := q.seq.Load()
+	st.Accepted = seq
+	st.QueueDepth, st.QueueBytes = int(seq-fin), q.heldBytes.Load()
 	st.Received = st.Accepted + q.c.rejected.Load()
 	return st
 }

@@ -8,7 +8,7 @@ import "sync"
 type recQueue struct {
 	buf    []record
 	head   int
-	pinned int // the first pinned records are being read elsewhere: do not move them
+	pinned int // the first pinned records are those of the request in flight
 }
 
 func (q *recQueue) len() int { return len(q.buf) - q.head }
@@ -18,7 +18,7 @@ func (q *recQueue) len() int { return len(q.buf) - q.head }
 func (q *recQueue) items() []record { return q.buf[q.head:] }
 
 func (q *recQueue) push(recs ...record) {
-	if q.head > 0 && q.head >= len(q.buf)/2 && q.pinned == 0 {
+	if q.head > 0 && q.head >= len(q.buf)/2 {
 		n := copy(q.buf, q.buf[q.head:])
 		clear(q.buf[n:])
 		q.buf, q.head = q.buf[:n], 0
@@ -70,9 +70,10 @@ func (q *recQueue) set(recs []record) {
 	q.buf, q.head = q.buf[:n], 0
 }
 
-// segQueue is the sink's queue: a FIFO of records in fixed-size segments,
-// so that a growing backlog never copies what it already holds (a slice
-// would, at every doubling) and memory is reused through a pool.
+// segQueue is a FIFO of records in fixed-size segments, so that a growing
+// backlog never copies what it already holds (a slice would, at every
+// doubling) and memory is reused through a pool. Records hold no pointers,
+// so neither do segments: the garbage collector does not scan them.
 type segQueue struct {
 	segs []*segment
 	n    int
@@ -88,7 +89,7 @@ type segment struct {
 // segments are reused like arena chunks: a few from a free list the GC
 // leaves alone, the rest through a sync.Pool.
 var (
-	segmentFree = make(chan *segment, 8)
+	segmentFree = make(chan *segment, 32)
 	segmentPool = sync.Pool{New: func() any { return new(segment) }}
 )
 
@@ -102,6 +103,7 @@ func getSegment() *segment {
 }
 
 func putSegment(s *segment) {
+	s.head, s.tail = 0, 0
 	select {
 	case segmentFree <- s:
 	default:
@@ -127,21 +129,26 @@ func (q *segQueue) front() *record {
 	return &s.recs[s.head]
 }
 
+// popSegment removes the first segment, which the caller owns from now on.
+func (q *segQueue) popSegment() *segment {
+	s := q.segs[0]
+	q.segs[copy(q.segs, q.segs[1:])] = nil
+	q.segs = q.segs[:len(q.segs)-1]
+	q.n -= s.tail - s.head
+	return s
+}
+
 // take moves the n oldest records to dst and returns it.
 func (q *segQueue) take(dst []record, n int) []record {
 	for n > 0 {
 		s := q.segs[0]
 		k := min(n, s.tail-s.head)
 		dst = append(dst, s.recs[s.head:s.head+k]...)
-		clear(s.recs[s.head : s.head+k])
 		s.head += k
 		n -= k
 		q.n -= k
 		if s.head == s.tail {
-			s.head, s.tail = 0, 0
-			putSegment(s)
-			q.segs[copy(q.segs, q.segs[1:])] = nil
-			q.segs = q.segs[:len(q.segs)-1]
+			putSegment(q.popSegment())
 		}
 	}
 	return dst
@@ -156,11 +163,8 @@ func (q *segQueue) detach(dst []record, n int, segs []*segment) ([]*segment, []r
 	for n > 0 && len(q.segs) > 0 {
 		s := q.segs[0]
 		if avail := s.tail - s.head; s.tail == segmentSize && avail <= n {
-			segs = append(segs, s)
+			segs = append(segs, q.popSegment())
 			n -= avail
-			q.n -= avail
-			q.segs[copy(q.segs, q.segs[1:])] = nil
-			q.segs = q.segs[:len(q.segs)-1]
 			continue
 		}
 		return segs, q.take(dst, n)
@@ -168,12 +172,55 @@ func (q *segQueue) detach(dst []record, n int, segs []*segment) ([]*segment, []r
 	return segs, dst
 }
 
+// next appends a record to q and returns it, for the caller to fill.
+func (q *segQueue) next() *record {
+	if len(q.segs) == 0 || q.segs[len(q.segs)-1].tail == segmentSize {
+		q.segs = append(q.segs, getSegment())
+	}
+	s := q.segs[len(q.segs)-1]
+	s.tail++
+	q.n++
+	return &s.recs[s.tail-1]
+}
+
+// grow appends n records to q, left as they are, for the caller to set
+// with at.
+func (q *segQueue) grow(n int) {
+	for n > 0 {
+		if len(q.segs) == 0 || q.segs[len(q.segs)-1].tail == segmentSize {
+			q.segs = append(q.segs, getSegment())
+		}
+		s := q.segs[len(q.segs)-1]
+		k := min(n, segmentSize-s.tail)
+		s.tail += k
+		q.n += k
+		n -= k
+	}
+}
+
+// at returns the i-th record from the front. Every segment but the first
+// and the last is full, so that is arithmetic.
+func (q *segQueue) at(i int) *record {
+	s := q.segs[0]
+	first := s.tail - s.head
+	if i < first {
+		return &s.recs[s.head+i]
+	}
+	i -= first
+	return &q.segs[1+i/segmentSize].recs[i%segmentSize]
+}
+
+// frontRun returns the records of the first segment.
+func (q *segQueue) frontRun() []record {
+	s := q.segs[0]
+	return s.recs[s.head:s.tail]
+}
+
+// dropFrontRun removes the first segment's records.
+func (q *segQueue) dropFrontRun() { putSegment(q.popSegment()) }
+
 // live returns the segment's records.
 func (s *segment) live() []record { return s.recs[s.head:s.tail] }
 
-// releaseSegment clears a detached segment and returns it to the pool.
-func releaseSegment(s *segment) {
-	clear(s.recs[s.head:s.tail])
-	s.head, s.tail = 0, 0
-	putSegment(s)
-}
+// releaseSegment returns a detached segment to the pool.
+func releaseSegment(s *segment) { putSegment(s) }

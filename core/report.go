@@ -188,16 +188,16 @@ func (r *reporter) queue(err error) {
 	r.poke()
 }
 
-// fallback copies the JSON of recs for the Fallback. What does not fit is
-// counted in Stats.FallbackDropped.
-func (r *reporter) fallback(recs []record) {
+// fallback copies the JSON of n dropped entries, data(i) each, for the
+// Fallback. What does not fit is counted in Stats.FallbackDropped.
+func (r *reporter) fallback(n int, data func(i int) []byte) {
 	if r.fbw == nil {
 		return
 	}
 	lost := 0
 	r.mu.Lock()
-	for i := range recs {
-		d := recs[i].data
+	for i := range n {
+		d := data(i)
 		if r.stopped || len(r.fb)+len(d)+1 > r.fbLimit && len(r.fb) > 0 {
 			lost++
 			continue
@@ -212,7 +212,7 @@ func (r *reporter) fallback(recs []record) {
 	if lost > 0 {
 		r.c.fallbackDropped.Add(uint64(lost))
 	}
-	if queued := len(recs) - lost; queued > 0 {
+	if queued := n - lost; queued > 0 {
 		r.unwritten.Add(int64(queued))
 		r.poke()
 	}

@@ -28,7 +28,7 @@ func (b *batcher) retryLater(p *partition, cause error) {
 	keep := pending[:0]
 	var moved []record
 	for _, r := range pending {
-		if r.key == nil {
+		if r.key.n < 0 {
 			moved = append(moved, r)
 		} else {
 			keep = append(keep, r)

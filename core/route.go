@@ -2,7 +2,6 @@ package core
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 )
@@ -63,23 +62,13 @@ func (b *batcher) nextBatch() {
 // route decides the record's topic, key, headers and value, and queues it
 // on its partition, or on its topic until the topic's metadata is known.
 func (b *batcher) route(r *record) {
-	// A panicking callback costs its entry, not the process: this
-	// goroutine is not the caller's.
-	defer func() {
-		if v := recover(); v != nil {
-			name := callback(b.inCall.Load())
-			b.calling(noCallback)
-			b.drop(ReasonNotRetriable, &FormatError{Callback: name.String(), Err: fmt.Errorf("panic: %v", v)}, *r)
-		}
-	}()
-	e := r.entry()
-	t := b.topicFor(e)
-	if t.invalid != nil {
-		b.drop(ReasonNotRetriable, &ProduceError{Topic: t.name, Partition: -1, Records: 1, Err: t.invalid}, *r)
-		return
-	}
-	if !b.decide(r, e) {
-		return
+	var t *topicState
+	if b.plain {
+		// No callbacks: the JSON, the entry's key and headers, Config.Topic.
+		r.val, r.key, r.hdrs = r.dataSpan(), r.keySpan(), r.hdrSpan()
+		t = b.defaultTopic()
+	} else if t = b.decide(r); t == nil {
+		return // dropped
 	}
 	if t.parts == nil || b.now.Sub(t.fetched) > metadataMaxAge {
 		b.fetchMetadata(t)
@@ -88,19 +77,19 @@ func (b *batcher) route(r *record) {
 		t.waiting = append(t.waiting, *r)
 		return
 	}
-	b.assign(t, *r)
+	b.assign(t, r)
 }
 
-// topicFor returns the state of e's topic, as the TopicDecider chooses it.
-func (b *batcher) topicFor(e Entry) *topicState {
-	name := b.cfg.Topic
-	if d := b.cfg.TopicDecider; d != nil {
-		b.calling(callTopicDecider)
-		if n := d(e); n != "" {
-			name = n
-		}
-		b.calling(noCallback)
+// defaultTopic returns the state of Config.Topic.
+func (b *batcher) defaultTopic() *topicState {
+	if b.dflt == nil {
+		b.dflt = b.topic(b.cfg.Topic)
 	}
+	return b.dflt
+}
+
+// topic returns the state of the topic named name, making it if new.
+func (b *batcher) topic(name string) *topicState {
 	t := b.topics[name]
 	if t == nil {
 		t = &topicState{name: strings.Clone(name)}
@@ -112,18 +101,48 @@ func (b *batcher) topicFor(e Entry) *topicState {
 	return t
 }
 
-// decide sets r's key, headers and value, calling the KeyDecider,
-// HeaderDecider and Formatter. It drops r and returns false if the
-// Formatter fails or makes it too large.
-func (b *batcher) decide(r *record, e Entry) bool {
+// decide runs the callbacks for r: the TopicDecider, KeyDecider, Formatter
+// and HeaderDecider, and sets r's key, headers and value. It returns r's
+// topic, or nil if it dropped r: the Formatter failed or made it too
+// large, the topic is invalid, or a callback panicked.
+func (b *batcher) decide(r *record) (t *topicState) {
+	// A panicking callback costs its entry, not the process: this
+	// goroutine is not the caller's.
+	defer func() {
+		if v := recover(); v != nil {
+			name := callback(b.inCall.Load())
+			b.calling(noCallback)
+			b.drop(ReasonNotRetriable, &FormatError{Callback: name.String(), Err: fmt.Errorf("panic: %v", v)}, *r)
+			t = nil
+		}
+	}()
 	cfg := b.cfg
-	r.value = r.data
-	key := e.Key
+	e := b.entry(r)
+	name := cfg.Topic
+	if d := cfg.TopicDecider; d != nil {
+		b.calling(callTopicDecider)
+		if n := d(e); n != "" {
+			name = n
+		}
+		b.calling(noCallback)
+	}
+	if name == cfg.Topic {
+		t = b.defaultTopic()
+	} else {
+		t = b.topic(name)
+	}
+	if t.invalid != nil {
+		b.drop(ReasonNotRetriable, &ProduceError{Topic: t.name, Partition: -1, Records: 1, Err: t.invalid}, *r)
+		return nil
+	}
+
+	var key []byte // the KeyDecider's, copied
 	if cfg.KeyDecider != nil {
 		b.calling(callKeyDecider)
 		key = cfg.KeyDecider(e)
 		b.calling(noCallback)
 	}
+	var value []byte // the Formatter's, copied
 	if cfg.Formatter != nil {
 		b.calling(callFormatter)
 		v, err := cfg.Formatter.Format(b.fmtBuf[:0], e)
@@ -131,68 +150,108 @@ func (b *batcher) decide(r *record, e Entry) bool {
 		b.fmtBuf = v[:0]
 		if err != nil {
 			b.drop(ReasonNotRetriable, &FormatError{Callback: "Formatter", Err: err}, *r)
-			return false
+			return nil
 		}
 		if len(v) > cfg.MaxEntryBytes {
 			b.drop(ReasonTooLarge, nil, *r)
-			return false
+			return nil
 		}
-		r.value = b.keep(r, v, len(v)+len(key))
+		value = v
 	}
-	if key != nil {
-		r.key = b.keep(r, key, len(key))
-	}
-	r.headers = cfg.Headers
-	var extra []Header
+	var hdrs []byte // the entry's and the HeaderDecider's, encoded
+	nh := int(r.nhdrs)
 	if cfg.HeaderDecider != nil {
 		b.calling(callHeaderDecider)
-		extra = cfg.HeaderDecider(e)
+		extra := cfg.HeaderDecider(e)
 		b.calling(noCallback)
-	}
-	if len(e.Headers) > 0 || len(extra) > 0 {
-		// e.Headers' values are in r's chunk, which lives as long as r.
-		all := make([]Header, 0, len(cfg.Headers)+len(e.Headers)+len(extra))
-		all = append(all, cfg.Headers...)
-		all = append(all, e.Headers...)
-		for _, h := range extra {
-			all = append(all, Header{Key: h.Key, Value: slices.Clone(h.Value)})
+		if len(extra) > 0 {
+			hdrs = append(b.hdrBuf[:0], b.q.arena.bytes(r.hdrSpan())...)
+			hdrs = appendHeaders(hdrs, extra)
+			b.hdrBuf = hdrs
+			nh += len(extra)
 		}
-		r.headers = all
 	}
-	return true
+	b.keep(r, value, key, cfg.KeyDecider != nil, hdrs, nh)
+	return t
 }
 
-// keep copies p into batcher-owned memory that lives as long as r; need is
-// the room to reserve so that r's value and key share one chunk.
-func (b *batcher) keep(r *record, p []byte, need int) []byte {
-	if r.ext == nil {
-		if b.ext == nil || cap(b.ext.buf)-len(b.ext.buf) < need {
-			if b.ext != nil {
-				b.ext.release()
-			}
-			b.ext = b.q.arena.get(need)
-		}
-		r.ext = b.ext
-		r.ext.refs.Add(1)
+// entry returns the Entry of r for the callbacks. Its JSON and Key alias
+// the sink's memory; its names are interned strings.
+func (b *batcher) entry(r *record) Entry {
+	a := b.q.arena
+	e := Entry{
+		Time:       r.entryTime(),
+		Level:      r.level,
+		LoggerName: b.names.intern(a.bytes(r.nameSpan())),
+		Message:    b.names.intern(a.bytes(r.msgSpan())),
+		JSON:       a.bytes(r.dataSpan()),
+		Key:        a.bytes(r.keySpan()),
 	}
-	off := len(r.ext.buf)
-	r.ext.buf = append(r.ext.buf, p...)
-	return r.ext.buf[off:len(r.ext.buf):len(r.ext.buf)]
+	if r.nhdrs > 0 {
+		e.Headers = decodeHeaders(a.bytes(r.hdrSpan()), nil)
+	}
+	return e
+}
+
+// keep sets r's value, key and headers: the entry's own bytes, but for
+// those the callbacks made (value, the key if decided, hdrs; nil for
+// none), which it copies into a chunk of the batcher's (ext) that lives as
+// long as r.
+func (b *batcher) keep(r *record, value, key []byte, decided bool, hdrs []byte, nh int) {
+	r.val, r.key, r.hdrs, r.nhdrs = r.dataSpan(), r.keySpan(), r.hdrSpan(), uint16(nh)
+	if decided && key == nil {
+		r.key = nullSpan
+	}
+	need := len(value) + len(key) + len(hdrs)
+	if need == 0 {
+		if decided && key != nil {
+			r.key = emptySpan
+		}
+		if value != nil {
+			r.val = emptySpan
+		}
+		return
+	}
+	a := b.q.arena
+	if b.ext == nil || b.ext.room() < need {
+		if b.ext != nil {
+			a.release(b.ext.id, 1)
+		}
+		b.ext = a.get(need, false)
+	}
+	c := b.ext
+	c.refs.Add(1)
+	r.ext = c.id
+	if value != nil {
+		r.val = span{c.id, c.add(value), int32(len(value))}
+	}
+	if decided && key != nil {
+		r.key = span{c.id, c.add(key), int32(len(key))}
+	}
+	if hdrs != nil {
+		r.hdrs = span{c.id, c.add(hdrs), int32(len(hdrs))}
+	}
 }
 
 // assign queues r on its partition: by key hash, or the sticky partition.
-func (b *batcher) assign(t *topicState, r record) {
+func (b *batcher) assign(t *topicState, r *record) {
 	var p *partition
-	if r.key != nil {
-		p = t.parts[int(murmur2(r.key)&0x7fffffff)%len(t.parts)]
+	if r.key.n >= 0 {
+		p = t.parts[int(murmur2(b.q.arena.bytes(r.key))&0x7fffffff)%len(t.parts)]
 	} else {
 		p = t.parts[t.sticky]
 	}
-	b.enqueue(p, r)
+	p.pending.push(*r)
+	b.activate(p)
 }
 
 func (b *batcher) enqueue(p *partition, recs ...record) {
 	p.pending.push(recs...)
+	b.activate(p)
+}
+
+// activate puts p among the partitions dispatch looks at.
+func (b *batcher) activate(p *partition) {
 	if !p.active {
 		p.active = true
 		b.active = append(b.active, p)

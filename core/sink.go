@@ -67,12 +67,9 @@ func newSink(cfg *resolved, tr transport) *Sink {
 // ErrClosed: it reports nothing and calls nothing.
 func (s *Sink) Write(e Entry) error {
 	data := trimNewline(e.JSON)
-	n := len(data) + len(e.Key)
-	if len(e.Headers) > 0 {
-		n += headersLen(e.Headers)
-	}
+	n := entrySize(&e, data)
 	var reason DropReason
-	if n > s.cfg.MaxEntryBytes {
+	if n-len(e.LoggerName)-len(e.Message) > s.cfg.MaxEntryBytes { // the record's bytes
 		reason = ReasonTooLarge
 	} else {
 		var ok bool
@@ -80,8 +77,7 @@ func (s *Sink) Write(e Entry) error {
 			return nil
 		}
 	}
-	refused := [1]record{{data: data, level: e.Level}}
-	s.q.drop(reason, nil, refused[:], false)
+	s.q.refuse(reason, data, e.Level)
 	switch reason {
 	case ReasonTooLarge:
 		return ErrTooLarge
@@ -201,7 +197,7 @@ func (s *Sink) close(ctx context.Context) error {
 	if abandoned != nil {
 		errs = append(errs, abandoned)
 	}
-	s.q.releaseChunk()
+	s.q.releaseFills()
 	if err := s.rep.close(hard.C); err != nil {
 		errs = append(errs, err)
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"time"
 
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/compress"
@@ -23,9 +22,11 @@ type transport interface {
 	// partitions returns the number of partitions of topic, asking the
 	// brokers to create it if they auto-create topics.
 	partitions(ctx context.Context, topic string) (int, error)
-	// produce sends recs to one partition and reports, for a request the
-	// broker answered, the errors of single records by index.
-	produce(ctx context.Context, topic string, partition int32, recs []record) (recordErrs map[int]error, err error)
+	// produce sends an encoded record set (encodeBatch) to one partition
+	// and reports, for a request the broker answered, the errors of single
+	// records by index. It owns batch: it gives it back with putBuf once
+	// nothing reads it any more.
+	produce(ctx context.Context, topic string, partition int32, batch *[]byte) (recordErrs map[int]error, err error)
 	// refresh asks for fresh cluster metadata (after a leader moved);
 	// with reconnect, it also drops the connections it holds.
 	refresh(ctx context.Context, reconnect bool)
@@ -41,7 +42,6 @@ type kafkaTransport struct {
 	tr     *kafka.Transport
 	addr   net.Addr
 	acks   kafka.RequiredAcks
-	codec  compress.Codec // nil for no compression
 }
 
 func newKafkaTransport(cfg *resolved) (*kafkaTransport, error) {
@@ -71,17 +71,6 @@ func newKafkaTransport(cfg *resolved) (*kafkaTransport, error) {
 		TLS:         cfg.tls,
 		SASL:        mech,
 	}
-	var comp kafka.Compression
-	switch cfg.Compression {
-	case CompressionGzip:
-		comp = kafka.Gzip
-	case CompressionSnappy:
-		comp = kafka.Snappy
-	case CompressionLz4:
-		comp = kafka.Lz4
-	case CompressionZstd:
-		comp = kafka.Zstd
-	}
 	acks := kafka.RequireAll
 	switch cfg.RequiredAcks {
 	case AcksLeader:
@@ -95,8 +84,24 @@ func newKafkaTransport(cfg *resolved) (*kafkaTransport, error) {
 		tr:     tr,
 		addr:   addr,
 		acks:   acks,
-		codec:  comp.Codec(),
 	}, nil
+}
+
+// batchCodec is the codec record batches are compressed with; nil for
+// none.
+func batchCodec(c Compression) compress.Codec {
+	var comp kafka.Compression
+	switch c {
+	case CompressionGzip:
+		comp = kafka.Gzip
+	case CompressionSnappy:
+		comp = kafka.Snappy
+	case CompressionLz4:
+		comp = kafka.Lz4
+	case CompressionZstd:
+		comp = kafka.Zstd
+	}
+	return comp.Codec()
 }
 
 func (t *kafkaTransport) partitions(ctx context.Context, topic string) (int, error) {
@@ -141,13 +146,8 @@ func (t *kafkaTransport) refresh(ctx context.Context, reconnect bool) {
 	_, _ = t.tr.RoundTrip(ctx, t.addr, &createtopics.Request{})
 }
 
-func (t *kafkaTransport) produce(ctx context.Context, topic string, partition int32, recs []record) (map[int]error, error) {
-	bp := getBuf()
-	buf, err := encodeBatch((*bp)[:0], recs, t.codec, time.Now())
-	if err != nil {
-		putBuf(bp, buf)
-		return nil, err
-	}
+func (t *kafkaTransport) produce(ctx context.Context, topic string, partition int32, bp *[]byte) (map[int]error, error) {
+	buf := *bp
 	res, err := t.client.RawProduce(ctx, &kafka.RawProduceRequest{
 		Topic:        topic,
 		Partition:    int(partition),
