@@ -13,11 +13,11 @@ import (
 // [slog.LevelDebug] (such as a custom Trace level, conventionally
 // LevelDebug-4) is [core.TraceLevel]:
 //
-//	l < LevelDebug            TraceLevel
-//	LevelDebug ≤ l < LevelInfo  DebugLevel
-//	LevelInfo  ≤ l < LevelWarn  InfoLevel
-//	LevelWarn  ≤ l < LevelError WarnLevel
-//	LevelError ≤ l              ErrorLevel
+//	l < LevelDebug               TraceLevel
+//	LevelDebug <= l < LevelInfo  DebugLevel
+//	LevelInfo  <= l < LevelWarn  InfoLevel
+//	LevelWarn  <= l < LevelError WarnLevel
+//	LevelError <= l              ErrorLevel
 //
 // So a custom level above Error (LevelError+4 as a "fatal") is ErrorLevel:
 // slog has no level that exits or panics. No slog record is
