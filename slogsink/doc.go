@@ -87,7 +87,9 @@
 //
 // # Errors and dropped entries
 //
-// Handle never waits on the network. When the sink refuses an entry
+// Handle never waits on the network (under the sink's Block overflow
+// policy it waits, up to BlockTimeout, for room in the queue). When the
+// sink refuses an entry
 // (queue full, shed for its level, too large, sink closed), the sink
 // counts it in [core.Sink.Stats], reports it to its ErrorHandler and
 // writes it to its Fallback; Handle also returns the error, which

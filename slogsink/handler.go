@@ -19,6 +19,8 @@ import (
 // Handle returns: nothing of the record is kept after Handle returns.
 // Handlers derived with WithAttrs and WithGroup share the sink and its
 // ownership: Close on any of them does what Close on the first does.
+//
+// Get a Handler from [New] or [NewHandler]; the zero value has no sink.
 type Handler struct {
 	sink  *core.Sink
 	owned bool // New built sink: Close closes it
