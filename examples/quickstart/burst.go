@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"time"
 
@@ -9,10 +11,12 @@ import (
 	"go.uber.org/zap"
 )
 
-// The two simulated services: one logs with zap, the other with zerolog.
+// The three simulated services: one logs with zap, one with zerolog, one
+// with log/slog.
 const (
 	zapService     = "checkout"
 	zerologService = "inventory"
+	slogService    = "payments"
 )
 
 // entryKey identifies one logged entry: a request logs at most one entry
@@ -127,4 +131,26 @@ func logZerolog(l zerolog.Logger, r request, exp *expected, route func(level str
 		e.Msg("request handled")
 	}
 	exp.add(zerologService, r.id, level, route(level))
+}
+
+// logSlog is logZap for the slog logger l. slog names its levels in
+// capitals ("INFO"); verify reads them case-insensitively.
+func logSlog(l *slog.Logger, r request, exp *expected, route func(level string) string) {
+	ctx := context.Background()
+	if r.latency > slowAfter {
+		l.LogAttrs(ctx, slog.LevelWarn, "slow request",
+			slog.String("request_id", r.id), slog.String("path", r.path), slog.Duration("latency", r.latency))
+		exp.add(slogService, r.id, "warn", route("warn"))
+	}
+	attrs := []slog.Attr{
+		slog.String("request_id", r.id), slog.String("method", r.method), slog.String("path", r.path),
+		slog.Int("status", r.status), slog.Duration("latency", r.latency), slog.Int("bytes", r.bytes),
+	}
+	if r.err != "" {
+		l.LogAttrs(ctx, slog.LevelError, "request failed", append(attrs, slog.String("error", r.err))...)
+		exp.add(slogService, r.id, "error", route("error"))
+		return
+	}
+	l.LogAttrs(ctx, slog.LevelInfo, "request handled", attrs...)
+	exp.add(slogService, r.id, "info", route("info"))
 }

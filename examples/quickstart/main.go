@@ -1,6 +1,7 @@
 // Command quickstart shows kafkasink end to end in one run, with nothing
 // installed: it starts an in-process Kafka cluster of 3 brokers, logs a
-// burst of requests through zap and through zerolog into one sink, sends
+// burst of requests through zap, through zerolog and through log/slog into
+// one sink, sends
 // errors to a topic of their own with a TopicDecider, flushes, reads every
 // topic back with an independent client, and prints what landed where: the
 // count per topic (expected and found), a few sample records and the
@@ -37,6 +38,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	mrand "math/rand/v2"
 	"os"
 	"os/signal"
@@ -53,6 +55,7 @@ import (
 
 	"github.com/kafkasink/kafkasink/core"
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
+	"github.com/kafkasink/kafkasink/slogsink"
 	"github.com/kafkasink/kafkasink/zapsink"
 	"github.com/kafkasink/kafkasink/zerologsink"
 )
@@ -72,12 +75,12 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	requests := fs.Int("requests", 1000, "requests each service logs (one through zap, one through zerolog)")
+	requests := fs.Int("requests", 1000, "requests each service logs (one through zap, one through zerolog, one through slog)")
 	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for the flush, and for reading back")
 	seed := fs.Uint64("seed", 1, "seed of the simulated traffic")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: quickstart [flags]\n\n"+
-			"Logs a burst through zap and zerolog into Kafka, reads it back and checks it.\n"+
+			"Logs a burst through zap, zerolog and slog into Kafka, reads it back and checks it.\n"+
 			"Without %s it starts an embedded 3-broker cluster. Variables for a real cluster:\n"+
 			"  %s %s %s %s %s %s %s\n\nFlags:\n",
 			envBrokers, envBrokers, envProtocol, envMechanism, envUsername, envPassword, envCA, envTopic)
@@ -134,7 +137,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintln(stdout, "      ok")
 	}
 
-	// 3. One sink, two loggers.
+	// 3. One sink, three loggers.
 	route := func(level string) string {
 		if l, _ := core.ParseLevel(level); l >= core.ErrorLevel {
 			return errTopic
@@ -144,8 +147,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	cfg := t.sink // brokers and security
 	cfg.Topic = topic
 	// Errors and above go to their own topic. Deciders run on the sink's
-	// goroutine, after the log call returned; Level is set by both
-	// adapters, and NoLevel sorts below every level.
+	// goroutine, after the log call returned; Level is set by every
+	// adapter, and NoLevel sorts below every level.
 	cfg.TopicDecider = func(e core.Entry) string {
 		if e.Level >= core.ErrorLevel {
 			return errTopic
@@ -166,8 +169,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintln(stderr, "quickstart:", err)
 		return 2
 	}
-	// One sink serves both loggers: the zap Core and the zerolog Writer
-	// only encode and hand entries over. Closing the sink is our job.
+	// One sink serves the three loggers: the zap Core, the zerolog Writer
+	// and the slog Handler only encode and hand entries over. Closing the
+	// sink is our job.
 	// zap's production JSON, with readable times and durations in
 	// milliseconds, as zerolog writes them.
 	enc := zap.NewProductionEncoderConfig()
@@ -177,16 +181,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		With(zap.String("service", zapService), zap.String("run", runID))
 	rl := zerolog.New(zerologsink.New(sink)).With().Timestamp().
 		Str("service", zerologService).Str("run", runID).Logger()
+	// slog's JSON as slog.NewJSONHandler writes it, but with durations in
+	// milliseconds too, by ReplaceAttr.
+	sl := slog.New(slogsink.NewHandler(sink, &slogsink.Options{ReplaceAttr: millis})).
+		With("service", slogService, "run", runID)
 
-	fmt.Fprintf(stdout, "[3/6] logging %d requests through zap (service %s) and %d through zerolog (service %s)\n",
-		*requests, zapService, *requests, zerologService)
+	fmt.Fprintf(stdout, "[3/6] logging %d requests through zap (service %s), %d through zerolog (service %s) and %d through slog (service %s)\n",
+		*requests, zapService, *requests, zerologService, *requests, slogService)
 	exp := newExpected()
 	zrng := mrand.New(mrand.NewPCG(*seed, 1))
 	rrng := mrand.New(mrand.NewPCG(*seed, 2))
+	srng := mrand.New(mrand.NewPCG(*seed, 3))
 	step := max(*requests/4, 1)
 	for i := range *requests {
 		logZap(zl, newRequest(zrng, "chk", i), exp, route)
 		logZerolog(rl, newRequest(rrng, "inv", i), exp, route)
+		logSlog(sl, newRequest(srng, "pay", i), exp, route)
 		if (i+1)%step == 0 || i+1 == *requests {
 			st := sink.Stats()
 			fmt.Fprintf(stdout, "      %5d/%d requests each: %d entries logged, %d delivered so far, %d queued\n",
@@ -233,6 +243,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	fmt.Fprintf(stdout, "\nOK: all %d entries landed where the TopicDecider sent them\n", exp.total())
 	return 0
+}
+
+// millis is a slog ReplaceAttr that writes durations in milliseconds.
+func millis(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.Int64(a.Key, a.Value.Duration().Milliseconds())
+	}
+	return a
 }
 
 // newRunID returns 6 random hex digits, to tell this run's entries and

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/kafkasink/kafkasink/core"
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
@@ -57,7 +58,7 @@ func verify(ctx context.Context, t target, runID string, topics []string, exp *e
 				continue
 			}
 			res.got++
-			k := entryKey{l.Service, l.RequestID, l.Level}
+			k := entryKey{l.Service, l.RequestID, strings.ToLower(l.Level)} // slog's are upper case
 			switch want, ok := exp.topicOf[k]; {
 			case !ok || want != topic:
 				res.misrouted++
@@ -65,7 +66,7 @@ func verify(ctx context.Context, t target, runID string, topics []string, exp *e
 				if seen[k]++; seen[k] > 1 {
 					res.duplicates++
 				}
-				if len(res.samples) < 2 && !hasService(res.samples, l.Service) {
+				if len(res.samples) < 3 && !hasService(res.samples, l.Service) {
 					res.samples = append(res.samples, rec)
 				}
 			}
@@ -94,7 +95,7 @@ func hasService(recs []kafkatest.Record, service string) bool {
 	return false
 }
 
-// printResults prints the table of counts per topic and up to three
+// printResults prints the table of counts per topic and up to four
 // sample records, and reports whether everything is there.
 func printResults(w io.Writer, results []topicResult) bool {
 	ok := true
@@ -118,7 +119,7 @@ func printResults(w io.Writer, results []topicResult) bool {
 	}()
 	for _, r := range results {
 		for _, rec := range r.samples {
-			if n == 3 {
+			if n == 4 {
 				break
 			}
 			fmt.Fprintf(w, "  %s[%d]@%d %s %s\n", rec.Topic, rec.Partition, rec.Offset, rec.Key, rec.Value)
