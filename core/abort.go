@@ -13,24 +13,27 @@ func (b *batcher) abortAll() {
 			drained = true
 		}
 	}
-	all := b.q.takeAll(b.strays)
+	// Say why they were still here: the last error the batcher met.
+	queued := b.q.takeAll(b.strays)
 	b.strays = nil
+	b.aborted = len(queued)
+	b.drop(ReasonClosed, b.lastErr, queued...)
 	for _, t := range b.topics {
-		all = append(all, t.waiting...)
+		all := t.waiting
 		t.waiting = nil
 		for _, p := range t.parts {
 			// Records of a request still running count as undelivered
 			// (its outcome is unknown). The request reads bytes of its own.
 			all = append(all, p.pending.items()...)
+			p.pending.set(nil)
 		}
+		b.aborted += len(all)
+		b.dropIn(t, ReasonClosed, b.lastErr, all...)
 	}
 	if b.ext != nil {
 		b.q.arena.release(b.ext.id, 1)
 		b.ext = nil
 	}
-	b.aborted = len(all)
-	// Say why they were still here: the last error the batcher met.
-	b.drop(ReasonClosed, b.lastErr, all...)
 	go func() {
 		b.wg.Wait()
 		b.tr.close()

@@ -113,6 +113,7 @@ func (b *batcher) run() {
 		b.evictOldest()
 		b.dispatch()
 		b.armTimer()
+		b.noteOldest()
 		select {
 		case <-b.q.wake:
 		case <-b.ticker.C:
@@ -191,6 +192,41 @@ func (b *batcher) calling(c callback) { b.inCall.Store(int32(c)) }
 // drop gives up on records the batcher holds: see queue.drop.
 func (b *batcher) drop(reason DropReason, cause error, recs ...record) {
 	b.q.drop(reason, cause, recs)
+}
+
+// dropIn is drop for records routed to t, which counts them for t too.
+func (b *batcher) dropIn(t *topicState, reason DropReason, cause error, recs ...record) {
+	if len(recs) > 0 {
+		t.stats.dropped.Add(uint64(len(recs)))
+		b.drop(reason, cause, recs...)
+	}
+}
+
+// noteOldest publishes the time of the oldest entry held, for
+// Stats.OldestAge: the oldest of the first records of each partition and
+// topic (retries can put an older record further back, so this is close,
+// not exact), and of the queue's oldest entry, from the acceptance clock.
+func (b *batcher) noteOldest() {
+	var oldest int64
+	older := func(t int64) {
+		if t != 0 && (oldest == 0 || t < oldest) {
+			oldest = t
+		}
+	}
+	for _, p := range b.active {
+		if p.pending.len() > 0 {
+			older(p.pending.items()[0].time)
+		}
+	}
+	for _, t := range b.topics {
+		if len(t.waiting) > 0 {
+			older(t.waiting[0].time)
+		}
+	}
+	if seq, ok := b.q.oldestQueued(); ok {
+		older(b.acceptedBy(seq).UnixNano())
+	}
+	b.c.oldest.Store(oldest)
 }
 
 // aborting reports whether Close has given up on delivery.

@@ -143,7 +143,8 @@ type Config struct {
 	// undelivered after it, failing or queued behind an outage, is
 	// dropped, counted as Dropped.RetriesExhausted and written to
 	// Fallback. It is checked when an attempt fails and as entries leave
-	// the queue, to within RetryTimeLimit/64. If zero, 10 minutes (as
+	// the queue, to within RetryTimeLimit/4096 (at least 10ms) or one
+	// Period, whichever is longer. If zero, 10 minutes (as
 	// Serilog's RetryTimeLimit).
 	RetryTimeLimit time.Duration
 

@@ -98,6 +98,7 @@ func (b *batcher) send(p *partition) {
 func (b *batcher) startFlight(p *partition, k int) []record {
 	p.pending.pinned = k
 	b.inflight++
+	b.c.inflight.Store(int32(b.inflight))
 	return p.pending.items()[:k:k]
 }
 
@@ -107,6 +108,7 @@ func (b *batcher) landFlight(p *partition) []record {
 	k := p.pending.pinned
 	p.pending.pinned = 0
 	b.inflight--
+	b.c.inflight.Store(int32(b.inflight))
 	return p.pending.items()[:k]
 }
 
@@ -122,7 +124,7 @@ func (b *batcher) handleResult(r *produceResult) {
 		keep := make([]record, 0, p.pending.len())
 		for i := range recs {
 			if err, bad := r.recErrs[i]; bad {
-				b.drop(ReasonNotRetriable, &ProduceError{Topic: p.t.name, Partition: p.id, Records: 1, Err: err}, recs[i])
+				b.dropIn(p.t, ReasonNotRetriable, &ProduceError{Topic: p.t.name, Partition: p.id, Records: 1, Err: err}, recs[i])
 			} else {
 				keep = append(keep, recs[i])
 			}
@@ -139,9 +141,17 @@ func (b *batcher) delivered(p *partition, recs []record) {
 	p.attempt, p.retryAt, p.maxRecs = 0, time.Time{}, 0
 	b.lastErr = nil
 	var bytes uint64
+	var lat Latency
+	now := time.Now().UnixNano()
 	for i := range recs {
 		bytes += uint64(recs[i].val.n)
+		d := time.Duration(now - recs[i].time)
+		lat.Counts[latencyBucket(d)]++
+		lat.Sum += d
 	}
+	lat.Count = uint64(len(recs))
+	b.c.latency.add(&lat)
+	p.t.stats.delivered.Add(uint64(len(recs)))
 	b.c.delivered.Add(uint64(len(recs)))
 	b.c.batches.Add(1)
 	b.c.bytes.Add(bytes)
@@ -156,7 +166,7 @@ func (b *batcher) failed(p *partition, recs []record, err error) {
 	switch classify(err) {
 	case classTooLarge:
 		if len(recs) == 1 {
-			b.drop(ReasonTooLarge, perr, recs...)
+			b.dropIn(p.t, ReasonTooLarge, perr, recs...)
 			p.pending.popFront(1)
 			return
 		}
@@ -165,7 +175,7 @@ func (b *batcher) failed(p *partition, recs []record, err error) {
 		p.maxRecs = max(1, len(recs)/2)
 		return
 	case classNotRetriable:
-		b.drop(ReasonNotRetriable, perr, recs...)
+		b.dropIn(p.t, ReasonNotRetriable, perr, recs...)
 		p.pending.popFront(len(recs))
 		return
 	case classStaleMeta:

@@ -39,13 +39,13 @@ func (b *batcher) evictOldest() {
 		}
 		slices.Sort(seqs)
 		limit := seqs[min(over, len(seqs))-1]
-		var evicted []record
 		for _, p := range b.active {
-			evicted = p.pending.evictAfterPinned(limit, evicted)
+			b.dropIn(p.t, ReasonQueueFull, nil, p.pending.evictAfterPinned(limit, nil)...)
 		}
 		for _, t := range b.topics {
-			t.waiting, evicted = splitBySeq(t.waiting, limit, evicted)
+			var evicted []record
+			t.waiting, evicted = splitBySeq(t.waiting, limit, nil)
+			b.dropIn(t, ReasonQueueFull, nil, evicted...)
 		}
-		b.drop(ReasonQueueFull, nil, evicted...)
 	}
 }

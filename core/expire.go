@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"slices"
 	"time"
 )
@@ -13,17 +14,34 @@ type checkpoint struct {
 }
 
 // checkpoint notes that seq entries have been accepted by now. The clock
-// keeps about 64 points per RetryTimeLimit, so entries expire within
-// RetryTimeLimit/64 of their time, without a clock read per Write. Queued
-// entries are checked as pull takes them (queue.takeExpired), held ones
-// after each failed attempt (expire).
+// keeps a point every clockStep at most, so entries expire within a step
+// of their time, without a clock read per Write. Queued entries are
+// checked as pull takes them (queue.takeExpired), held ones after each
+// failed attempt (expire).
 func (b *batcher) checkpoint(seq uint64) {
 	now := time.Now()
 	b.now = now
-	if n := len(b.clock); n > 0 && (b.clock[n-1].seq == seq || now.Sub(b.clock[n-1].at) < b.cfg.RetryTimeLimit/64) {
+	if n := len(b.clock); n > 0 && (b.clock[n-1].seq == seq || now.Sub(b.clock[n-1].at) < b.clockStep()) {
 		return
 	}
 	b.clock = append(b.clock, checkpoint{seq, now})
+}
+
+// clockStep is the precision of the acceptance clock: RetryTimeLimit/4096,
+// at least 10ms, so the clock holds at most about 4096 points.
+func (b *batcher) clockStep() time.Duration {
+	return max(10*time.Millisecond, b.cfg.RetryTimeLimit/4096)
+}
+
+// acceptedBy returns a time by which the entry with seq was accepted, at
+// most a clock step late (the time of the first point at or after it), or
+// now if the clock has no such point yet.
+func (b *batcher) acceptedBy(seq uint64) time.Time {
+	i, _ := slices.BinarySearchFunc(b.clock, seq, func(c checkpoint, s uint64) int { return cmp.Compare(c.seq, s) })
+	if i == len(b.clock) {
+		return b.now
+	}
+	return b.clock[i].at
 }
 
 // expiredSeq returns S such that every entry with seq ≤ S was accepted more
@@ -45,7 +63,7 @@ func (b *batcher) expiredSeq() uint64 {
 // expire drops the records of recs accepted more than RetryTimeLimit ago,
 // passing the rest (which may share recs' memory) to keep. It is called
 // after a failed attempt.
-func (b *batcher) expire(recs []record, keep func([]record), cause error) {
+func (b *batcher) expire(t *topicState, recs []record, keep func([]record), cause error) {
 	limit := b.expiredSeq()
 	if limit == 0 {
 		return
@@ -53,6 +71,6 @@ func (b *batcher) expire(recs []record, keep func([]record), cause error) {
 	kept, expired := splitBySeq(recs, limit, nil)
 	if len(expired) > 0 {
 		keep(kept)
-		b.drop(ReasonRetriesExhausted, cause, expired...)
+		b.dropIn(t, ReasonRetriesExhausted, cause, expired...)
 	}
 }

@@ -46,13 +46,13 @@ func (b *batcher) handleMeta(m *metaResult) {
 		t.retryAt = time.Now().Add(b.backoff(t.attempt))
 		err := &ProduceError{Topic: t.name, Partition: -1, Records: len(t.waiting), Err: b.explain(m.err)}
 		if classify(m.err) == classNotRetriable {
-			b.drop(ReasonNotRetriable, err, t.waiting...)
+			b.dropIn(t, ReasonNotRetriable, err, t.waiting...)
 			t.waiting = t.waiting[:0]
 			return
 		}
 		b.rep.report(err)
 		b.lastErr = err
-		b.expire(t.waiting, func(r []record) { t.waiting = r }, err)
+		b.expire(t, t.waiting, func(r []record) { t.waiting = r }, err)
 		return
 	}
 	b.connected = true

@@ -458,6 +458,16 @@ func (q *queue) takeAll(dst []record) []record {
 	return q.stagedTake(dst, q.staged.len())
 }
 
+// oldestQueued returns the seq of the oldest entry still queued, if any:
+// seqs are dense, so it is the one after the last taken.
+func (q *queue) oldestQueued() (uint64, bool) {
+	taken := q.taken.Load()
+	if q.seq.Load() > taken {
+		return taken + 1, true
+	}
+	return 0, false
+}
+
 // queued is how many entries are still in the queue, not the batcher's.
 func (q *queue) queued() int { return int(q.seq.Load() - q.taken.Load()) }
 

@@ -11,7 +11,7 @@ import (
 func (b *batcher) retryLater(p *partition, cause error) {
 	p.attempt++
 	p.retryAt = time.Now().Add(b.backoff(p.attempt))
-	b.expire(p.pending.items(), p.pending.set, cause)
+	b.expire(p.t, p.pending.items(), p.pending.set, cause)
 
 	t := p.t
 	if len(t.parts) < 2 {

@@ -17,6 +17,7 @@ type topicState struct {
 	sticky   int // partition for records without a key
 	fetched  time.Time
 	invalid  error // the name is not a valid topic name
+	stats    *topicCounters
 }
 
 // partition is one topic partition: its records waiting to be sent, in
@@ -62,6 +63,11 @@ func (b *batcher) nextBatch() {
 // route decides the record's topic, key, headers and value, and queues it
 // on its partition, or on its topic until the topic's metadata is known.
 func (b *batcher) route(r *record) {
+	if r.time == 0 {
+		// The logger gave no time: the nearest the sink knows without a
+		// clock read per Write is now, when it takes the entry.
+		r.time = b.now.UnixNano()
+	}
 	var t *topicState
 	if b.plain {
 		// No callbacks: the JSON, the entry's key and headers, Config.Topic.
@@ -96,6 +102,7 @@ func (b *batcher) topic(name string) *topicState {
 		if err := checkTopicName(name); err != nil {
 			t.invalid = err
 		}
+		t.stats = b.c.topics.add(t.name)
 		b.topics[t.name] = t
 	}
 	return t
@@ -132,7 +139,7 @@ func (b *batcher) decide(r *record) (t *topicState) {
 		t = b.topic(name)
 	}
 	if t.invalid != nil {
-		b.drop(ReasonNotRetriable, &ProduceError{Topic: t.name, Partition: -1, Records: 1, Err: t.invalid}, *r)
+		b.dropIn(t, ReasonNotRetriable, &ProduceError{Topic: t.name, Partition: -1, Records: 1, Err: t.invalid}, *r)
 		return nil
 	}
 
@@ -149,11 +156,11 @@ func (b *batcher) decide(r *record) (t *topicState) {
 		b.calling(noCallback)
 		b.fmtBuf = v[:0]
 		if err != nil {
-			b.drop(ReasonNotRetriable, &FormatError{Callback: "Formatter", Err: err}, *r)
+			b.dropIn(t, ReasonNotRetriable, &FormatError{Callback: "Formatter", Err: err}, *r)
 			return nil
 		}
 		if len(v) > cfg.MaxEntryBytes {
-			b.drop(ReasonTooLarge, nil, *r)
+			b.dropIn(t, ReasonTooLarge, nil, *r)
 			return nil
 		}
 		value = v

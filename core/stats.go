@@ -38,6 +38,11 @@ type Stats struct {
 	// Dropped.Total().
 	FallbackDropped uint64
 
+	InFlight  int           // produce requests in flight
+	OldestAge time.Duration // how long the oldest entry still held has been waiting; 0 if none
+	Latency   Latency       // delivery latency of the entries delivered
+	Topics    []TopicStats  // by topic, sorted by name; drops before routing (in Write, in the queue) have no topic
+
 	LastError     error     // the most recent background error, nil if none
 	LastErrorTime time.Time // when it happened
 }
@@ -101,6 +106,11 @@ type counters struct {
 
 	fallbackDropped atomic.Uint64
 
+	inflight atomic.Int32
+	oldest   atomic.Int64 // Unix nanoseconds of the oldest entry held; 0 if none
+	latency  latencyCounters
+	topics   topicRegistry
+
 	errMu    sync.Mutex
 	lastErr  error     // nil if the last error was lastDrop
 	lastDrop DropError // the last drop, when it was last: made into an error by snapshot
@@ -136,6 +146,13 @@ func (c *counters) snapshot() Stats {
 		Bytes:   c.bytes.Load(),
 
 		FallbackDropped: c.fallbackDropped.Load(),
+
+		InFlight: int(c.inflight.Load()),
+		Latency:  c.latency.snapshot(),
+		Topics:   c.topics.snapshot(),
+	}
+	if t := c.oldest.Load(); t != 0 {
+		s.OldestAge = max(0, time.Since(time.Unix(0, t)))
 	}
 	for l := range c.byLevel {
 		s.DroppedByLevel[l] = c.byLevel[l].Load()

@@ -1,0 +1,74 @@
+package core
+
+import (
+	"expvar"
+	"fmt"
+)
+
+// PublishExpvar publishes the Stats of s under name in package expvar, so
+// that expvar's /debug/vars handler shows them, read afresh at each
+// request. The value is an object with Stats' fields (durations in
+// seconds, LastError as its message, the latency histogram with its
+// bounds, p50 and p99). It returns an error if name is already published
+// (expvar itself would panic).
+func PublishExpvar(name string, s *Sink) (err error) {
+	if expvar.Get(name) != nil {
+		return fmt.Errorf("kafkasink: expvar %q is already published", name)
+	}
+	defer func() {
+		if recover() != nil { // published meanwhile by another goroutine
+			err = fmt.Errorf("kafkasink: expvar %q is already published", name)
+		}
+	}()
+	expvar.Publish(name, expvar.Func(func() any { return s.Stats().asMap() }))
+	return nil
+}
+
+// asMap returns st as JSON-friendly values, for expvar.
+func (st Stats) asMap() map[string]any {
+	lastErr := ""
+	if st.LastError != nil {
+		lastErr = st.LastError.Error()
+	}
+	bounds := make([]float64, len(LatencyBounds))
+	for i, b := range LatencyBounds {
+		bounds[i] = b.Seconds()
+	}
+	byLevel := map[string]uint64{}
+	for l := range numLevels {
+		if n := st.DroppedByLevel[l]; n > 0 {
+			name := Level(l).String()
+			if name == "" {
+				name = "none"
+			}
+			byLevel[name] = n
+		}
+	}
+	return map[string]any{
+		"received":         st.Received,
+		"accepted":         st.Accepted,
+		"delivered":        st.Delivered,
+		"dropped":          st.Dropped,
+		"dropped_total":    st.Dropped.Total(),
+		"dropped_by_level": byLevel,
+		"retries":          st.Retries,
+		"batches":          st.Batches,
+		"bytes":            st.Bytes,
+		"queue_depth":      st.QueueDepth,
+		"queue_bytes":      st.QueueBytes,
+		"fallback_dropped": st.FallbackDropped,
+		"in_flight":        st.InFlight,
+		"oldest_age_s":     st.OldestAge.Seconds(),
+		"latency": map[string]any{
+			"bounds_s": bounds,
+			"counts":   st.Latency.Counts,
+			"count":    st.Latency.Count,
+			"sum_s":    st.Latency.Sum.Seconds(),
+			"p50_s":    st.Latency.Quantile(0.5).Seconds(),
+			"p99_s":    st.Latency.Quantile(0.99).Seconds(),
+		},
+		"topics":          st.Topics,
+		"last_error":      lastErr,
+		"last_error_time": st.LastErrorTime,
+	}
+}
