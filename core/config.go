@@ -274,6 +274,8 @@ const (
 	Block
 )
 
+// String returns the policy's name as [ParseOverflowPolicy] reads it:
+// "drop_newest", "drop_oldest" or "block".
 func (p OverflowPolicy) String() string {
 	switch p {
 	case DropNewest:
@@ -284,6 +286,22 @@ func (p OverflowPolicy) String() string {
 		return "block"
 	}
 	return "OverflowPolicy(" + strconv.Itoa(int(p)) + ")"
+}
+
+// ParseOverflowPolicy returns the policy named by s, ignoring case, dashes
+// and underscores: "drop_newest", "DropNewest", "dropNewest" and
+// "drop-newest" are all DropNewest; likewise DropOldest and Block. It
+// reads what [OverflowPolicy.String] prints.
+func ParseOverflowPolicy(s string) (OverflowPolicy, error) {
+	switch normalize(s) {
+	case "DROPNEWEST":
+		return DropNewest, nil
+	case "DROPOLDEST":
+		return DropOldest, nil
+	case "BLOCK":
+		return Block, nil
+	}
+	return 0, fmt.Errorf("unknown overflow policy %q (want drop_newest, drop_oldest or block)", s)
 }
 
 // SecurityProtocol is the protocol used to talk to the brokers, as Kafka's

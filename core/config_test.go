@@ -152,12 +152,33 @@ func TestParsers(t *testing.T) {
 		}
 	}
 	for in, want := range map[string]Level{"info": InfoLevel, "WARN": WarnLevel, "warning": WarnLevel, "dpanic": DPanicLevel, "trace": TraceLevel} {
-		if got, ok := ParseLevel(in); !ok || got != want {
-			t.Errorf("ParseLevel(%q) = %v, %v; want %v", in, got, ok, want)
+		if got, err := ParseLevel(in); err != nil || got != want {
+			t.Errorf("ParseLevel(%q) = %v, %v; want %v, nil", in, got, err, want)
 		}
 	}
-	if l, ok := ParseLevel(""); ok || l != NoLevel {
-		t.Errorf(`ParseLevel("") = %v, %v; want NoLevel, false`, l, ok)
+	for _, in := range []string{"", "loud", "warnings", "no level"} {
+		l, err := ParseLevel(in)
+		if want := fmt.Sprintf("unknown level %q", in); err == nil || !strings.Contains(err.Error(), want) || l != NoLevel {
+			t.Errorf("ParseLevel(%q) = %v, %v; want NoLevel and an error containing %s", in, l, err, want)
+		}
+	}
+	for in, want := range map[string]OverflowPolicy{
+		"drop_newest": DropNewest, "DropNewest": DropNewest, "dropNewest": DropNewest, "DROP-NEWEST": DropNewest,
+		"drop_oldest": DropOldest, "dropOldest": DropOldest, "block": Block, "Block": Block,
+	} {
+		if got, err := ParseOverflowPolicy(in); err != nil || got != want {
+			t.Errorf("ParseOverflowPolicy(%q) = %v, %v; want %v, nil", in, got, err, want)
+		}
+	}
+	for _, p := range []OverflowPolicy{DropNewest, DropOldest, Block} {
+		if got, err := ParseOverflowPolicy(p.String()); err != nil || got != p {
+			t.Errorf("ParseOverflowPolicy(%v.String()) = %v, %v; want %v, nil", p, got, err, p)
+		}
+	}
+	for _, in := range []string{"", "wait", "drop"} {
+		if _, err := ParseOverflowPolicy(in); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("unknown overflow policy %q", in)) {
+			t.Errorf("ParseOverflowPolicy(%q): got %v, want an error naming it", in, err)
+		}
 	}
 }
 

@@ -220,17 +220,9 @@ var params = map[string]param{
 	"queuebytelimit":        intParam(func(c *URLConfig) *int { return &c.Sink.QueueByteLimit }),
 	"eagerlyemitfirstevent": boolParam(func(c *URLConfig, b bool) { c.Sink.DelayFirstEntry = !b }),
 	"overflowpolicy": func(c *URLConfig, v string) error {
-		switch strings.ToLower(strings.NewReplacer("_", "", "-", "").Replace(v)) {
-		case "dropnewest":
-			c.Sink.OverflowPolicy = core.DropNewest
-		case "dropoldest":
-			c.Sink.OverflowPolicy = core.DropOldest
-		case "block":
-			c.Sink.OverflowPolicy = core.Block
-		default:
-			return fmt.Errorf("got %q, want dropNewest, dropOldest or block", v)
-		}
-		return nil
+		p, err := core.ParseOverflowPolicy(v)
+		c.Sink.OverflowPolicy = p
+		return err
 	},
 	"blocktimeout":  durationParam(func(c *URLConfig) *time.Duration { return &c.Sink.BlockTimeout }),
 	"maxentrybytes": intParam(func(c *URLConfig) *int { return &c.Sink.MaxEntryBytes }),
@@ -267,9 +259,9 @@ var params = map[string]param{
 		return nil
 	},
 	"shedlevel": func(c *URLConfig, v string) error {
-		l, ok := core.ParseLevel(v)
-		if !ok {
-			return fmt.Errorf("got %q, want a level such as info or warn", v)
+		l, err := core.ParseLevel(v)
+		if err != nil {
+			return err
 		}
 		c.Sink.ShedLevel = l
 		return nil
