@@ -670,7 +670,7 @@ func TestLevelFieldName(t *testing.T) {
 		{core.NoLevel, 1},
 		{core.InfoLevel, 1},
 	} {
-		if got := st.DroppedByLevel[tt.level]; got != tt.want {
+		if got := st.DroppedByLevel.Get(tt.level); got != tt.want {
 			t.Errorf("entries refused at level %q: got %d, want %d", tt.level, got, tt.want)
 		}
 	}
