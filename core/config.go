@@ -1,9 +1,11 @@
 package core
 
 import (
+	"bytes"
 	"crypto/tls"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -445,6 +447,20 @@ func (c Config) String() string {
 
 // GoString is String, so that %#v does not print the password either.
 func (c Config) GoString() string { return c.String() }
+
+// clone returns c with copies of its slices, so that changing them does
+// not change c.
+func (c Config) clone() Config {
+	c.Brokers = slices.Clone(c.Brokers)
+	if c.Headers != nil {
+		hs := make([]Header, len(c.Headers))
+		for i, h := range c.Headers {
+			hs[i] = Header{Key: h.Key, Value: bytes.Clone(h.Value)}
+		}
+		c.Headers = hs
+	}
+	return c
+}
 
 // withDefaults returns c with every zero field set to its default. It does
 // not validate.

@@ -1,11 +1,13 @@
 package core
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -108,6 +110,62 @@ func TestConfigDefaults(t *testing.T) {
 		if fmt.Sprint(tt.got) != fmt.Sprint(tt.want) {
 			t.Errorf("default %s = %v, want %v", tt.name, tt.got, tt.want)
 		}
+	}
+}
+
+// TestSinkConfig checks that Sink.Config returns the configuration as the
+// sink applies it, that changing what it returns changes nothing in the
+// sink, and that it still hides the password.
+func TestSinkConfig(t *testing.T) {
+	given := Config{
+		Brokers:          []string{" a:9092", "b:9093 "},
+		SecurityProtocol: SASLPlaintext,
+		SASLUsername:     "user",
+		SASLPassword:     "hunter2-secret",
+		Headers:          []Header{{Key: "k", Value: []byte("v")}, {Key: "null"}},
+		SyncTimeout:      3 * time.Second,
+		ErrorHandler:     func(error) {},
+	}
+	s, err := New(given)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+
+	got := s.Config()
+	for _, tt := range []struct {
+		name      string
+		got, want any
+	}{
+		{"Brokers", got.Brokers, []string{"a:9092", "b:9093"}},
+		{"Topic", got.Topic, "logs"},
+		{"BatchSizeLimit", got.BatchSizeLimit, 50},
+		{"Period", got.Period, 5 * time.Second},
+		{"SyncTimeout", got.SyncTimeout, 3 * time.Second},
+		{"SecurityProtocol", got.SecurityProtocol, SASLPlaintext},
+		{"SASLMechanism", got.SASLMechanism, Plain},
+		{"SASLPassword", got.SASLPassword, "hunter2-secret"},
+		{"Headers", got.Headers, []Header{{Key: "k", Value: []byte("v")}, {Key: "null"}}},
+		{"null header value", got.Headers[1].Value == nil, true},
+	} {
+		if !reflect.DeepEqual(tt.got, tt.want) {
+			t.Errorf("Config().%s = %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+	if d := (Config{}).withDefaults(); s.Config().MaxInFlight != d.MaxInFlight || s.Config().RetryTimeLimit != d.RetryTimeLimit {
+		t.Errorf("Config() = %v, want the defaults of the fields not given", s.Config())
+	}
+	if strings.Contains(got.String(), "hunter2") {
+		t.Errorf("Config().String() reveals the password: %s", got)
+	}
+
+	got.Brokers[0] = "changed:1"
+	got.Headers[0].Value[0] = 'X'
+	if again := s.Config(); again.Brokers[0] != "a:9092" || string(again.Headers[0].Value) != "v" {
+		t.Errorf("changing what Config returned changed the sink's: got %v, %q", again.Brokers, again.Headers[0].Value)
+	}
+	if given.Brokers[0] != " a:9092" || string(given.Headers[0].Value) != "v" {
+		t.Errorf("Config() aliases the Config given to New: got %q, %q", given.Brokers, given.Headers[0].Value)
 	}
 }
 

@@ -208,6 +208,14 @@ func (s *Sink) close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// Config returns the configuration as the sink applies it: every zero
+// field set to its default, Brokers trimmed of spaces, SecurityProtocol
+// and SASLMechanism resolved. Adapters read it, for example, for the
+// SyncTimeout of a sink they were given. The slices are copies; TLS is the
+// *tls.Config given to New (the sink uses a clone), and the callbacks are
+// those given. Its String redacts the password, as [Config.String] does.
+func (s *Sink) Config() Config { return s.cfg.Config.clone() }
+
 // Stats returns a snapshot of the sink's counters. It is cheap and safe to
 // call from anywhere, callbacks included.
 func (s *Sink) Stats() Stats { return s.q.stats() }
