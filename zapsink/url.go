@@ -55,10 +55,6 @@ type URLConfig struct {
 	// Sink is the sink's configuration.
 	Sink core.Config
 
-	// SyncTimeout is the syncTimeout parameter; zero if absent, meaning
-	// DefaultSyncTimeout.
-	SyncTimeout time.Duration
-
 	// LevelKey is the levelKey parameter: the JSON key from which the URL
 	// sink reads each entry's level. If absent, "level".
 	LevelKey string
@@ -103,7 +99,7 @@ type URLConfig struct {
 //	saslPassword           SASLPassword, instead of the URL's password
 //	saslPasswordEnv        the name of an environment variable holding SASLPassword
 //	sslCaLocation          SSLCALocation: a PEM file of CA certificates
-//	syncTimeout            how long Sync and Close wait (duration or seconds)
+//	syncTimeout            SyncTimeout: how long Sync and Close wait (duration or seconds)
 //	levelKey               the JSON key of the level ("level")
 //
 // Values are percent-decoded, but '+' stays a plus sign (base64 secrets
@@ -275,7 +271,7 @@ var params = map[string]param{
 		return nil
 	},
 	"sslcalocation": func(c *URLConfig, v string) error { c.Sink.SSLCALocation = v; return nil },
-	"synctimeout":   durationParam(func(c *URLConfig) *time.Duration { return &c.SyncTimeout }),
+	"synctimeout":   durationParam(func(c *URLConfig) *time.Duration { return &c.Sink.SyncTimeout }),
 	"levelkey": func(c *URLConfig, v string) error {
 		if v == "" {
 			return errors.New(`got "", want a JSON key`)
@@ -536,10 +532,7 @@ func openURLSink(u *url.URL) (*urlSink, error) {
 	if err != nil {
 		return nil, urlError(u.String(), u, err)
 	}
-	us := &urlSink{sink: s, syncTimeout: cfg.SyncTimeout, levelKey: cfg.LevelKey}
-	if us.syncTimeout == 0 {
-		us.syncTimeout = DefaultSyncTimeout
-	}
+	us := &urlSink{sink: s, syncTimeout: s.Config().SyncTimeout, levelKey: cfg.LevelKey}
 	openURLSinks.Lock()
 	if openURLSinks.m == nil {
 		openURLSinks.m = make(map[*urlSink]struct{})
@@ -562,7 +555,7 @@ func (s *urlSink) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Sync flushes the sink, waiting up to its sync timeout. After Close it
+// Sync flushes the sink, waiting up to its Config.SyncTimeout. After Close it
 // returns nil.
 func (s *urlSink) Sync() error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.syncTimeout)
@@ -573,7 +566,8 @@ func (s *urlSink) Sync() error {
 	return nil
 }
 
-// Close delivers what is queued, waiting up to the sync timeout, and
+// Close delivers what is queued, waiting up to the sink's
+// Config.SyncTimeout, and
 // closes the sink. zap calls it only for sinks from zap.Open.
 func (s *urlSink) Close() error {
 	openURLSinks.Lock()
@@ -585,7 +579,7 @@ func (s *urlSink) Close() error {
 }
 
 // CloseURLSinks closes every sink opened from a kafka:// URL and not closed
-// yet, each waiting up to its sync timeout to deliver what is queued, and
+// yet, each waiting up to its Config.SyncTimeout to deliver what is queued, and
 // returns their errors joined. zap never closes the sinks of a zap.Config:
 // call CloseURLSinks at shutdown, after the last log call, if entries
 // logged since the last Sync matter. Loggers using those sinks must not log

@@ -130,7 +130,7 @@ func ExampleParseURL() {
 	fmt.Println("batch:", s.BatchSizeLimit, "entries or", s.Period)
 	fmt.Println("security:", s.SecurityProtocol, s.SASLMechanism == "", s.SASLUsername)
 	fmt.Println("password set:", s.SASLPassword != "")
-	fmt.Println("sync timeout:", cfg.SyncTimeout)
+	fmt.Println("sync timeout:", cfg.Sink.SyncTimeout)
 
 	_, err = zapsink.ParseURL("kafka://broker:9092/app-logs?batchsize=10&period=" + time.Second.String())
 	fmt.Println(err != nil && strings.Contains(err.Error(), `unknown parameters "batchsize"`))
