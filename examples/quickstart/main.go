@@ -175,7 +175,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	enc.EncodeDuration = zapcore.MillisDurationEncoder
 	zl := zap.New(zapsink.NewCore(sink, zapcore.NewJSONEncoder(enc), zapcore.InfoLevel)).
 		With(zap.String("service", zapService), zap.String("run", runID))
-	rl := zerolog.New(zerologsink.New(sink)).With().Timestamp().
+	rl := zerolog.New(zerologsink.NewWriter(sink)).With().Timestamp().
 		Str("service", zerologService).Str("run", runID).Logger()
 
 	fmt.Fprintf(stdout, "[3/6] logging %d requests through zap (service %s) and %d through zerolog (service %s)\n",
