@@ -154,9 +154,13 @@ type Config struct {
 	// MaxBackoff. If zero, 100ms and 10s.
 	MinBackoff, MaxBackoff time.Duration
 
-	// SyncTimeout bounds [Sink.Sync], the flush that loggers without a
-	// context call: zap's Sync and the flush after its DPanic, Panic and
-	// Fatal entries, zerolog's Close on Fatal. If zero, 5s.
+	// SyncTimeout bounds the adapters' flushes and closes, which take no
+	// context: zapsink's Sync and Close and its flush after DPanic, Panic
+	// and Fatal entries, zerologsink's Close (which Fatal calls) and its
+	// flush after Panic entries, and the like in every adapter given this
+	// sink, whether it owns the sink or borrows it. The sink itself does
+	// not use it: [Sink.Flush] and [Sink.Close] take a context. Adapters
+	// read it with [Sink.Config]. If zero, 5s.
 	SyncTimeout time.Duration
 
 	// WriteTimeout bounds one produce request. If zero, 10s.

@@ -125,17 +125,6 @@ func (s *Sink) Flush(ctx context.Context) error {
 	return nil
 }
 
-// Sync is Flush with Config.SyncTimeout as its deadline, for loggers whose
-// flush takes no context (zap's Sync, zerolog's Close).
-func (s *Sink) Sync() error {
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.SyncTimeout)
-	defer cancel()
-	return s.Flush(ctx)
-}
-
-// SyncTimeout returns Config.SyncTimeout as the sink applies it.
-func (s *Sink) SyncTimeout() time.Duration { return s.cfg.SyncTimeout }
-
 // Close flushes the sink, stops its goroutines and releases its
 // connections, and returns by ctx's deadline whatever the brokers or the
 // callbacks do.
