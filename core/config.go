@@ -174,7 +174,10 @@ type Config struct {
 	ClientID string
 
 	// SecurityProtocol is how the sink talks to the brokers. If empty,
-	// Plaintext, or SSL when TLS is set.
+	// Plaintext, or SSL when TLS is set: the one setting implied by
+	// another. A setting the protocol would ignore is an error that names
+	// both fields: TLS or SSLCALocation with Plaintext or SASLPlaintext,
+	// SASL credentials with Plaintext or SSL.
 	SecurityProtocol SecurityProtocol
 
 	// SASLMechanism is the SASL mechanism for SASLPlaintext and SASLSSL.
@@ -198,12 +201,17 @@ type Config struct {
 
 	// SSLCALocation is a PEM file of CA certificates that the brokers'
 	// certificates are checked against, instead of the system's roots.
-	// Only with SSL and SASLSSL. If empty, the system roots (or TLS's).
+	// Only with SSL and SASLSSL: unlike TLS, it does not make an empty
+	// SecurityProtocol SSL, and with any other protocol it is an error.
+	// If empty, the system roots (or TLS's).
 	SSLCALocation string
 
 	// TLS is the TLS configuration for SSL and SASLSSL, for full control
-	// (client certificates, ServerName, …). It is cloned; SSLCALocation, if
-	// set, replaces its RootCAs. If nil, a default configuration.
+	// (client certificates, ServerName, …). Setting it with an empty
+	// SecurityProtocol makes the protocol SSL; with Plaintext or
+	// SASLPlaintext it is an error naming both fields (for SASL over TLS,
+	// set SASLSSL). It is cloned; SSLCALocation, if set, replaces its
+	// RootCAs. If nil, a default configuration.
 	TLS *tls.Config
 
 	// ErrorHandler receives the sink's background errors: failed produce

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kafkasink/kafkasink/internal/testcerts"
 )
 
 func TestConfigValidation(t *testing.T) {
@@ -283,4 +285,64 @@ func FuzzConfigValidate(f *testing.F) {
 			t.Errorf("error reveals the password: %v", err)
 		}
 	})
+}
+
+// TestTLSContradictions checks the one implied setting, an empty
+// SecurityProtocol with TLS set meaning SSL, and that every contradiction
+// between the protocol and the TLS settings is a ConfigError whose message
+// names both fields.
+func TestTLSContradictions(t *testing.T) {
+	ca := testcerts.New(t).CAFile
+	for _, tt := range []struct {
+		name      string
+		cfg       Config
+		wantField string   // "" for a valid config
+		want      []string // in the message
+		protocol  SecurityProtocol
+	}{
+		{"TLS, protocol empty: SSL", Config{TLS: &tls.Config{}}, "", nil, SSL},
+		{"TLS and CA, protocol empty: SSL", Config{TLS: &tls.Config{}, SSLCALocation: ca}, "", nil, SSL},
+		{"TLS with SSL", Config{SecurityProtocol: SSL, TLS: &tls.Config{}}, "", nil, SSL},
+		{"TLS with SASL_SSL", Config{SecurityProtocol: SASLSSL, SASLUsername: "u", SASLPassword: "p", TLS: &tls.Config{}}, "", nil, SASLSSL},
+		{"CA with SSL", Config{SecurityProtocol: SSL, SSLCALocation: ca}, "", nil, SSL},
+		{"nothing: PLAINTEXT", Config{}, "", nil, Plaintext},
+
+		{"TLS with PLAINTEXT", Config{SecurityProtocol: Plaintext, TLS: &tls.Config{}},
+			"TLS", []string{"TLS: set", "SecurityProtocol PLAINTEXT does not use TLS"}, ""},
+		{"TLS with SASL_PLAINTEXT", Config{SecurityProtocol: SASLPlaintext, SASLUsername: "u", SASLPassword: "p", TLS: &tls.Config{}},
+			"TLS", []string{"TLS: set", "SecurityProtocol SASL_PLAINTEXT does not use TLS", "SASL_SSL"}, ""},
+		{"CA with PLAINTEXT", Config{SecurityProtocol: Plaintext, SSLCALocation: ca},
+			"SSLCALocation", []string{"SSLCALocation: set", "SecurityProtocol PLAINTEXT does not use TLS"}, ""},
+		{"CA with SASL_PLAINTEXT", Config{SecurityProtocol: SASLPlaintext, SASLUsername: "u", SASLPassword: "p", SSLCALocation: ca},
+			"SSLCALocation", []string{"SSLCALocation: set", "SecurityProtocol SASL_PLAINTEXT does not use TLS"}, ""},
+		{"CA, protocol empty: no switch", Config{SSLCALocation: ca},
+			"SSLCALocation", []string{"SSLCALocation: set", "SecurityProtocol (empty, so PLAINTEXT) does not use TLS"}, ""},
+		{"TLS and SASL credentials, protocol empty", Config{TLS: &tls.Config{}, SASLUsername: "u", SASLPassword: "p"},
+			"SecurityProtocol", []string{"SecurityProtocol (empty, so SSL since TLS is set) does not use SASL", "SASLUsername", "SASL_SSL"}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := tt.cfg.resolve()
+			if tt.wantField == "" {
+				if err != nil {
+					t.Fatalf("resolve = %v, want nil", err)
+				}
+				if r.SecurityProtocol != tt.protocol {
+					t.Errorf("SecurityProtocol = %s, want %s", r.SecurityProtocol, tt.protocol)
+				}
+				if got := r.tls != nil; got != tt.protocol.usesTLS() {
+					t.Errorf("TLS configured = %v, want %v", got, !got)
+				}
+				return
+			}
+			var ce *ConfigError
+			if !errors.As(err, &ce) || ce.Field != tt.wantField {
+				t.Fatalf("resolve = %v, want a ConfigError for %s", err, tt.wantField)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q: want it to contain %q", err, w)
+				}
+			}
+		})
+	}
 }

@@ -107,7 +107,8 @@ func TestParseURLErrors(t *testing.T) {
 		{"password twice", "kafka://u:p@b:1/t?saslPassword=q", "SASL password given both"},
 		{"user without password", "kafka://u@b:1/t", "SASLPassword: required with SASL_SSL (in the URL: the password, saslPassword or saslPasswordEnv)"},
 		{"password without SASL", "kafka://b:1/t?saslPassword=x&securityProtocol=ssl", "invalid config: SecurityProtocol"},
-		{"CA without TLS", "kafka://b:1/t?sslCaLocation=/nonexistent", "SSLCALocation: set, but SecurityProtocol PLAINTEXT does not use TLS (in the URL: sslCaLocation)"},
+		{"CA without TLS", "kafka://b:1/t?sslCaLocation=/nonexistent", "SSLCALocation: set, but SecurityProtocol (empty, so PLAINTEXT) does not use TLS: a contradiction (want SecurityProtocol SSL or SASL_SSL) (in the URL: sslCaLocation)"},
+		{"CA with plaintext", "kafka://b:1/t?securityProtocol=plaintext&sslCaLocation=/nonexistent", "SSLCALocation: set, but SecurityProtocol PLAINTEXT does not use TLS"},
 		{"missing CA file", "kafka://b:1/t?securityProtocol=SSL&sslCaLocation=/nonexistent/ca.pem", "SSLCALocation: cannot read CA file"},
 		{"bad port", "kafka://b:x/t", `invalid port ":x" after host`},
 	} {
