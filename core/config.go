@@ -259,7 +259,7 @@ type Header struct {
 type Formatter interface {
 	// Format appends the record value for e to dst and returns the result.
 	// It runs on the sink's batching goroutine; e is valid only during the
-	// call. An error drops the entry alone (counted as DroppedNotRetriable).
+	// call. An error drops the entry alone (counted as Dropped.NotRetriable).
 	Format(dst []byte, e Entry) ([]byte, error)
 }
 
@@ -410,6 +410,7 @@ const (
 	AcksNone
 )
 
+// String returns "all", "leader" or "none", the names [ParseAcks] reads.
 func (a Acks) String() string {
 	switch a {
 	case AcksAll:

@@ -117,6 +117,8 @@ const (
 	numReasons
 )
 
+// String describes the reason as errors show it: "queue full", "too
+// large", ….
 func (r DropReason) String() string {
 	switch r {
 	case ReasonQueueFull:
