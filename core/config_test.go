@@ -315,10 +315,12 @@ func TestTLSContradictions(t *testing.T) {
 			"SSLCALocation", []string{"SSLCALocation: set", "SecurityProtocol PLAINTEXT does not use TLS"}, ""},
 		{"CA with SASL_PLAINTEXT", Config{SecurityProtocol: SASLPlaintext, SASLUsername: "u", SASLPassword: "p", SSLCALocation: ca},
 			"SSLCALocation", []string{"SSLCALocation: set", "SecurityProtocol SASL_PLAINTEXT does not use TLS"}, ""},
+		{"SASL credentials with SSL", Config{SecurityProtocol: SSL, SASLUsername: "u", SASLPassword: "p"},
+			"SecurityProtocol", []string{"SecurityProtocol: SSL, which does not use SASL", "SASLUsername or SASLPassword"}, ""},
 		{"CA, protocol empty: no switch", Config{SSLCALocation: ca},
 			"SSLCALocation", []string{"SSLCALocation: set", "SecurityProtocol (empty, so PLAINTEXT) does not use TLS"}, ""},
 		{"TLS and SASL credentials, protocol empty", Config{TLS: &tls.Config{}, SASLUsername: "u", SASLPassword: "p"},
-			"SecurityProtocol", []string{"SecurityProtocol (empty, so SSL since TLS is set) does not use SASL", "SASLUsername", "SASL_SSL"}, ""},
+			"SecurityProtocol", []string{"SecurityProtocol: empty, so SSL since TLS is set, which does not use SASL", "SASLUsername", "SASL_SSL"}, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r, err := tt.cfg.resolve()

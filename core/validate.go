@@ -184,12 +184,17 @@ func (c *Config) checkSecurity(implied bool) error {
 	default:
 		return bad("SecurityProtocol", "unknown protocol %q (want PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL)", string(c.SecurityProtocol))
 	}
-	protocol := "SecurityProtocol " + string(c.SecurityProtocol)
+	// value is the protocol as the user set it, protocol the phrase that
+	// names the field with it: "SecurityProtocol PLAINTEXT", or
+	// "SecurityProtocol (empty, so PLAINTEXT)".
+	value := string(c.SecurityProtocol)
+	protocol := "SecurityProtocol " + value
 	if implied {
-		protocol = "SecurityProtocol (empty, so PLAINTEXT)"
+		value = "empty, so " + value
 		if c.TLS != nil {
-			protocol = "SecurityProtocol (empty, so SSL since TLS is set)"
+			value += " since TLS is set"
 		}
+		protocol = "SecurityProtocol (" + value + ")"
 	}
 	if c.SecurityProtocol.usesSASL() && c.SASL == nil { // checkSASL checked SASL
 		switch c.SASLMechanism {
@@ -204,7 +209,7 @@ func (c *Config) checkSecurity(implied bool) error {
 			return bad("SASLPassword", "required with %s", c.SecurityProtocol)
 		}
 	} else if c.SASLUsername != "" || c.SASLPassword != "" {
-		return bad("SecurityProtocol", "%s does not use SASL, but SASLUsername or SASLPassword is set (want SASL_PLAINTEXT or SASL_SSL)", protocol)
+		return bad("SecurityProtocol", "%s, which does not use SASL, but SASLUsername or SASLPassword is set (want SASL_PLAINTEXT or SASL_SSL)", value)
 	}
 	if !c.SecurityProtocol.usesTLS() {
 		// TLS cannot be set here with an empty protocol: that is SSL.
