@@ -1,9 +1,11 @@
 package core
 
 import (
+	"bytes"
 	"crypto/tls"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -153,9 +155,13 @@ type Config struct {
 	// MaxBackoff. If zero, 100ms and 10s.
 	MinBackoff, MaxBackoff time.Duration
 
-	// SyncTimeout bounds [Sink.Sync], the flush that loggers without a
-	// context call: zap's Sync and the flush after its DPanic, Panic and
-	// Fatal entries, zerolog's Close on Fatal. If zero, 5s.
+	// SyncTimeout bounds the adapters' flushes and closes, which take no
+	// context: zapsink's Sync and Close and its flush after DPanic, Panic
+	// and Fatal entries, zerologsink's Close (which Fatal calls) and its
+	// flush after Panic entries, and the like in every adapter given this
+	// sink, whether it owns the sink or borrows it. The sink itself does
+	// not use it: [Sink.Flush] and [Sink.Close] take a context. Adapters
+	// read it with [Sink.Config]. If zero, 5s.
 	SyncTimeout time.Duration
 
 	// WriteTimeout bounds one produce request. If zero, 10s.
@@ -169,7 +175,10 @@ type Config struct {
 	ClientID string
 
 	// SecurityProtocol is how the sink talks to the brokers. If empty,
-	// Plaintext, or SSL when TLS is set.
+	// Plaintext, or SSL when TLS is set: the one setting implied by
+	// another. A setting the protocol would ignore is an error that names
+	// both fields: TLS or SSLCALocation with Plaintext or SASLPlaintext,
+	// SASL credentials with Plaintext or SSL.
 	SecurityProtocol SecurityProtocol
 
 	// SASLMechanism is the SASL mechanism for SASLPlaintext and SASLSSL.
@@ -193,12 +202,17 @@ type Config struct {
 
 	// SSLCALocation is a PEM file of CA certificates that the brokers'
 	// certificates are checked against, instead of the system's roots.
-	// Only with SSL and SASLSSL. If empty, the system roots (or TLS's).
+	// Only with SSL and SASLSSL: unlike TLS, it does not make an empty
+	// SecurityProtocol SSL, and with any other protocol it is an error.
+	// If empty, the system roots (or TLS's).
 	SSLCALocation string
 
 	// TLS is the TLS configuration for SSL and SASLSSL, for full control
-	// (client certificates, ServerName, …). It is cloned; SSLCALocation, if
-	// set, replaces its RootCAs. If nil, a default configuration.
+	// (client certificates, ServerName, …). Setting it with an empty
+	// SecurityProtocol makes the protocol SSL; with Plaintext or
+	// SASLPlaintext it is an error naming both fields (for SASL over TLS,
+	// set SASLSSL). It is cloned; SSLCALocation, if set, replaces its
+	// RootCAs. If nil, a default configuration.
 	TLS *tls.Config
 
 	// ErrorHandler receives the sink's background errors: failed produce
@@ -246,7 +260,7 @@ type Header struct {
 type Formatter interface {
 	// Format appends the record value for e to dst and returns the result.
 	// It runs on the sink's batching goroutine; e is valid only during the
-	// call. An error drops the entry alone (counted as DroppedNotRetriable).
+	// call. An error drops the entry alone (counted as Dropped.NotRetriable).
 	Format(dst []byte, e Entry) ([]byte, error)
 }
 
@@ -275,6 +289,8 @@ const (
 	Block
 )
 
+// String returns the policy's name as [ParseOverflowPolicy] reads it:
+// "drop_newest", "drop_oldest" or "block".
 func (p OverflowPolicy) String() string {
 	switch p {
 	case DropNewest:
@@ -285,6 +301,22 @@ func (p OverflowPolicy) String() string {
 		return "block"
 	}
 	return "OverflowPolicy(" + strconv.Itoa(int(p)) + ")"
+}
+
+// ParseOverflowPolicy returns the policy named by s, ignoring case, dashes
+// and underscores: "drop_newest", "DropNewest", "dropNewest" and
+// "drop-newest" are all DropNewest; likewise DropOldest and Block. It
+// reads what [OverflowPolicy.String] prints.
+func ParseOverflowPolicy(s string) (OverflowPolicy, error) {
+	switch normalize(s) {
+	case "DROPNEWEST":
+		return DropNewest, nil
+	case "DROPOLDEST":
+		return DropOldest, nil
+	case "BLOCK":
+		return Block, nil
+	}
+	return 0, fmt.Errorf("unknown overflow policy %q (want drop_newest, drop_oldest or block)", s)
 }
 
 // SecurityProtocol is the protocol used to talk to the brokers, as Kafka's
@@ -379,6 +411,7 @@ const (
 	AcksNone
 )
 
+// String returns "all", "leader" or "none", the names [ParseAcks] reads.
 func (a Acks) String() string {
 	switch a {
 	case AcksAll:
@@ -428,6 +461,20 @@ func (c Config) String() string {
 
 // GoString is String, so that %#v does not print the password either.
 func (c Config) GoString() string { return c.String() }
+
+// clone returns c with copies of its slices, so that changing them does
+// not change c.
+func (c Config) clone() Config {
+	c.Brokers = slices.Clone(c.Brokers)
+	if c.Headers != nil {
+		hs := make([]Header, len(c.Headers))
+		for i, h := range c.Headers {
+			hs[i] = Header{Key: h.Key, Value: bytes.Clone(h.Value)}
+		}
+		c.Headers = hs
+	}
+	return c
+}
 
 // withDefaults returns c with every zero field set to its default. It does
 // not validate.

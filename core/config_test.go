@@ -1,14 +1,18 @@
 package core
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kafkasink/kafkasink/internal/testcerts"
 )
 
 func TestConfigValidation(t *testing.T) {
@@ -111,6 +115,62 @@ func TestConfigDefaults(t *testing.T) {
 	}
 }
 
+// TestSinkConfig checks that Sink.Config returns the configuration as the
+// sink applies it, that changing what it returns changes nothing in the
+// sink, and that it still hides the password.
+func TestSinkConfig(t *testing.T) {
+	given := Config{
+		Brokers:          []string{" a:9092", "b:9093 "},
+		SecurityProtocol: SASLPlaintext,
+		SASLUsername:     "user",
+		SASLPassword:     "hunter2-secret",
+		Headers:          []Header{{Key: "k", Value: []byte("v")}, {Key: "null"}},
+		SyncTimeout:      3 * time.Second,
+		ErrorHandler:     func(error) {},
+	}
+	s, err := New(given)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+
+	got := s.Config()
+	for _, tt := range []struct {
+		name      string
+		got, want any
+	}{
+		{"Brokers", got.Brokers, []string{"a:9092", "b:9093"}},
+		{"Topic", got.Topic, "logs"},
+		{"BatchSizeLimit", got.BatchSizeLimit, 50},
+		{"Period", got.Period, 5 * time.Second},
+		{"SyncTimeout", got.SyncTimeout, 3 * time.Second},
+		{"SecurityProtocol", got.SecurityProtocol, SASLPlaintext},
+		{"SASLMechanism", got.SASLMechanism, Plain},
+		{"SASLPassword", got.SASLPassword, "hunter2-secret"},
+		{"Headers", got.Headers, []Header{{Key: "k", Value: []byte("v")}, {Key: "null"}}},
+		{"null header value", got.Headers[1].Value == nil, true},
+	} {
+		if !reflect.DeepEqual(tt.got, tt.want) {
+			t.Errorf("Config().%s = %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+	if d := (Config{}).withDefaults(); s.Config().MaxInFlight != d.MaxInFlight || s.Config().RetryTimeLimit != d.RetryTimeLimit {
+		t.Errorf("Config() = %v, want the defaults of the fields not given", s.Config())
+	}
+	if strings.Contains(got.String(), "hunter2") {
+		t.Errorf("Config().String() reveals the password: %s", got)
+	}
+
+	got.Brokers[0] = "changed:1"
+	got.Headers[0].Value[0] = 'X'
+	if again := s.Config(); again.Brokers[0] != "a:9092" || string(again.Headers[0].Value) != "v" {
+		t.Errorf("changing what Config returned changed the sink's: got %v, %q", again.Brokers, again.Headers[0].Value)
+	}
+	if given.Brokers[0] != " a:9092" || string(given.Headers[0].Value) != "v" {
+		t.Errorf("Config() aliases the Config given to New: got %q, %q", given.Brokers, given.Headers[0].Value)
+	}
+}
+
 func TestConfigNeverPrintsPassword(t *testing.T) {
 	c := Config{SecurityProtocol: SASLSSL, SASLUsername: "user", SASLPassword: "hunter2-secret"}
 	for _, s := range []string{c.String(), fmt.Sprint(c), fmt.Sprintf("%v %+v %#v %s", c, c, c, c), fmt.Sprint(&c)} {
@@ -152,12 +212,33 @@ func TestParsers(t *testing.T) {
 		}
 	}
 	for in, want := range map[string]Level{"info": InfoLevel, "WARN": WarnLevel, "warning": WarnLevel, "dpanic": DPanicLevel, "trace": TraceLevel} {
-		if got, ok := ParseLevel(in); !ok || got != want {
-			t.Errorf("ParseLevel(%q) = %v, %v; want %v", in, got, ok, want)
+		if got, err := ParseLevel(in); err != nil || got != want {
+			t.Errorf("ParseLevel(%q) = %v, %v; want %v, nil", in, got, err, want)
 		}
 	}
-	if l, ok := ParseLevel(""); ok || l != NoLevel {
-		t.Errorf(`ParseLevel("") = %v, %v; want NoLevel, false`, l, ok)
+	for _, in := range []string{"", "loud", "warnings", "no level"} {
+		l, err := ParseLevel(in)
+		if want := fmt.Sprintf("unknown level %q", in); err == nil || !strings.Contains(err.Error(), want) || l != NoLevel {
+			t.Errorf("ParseLevel(%q) = %v, %v; want NoLevel and an error containing %s", in, l, err, want)
+		}
+	}
+	for in, want := range map[string]OverflowPolicy{
+		"drop_newest": DropNewest, "DropNewest": DropNewest, "dropNewest": DropNewest, "DROP-NEWEST": DropNewest,
+		"drop_oldest": DropOldest, "dropOldest": DropOldest, "block": Block, "Block": Block,
+	} {
+		if got, err := ParseOverflowPolicy(in); err != nil || got != want {
+			t.Errorf("ParseOverflowPolicy(%q) = %v, %v; want %v, nil", in, got, err, want)
+		}
+	}
+	for _, p := range []OverflowPolicy{DropNewest, DropOldest, Block} {
+		if got, err := ParseOverflowPolicy(p.String()); err != nil || got != p {
+			t.Errorf("ParseOverflowPolicy(%v.String()) = %v, %v; want %v, nil", p, got, err, p)
+		}
+	}
+	for _, in := range []string{"", "wait", "drop"} {
+		if _, err := ParseOverflowPolicy(in); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("unknown overflow policy %q", in)) {
+			t.Errorf("ParseOverflowPolicy(%q): got %v, want an error naming it", in, err)
+		}
 	}
 }
 
@@ -204,4 +285,66 @@ func FuzzConfigValidate(f *testing.F) {
 			t.Errorf("error reveals the password: %v", err)
 		}
 	})
+}
+
+// TestTLSContradictions checks the one implied setting, an empty
+// SecurityProtocol with TLS set meaning SSL, and that every contradiction
+// between the protocol and the TLS settings is a ConfigError whose message
+// names both fields.
+func TestTLSContradictions(t *testing.T) {
+	ca := testcerts.New(t).CAFile
+	for _, tt := range []struct {
+		name      string
+		cfg       Config
+		wantField string   // "" for a valid config
+		want      []string // in the message
+		protocol  SecurityProtocol
+	}{
+		{"TLS, protocol empty: SSL", Config{TLS: &tls.Config{}}, "", nil, SSL},
+		{"TLS and CA, protocol empty: SSL", Config{TLS: &tls.Config{}, SSLCALocation: ca}, "", nil, SSL},
+		{"TLS with SSL", Config{SecurityProtocol: SSL, TLS: &tls.Config{}}, "", nil, SSL},
+		{"TLS with SASL_SSL", Config{SecurityProtocol: SASLSSL, SASLUsername: "u", SASLPassword: "p", TLS: &tls.Config{}}, "", nil, SASLSSL},
+		{"CA with SSL", Config{SecurityProtocol: SSL, SSLCALocation: ca}, "", nil, SSL},
+		{"nothing: PLAINTEXT", Config{}, "", nil, Plaintext},
+
+		{"TLS with PLAINTEXT", Config{SecurityProtocol: Plaintext, TLS: &tls.Config{}},
+			"TLS", []string{"TLS: set", "SecurityProtocol PLAINTEXT does not use TLS"}, ""},
+		{"TLS with SASL_PLAINTEXT", Config{SecurityProtocol: SASLPlaintext, SASLUsername: "u", SASLPassword: "p", TLS: &tls.Config{}},
+			"TLS", []string{"TLS: set", "SecurityProtocol SASL_PLAINTEXT does not use TLS", "SASL_SSL"}, ""},
+		{"CA with PLAINTEXT", Config{SecurityProtocol: Plaintext, SSLCALocation: ca},
+			"SSLCALocation", []string{"SSLCALocation: set", "SecurityProtocol PLAINTEXT does not use TLS"}, ""},
+		{"CA with SASL_PLAINTEXT", Config{SecurityProtocol: SASLPlaintext, SASLUsername: "u", SASLPassword: "p", SSLCALocation: ca},
+			"SSLCALocation", []string{"SSLCALocation: set", "SecurityProtocol SASL_PLAINTEXT does not use TLS"}, ""},
+		{"SASL credentials with SSL", Config{SecurityProtocol: SSL, SASLUsername: "u", SASLPassword: "p"},
+			"SecurityProtocol", []string{"SecurityProtocol: SSL, which does not use SASL", "SASLUsername or SASLPassword"}, ""},
+		{"CA, protocol empty: no switch", Config{SSLCALocation: ca},
+			"SSLCALocation", []string{"SSLCALocation: set", "SecurityProtocol (empty, so PLAINTEXT) does not use TLS"}, ""},
+		{"TLS and SASL credentials, protocol empty", Config{TLS: &tls.Config{}, SASLUsername: "u", SASLPassword: "p"},
+			"SecurityProtocol", []string{"SecurityProtocol: empty, so SSL since TLS is set, which does not use SASL", "SASLUsername", "SASL_SSL"}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := tt.cfg.resolve()
+			if tt.wantField == "" {
+				if err != nil {
+					t.Fatalf("resolve = %v, want nil", err)
+				}
+				if r.SecurityProtocol != tt.protocol {
+					t.Errorf("SecurityProtocol = %s, want %s", r.SecurityProtocol, tt.protocol)
+				}
+				if got := r.tls != nil; got != tt.protocol.usesTLS() {
+					t.Errorf("TLS configured = %v, want %v", got, !got)
+				}
+				return
+			}
+			var ce *ConfigError
+			if !errors.As(err, &ce) || ce.Field != tt.wantField {
+				t.Fatalf("resolve = %v, want a ConfigError for %s", err, tt.wantField)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q: want it to contain %q", err, w)
+				}
+			}
+		})
+	}
 }

@@ -82,7 +82,15 @@
 // starts the batcher and the reporter; it does not touch the network.
 // [Sink.Flush] waits for everything accepted so far; [Sink.Close] flushes,
 // stops and returns by its context's deadline, dropping and reporting what
-// it could not deliver.
+// it could not deliver. These two, with a context, are the sink's only
+// ways to flush.
+//
+// One Sink may serve several loggers. Each adapter's New builds a sink and
+// owns it (the adapter's Close closes it); its other constructor
+// (zapsink.NewCore, zerologsink.NewWriter) borrows a Sink built here with
+// New, and its Close only flushes: whoever called New closes the Sink.
+// Adapters bound their own waits, which take no context (zap's Sync, their
+// Close), by Config.SyncTimeout, read with [Sink.Config].
 //
 // A program that exits without Close (or, for zap, Sync) loses what is
 // still queued: call it before exiting, e.g. with defer where the sink is

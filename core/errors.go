@@ -41,6 +41,7 @@ type ConfigError struct {
 	Reason string // what is wrong with it
 }
 
+// Error returns "kafkasink: invalid config: <Field>: <Reason>".
 func (e *ConfigError) Error() string {
 	return fmt.Sprintf("kafkasink: invalid config: %s: %s", e.Field, e.Reason)
 }
@@ -48,12 +49,13 @@ func (e *ConfigError) Error() string {
 // UndeliveredError is returned by Flush and Close when entries accepted
 // before the call could not be delivered in time. Count is how many entries
 // were still undelivered when the call returned; for Close, those entries
-// are dropped, counted as DroppedClosed and written to Config.Fallback.
+// are dropped, counted as Dropped.Closed and written to Config.Fallback.
 type UndeliveredError struct {
 	Count int   // entries not delivered
 	Err   error // why: usually the context's error; nil if unknown
 }
 
+// Error says how many entries were not delivered, and why.
 func (e *UndeliveredError) Error() string {
 	if e.Err == nil {
 		return fmt.Sprintf("kafkasink: %d entries not delivered", e.Count)
@@ -61,6 +63,8 @@ func (e *UndeliveredError) Error() string {
 	return fmt.Sprintf("kafkasink: %d entries not delivered: %v", e.Count, e.Err)
 }
 
+// Unwrap returns Err, for errors.Is(err, context.DeadlineExceeded) and
+// errors.Is(err, ErrDropped).
 func (e *UndeliveredError) Unwrap() error { return e.Err }
 
 // AbandonedError is part of the error Close returns when its context ended
@@ -76,6 +80,7 @@ type AbandonedError struct {
 	Held            int    // entries the batcher held, if it was the one in the callback
 }
 
+// Error says which callback Close left behind, and what it left undone.
 func (e *AbandonedError) Error() string {
 	msg := "kafkasink: Close's context ended while " + e.Callback + " was still running; Close left it behind"
 	if e.Held > 0 {

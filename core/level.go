@@ -1,6 +1,9 @@
 package core
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Level is the severity of an [Entry], independent of the logger that
 // produced it. The zero value is [NoLevel], so an entry whose logger gave no
@@ -46,16 +49,19 @@ func (l Level) String() string {
 }
 
 // ParseLevel returns the level named by s, as zap or zerolog print it
-// ("debug", "INFO", "warning", …). It returns NoLevel and false for anything
-// else. It does not allocate.
-func ParseLevel(s string) (Level, bool) {
+// ("debug", "INFO", "warning", …), ignoring case. For anything else,
+// "" included (NoLevel has no name), it returns NoLevel and an error that
+// quotes s. It does not allocate when s names a level.
+func ParseLevel(s string) (Level, error) {
 	for l, name := range levelNames {
 		if name != "" && strings.EqualFold(s, name) {
-			return Level(l), true
+			return Level(l), nil
 		}
 	}
 	if strings.EqualFold(s, "warning") {
-		return WarnLevel, true
+		return WarnLevel, nil
 	}
-	return NoLevel, false
+	// A copy, so that s does not escape: callers on the logging path
+	// convert bytes to s on the stack.
+	return NoLevel, fmt.Errorf("unknown level %q (want trace, debug, info, warn, error, dpanic, panic or fatal)", strings.Clone(s))
 }

@@ -17,6 +17,7 @@ type DropError struct {
 	Err    error      // the cause, if any
 }
 
+// Error says how many entries were dropped, why, and the cause if any.
 func (e *DropError) Error() string {
 	if e.Err == nil {
 		return fmt.Sprintf("kafkasink: dropped %d entries: %v", e.Count, e.Reason)
@@ -24,6 +25,7 @@ func (e *DropError) Error() string {
 	return fmt.Sprintf("kafkasink: dropped %d entries: %v: %v", e.Count, e.Reason, e.Err)
 }
 
+// Unwrap returns Err, the cause.
 func (e *DropError) Unwrap() error { return e.Err }
 
 // ProduceError reports a failed produce request to Config.ErrorHandler.
@@ -35,6 +37,8 @@ type ProduceError struct {
 	Err       error
 }
 
+// Error names the request that failed (topic, partition, records) and
+// the cause.
 func (e *ProduceError) Error() string {
 	if e.Partition < 0 {
 		return fmt.Sprintf("kafkasink: metadata for topic %q: %v", e.Topic, e.Err)
@@ -42,6 +46,7 @@ func (e *ProduceError) Error() string {
 	return fmt.Sprintf("kafkasink: produce %d records to %s[%d]: %v", e.Records, e.Topic, e.Partition, e.Err)
 }
 
+// Unwrap returns Err, kafka-go's error.
 func (e *ProduceError) Unwrap() error { return e.Err }
 
 // FallbackError reports failed writes to Config.Fallback. Count is how
@@ -52,6 +57,8 @@ type FallbackError struct {
 	Err   error
 }
 
+// Error says how many entries the Fallback failed to take, and the first
+// error.
 func (e *FallbackError) Error() string {
 	if e.Count > 1 {
 		return fmt.Sprintf("kafkasink: fallback write failed for %d entries: %v", e.Count, e.Err)
@@ -59,6 +66,7 @@ func (e *FallbackError) Error() string {
 	return "kafkasink: fallback write: " + e.Err.Error()
 }
 
+// Unwrap returns Err, the first error of the Fallback's Write.
 func (e *FallbackError) Unwrap() error { return e.Err }
 
 // SuppressedError tells Config.ErrorHandler that Count errors were not
@@ -66,6 +74,7 @@ func (e *FallbackError) Unwrap() error { return e.Err }
 // waiting for it at once.
 type SuppressedError struct{ Count int }
 
+// Error says how many errors were not reported.
 func (e *SuppressedError) Error() string {
 	return fmt.Sprintf("kafkasink: %d errors not reported: the ErrorHandler could not keep up", e.Count)
 }

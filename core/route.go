@@ -287,6 +287,7 @@ type FormatError struct {
 	Err      error
 }
 
+// Error names the callback and gives its error.
 func (e *FormatError) Error() string {
 	name := e.Callback
 	if name == "" {
@@ -295,4 +296,5 @@ func (e *FormatError) Error() string {
 	return "kafkasink: " + name + ": " + e.Err.Error()
 }
 
+// Unwrap returns Err, the callback's error or its recovered panic.
 func (e *FormatError) Unwrap() error { return e.Err }

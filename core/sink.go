@@ -121,17 +121,6 @@ func (s *Sink) Flush(ctx context.Context) error {
 	return nil
 }
 
-// Sync is Flush with Config.SyncTimeout as its deadline, for loggers whose
-// flush takes no context (zap's Sync, zerolog's Close).
-func (s *Sink) Sync() error {
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.SyncTimeout)
-	defer cancel()
-	return s.Flush(ctx)
-}
-
-// SyncTimeout returns Config.SyncTimeout as the sink applies it.
-func (s *Sink) SyncTimeout() time.Duration { return s.cfg.SyncTimeout }
-
 // Close flushes the sink, stops its goroutines and releases its
 // connections, and returns by ctx's deadline whatever the brokers or the
 // callbacks do.
@@ -203,6 +192,14 @@ func (s *Sink) close(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Config returns the configuration as the sink applies it: every zero
+// field set to its default, Brokers trimmed of spaces, SecurityProtocol
+// and SASLMechanism resolved. Adapters read it, for example, for the
+// SyncTimeout of a sink they were given. The slices are copies; TLS is the
+// *tls.Config given to New (the sink uses a clone), and the callbacks are
+// those given. Its String redacts the password, as [Config.String] does.
+func (s *Sink) Config() Config { return s.cfg.Config.clone() }
 
 // Stats returns a snapshot of the sink's counters. It is cheap and safe to
 // call from anywhere, callbacks included.

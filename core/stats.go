@@ -20,8 +20,8 @@ type Stats struct {
 	Accepted  uint64 // entries taken into the queue (Received less rejections by Write)
 	Delivered uint64 // entries acknowledged by Kafka
 
-	Dropped        Drops             // entries given up, by reason
-	DroppedByLevel [numLevels]uint64 // the same entries by level, indexed by Level
+	Dropped        Drops       // entries given up, by reason
+	DroppedByLevel LevelCounts // the same entries, by level
 
 	Retries uint64 // records sent again after a failed attempt
 	Batches uint64 // produce requests acknowledged
@@ -62,6 +62,52 @@ func (d Drops) Total() uint64 {
 	return d.QueueFull + d.Shed + d.TooLarge + d.RetriesExhausted + d.Closed + d.NotRetriable
 }
 
+// LevelCounts counts entries by level, one field per [Level]; [LevelCounts.Get]
+// reads the count of a level held in a variable. An entry whose Level is
+// none of the named levels (nor NoLevel) is counted in no field.
+type LevelCounts struct {
+	NoLevel uint64 // entries without a level (zerolog's NoLevel, stdlib log bridges)
+	Trace   uint64
+	Debug   uint64
+	Info    uint64
+	Warn    uint64
+	Error   uint64
+	DPanic  uint64 // zap's DPanic
+	Panic   uint64
+	Fatal   uint64
+}
+
+// Get returns the count of level l: c.Info for InfoLevel, and so on; 0 for
+// a value that is not a level.
+func (c LevelCounts) Get(l Level) uint64 {
+	switch l {
+	case NoLevel:
+		return c.NoLevel
+	case TraceLevel:
+		return c.Trace
+	case DebugLevel:
+		return c.Debug
+	case InfoLevel:
+		return c.Info
+	case WarnLevel:
+		return c.Warn
+	case ErrorLevel:
+		return c.Error
+	case DPanicLevel:
+		return c.DPanic
+	case PanicLevel:
+		return c.Panic
+	case FatalLevel:
+		return c.Fatal
+	}
+	return 0
+}
+
+// Total is the sum of all the levels.
+func (c LevelCounts) Total() uint64 {
+	return c.NoLevel + c.Trace + c.Debug + c.Info + c.Warn + c.Error + c.DPanic + c.Panic + c.Fatal
+}
+
 // DropReason is why an entry was dropped.
 type DropReason int
 
@@ -76,6 +122,8 @@ const (
 	numReasons
 )
 
+// String describes the reason as errors show it: "queue full", "too
+// large", ….
 func (r DropReason) String() string {
 	switch r {
 	case ReasonQueueFull:
@@ -154,8 +202,16 @@ func (c *counters) snapshot() Stats {
 	if t := c.oldest.Load(); t != 0 {
 		s.OldestAge = max(0, time.Since(time.Unix(0, t)))
 	}
-	for l := range c.byLevel {
-		s.DroppedByLevel[l] = c.byLevel[l].Load()
+	s.DroppedByLevel = LevelCounts{
+		NoLevel: c.byLevel[NoLevel].Load(),
+		Trace:   c.byLevel[TraceLevel].Load(),
+		Debug:   c.byLevel[DebugLevel].Load(),
+		Info:    c.byLevel[InfoLevel].Load(),
+		Warn:    c.byLevel[WarnLevel].Load(),
+		Error:   c.byLevel[ErrorLevel].Load(),
+		DPanic:  c.byLevel[DPanicLevel].Load(),
+		Panic:   c.byLevel[PanicLevel].Load(),
+		Fatal:   c.byLevel[FatalLevel].Load(),
 	}
 	c.errMu.Lock()
 	s.LastError, s.LastErrorTime = c.lastErr, c.lastAt

@@ -35,11 +35,15 @@ func (c Config) resolve() (*resolved, error) {
 	if err := checkSASL(c); err != nil {
 		return nil, err
 	}
+	// The one default that depends on another field: an empty protocol
+	// is SSL if TLS is set. Errors about the protocol say so.
+	impliedProtocol := c.SecurityProtocol == ""
 	c = c.withDefaults()
 	// Dial what is validated: " b:9092" (from strings.Split of "a, b")
 	// passes as b:9092 and is dialled as b:9092.
 	c.Brokers = trimAll(c.Brokers)
-	for _, check := range []func() error{c.checkBrokers, c.checkLimits, c.checkPolicies, c.checkSecurity} {
+	checkSecurity := func() error { return c.checkSecurity(impliedProtocol) }
+	for _, check := range []func() error{c.checkBrokers, c.checkLimits, c.checkPolicies, checkSecurity} {
 		if err := check(); err != nil {
 			return nil, err
 		}
@@ -171,12 +175,26 @@ func (c *Config) checkPolicies() error {
 }
 
 // checkSecurity checks the security protocol against the SASL and TLS
-// settings: a setting the protocol would ignore is an error.
-func (c *Config) checkSecurity() error {
+// settings: a setting the protocol would ignore is an error, whose message
+// names both fields. implied says that SecurityProtocol was empty and is
+// the default (PLAINTEXT, or SSL because TLS is set).
+func (c *Config) checkSecurity(implied bool) error {
 	switch c.SecurityProtocol {
 	case Plaintext, SSL, SASLPlaintext, SASLSSL:
 	default:
 		return bad("SecurityProtocol", "unknown protocol %q (want PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL)", string(c.SecurityProtocol))
+	}
+	// value is the protocol as the user set it, protocol the phrase that
+	// names the field with it: "SecurityProtocol PLAINTEXT", or
+	// "SecurityProtocol (empty, so PLAINTEXT)".
+	value := string(c.SecurityProtocol)
+	protocol := "SecurityProtocol " + value
+	if implied {
+		value = "empty, so " + value
+		if c.TLS != nil {
+			value += " since TLS is set"
+		}
+		protocol = "SecurityProtocol (" + value + ")"
 	}
 	if c.SecurityProtocol.usesSASL() && c.SASL == nil { // checkSASL checked SASL
 		switch c.SASLMechanism {
@@ -191,14 +209,15 @@ func (c *Config) checkSecurity() error {
 			return bad("SASLPassword", "required with %s", c.SecurityProtocol)
 		}
 	} else if c.SASLUsername != "" || c.SASLPassword != "" {
-		return bad("SecurityProtocol", "%s does not use SASL, but SASLUsername or SASLPassword is set (want SASL_PLAINTEXT or SASL_SSL)", c.SecurityProtocol)
+		return bad("SecurityProtocol", "%s, which does not use SASL, but SASLUsername or SASLPassword is set (want SASL_PLAINTEXT or SASL_SSL)", value)
 	}
 	if !c.SecurityProtocol.usesTLS() {
+		// TLS cannot be set here with an empty protocol: that is SSL.
 		if c.TLS != nil {
-			return bad("TLS", "set, but SecurityProtocol %s does not use TLS", c.SecurityProtocol)
+			return bad("TLS", "set, but %s does not use TLS: a contradiction (want SecurityProtocol SSL or SASL_SSL, or empty for SSL)", protocol)
 		}
 		if c.SSLCALocation != "" {
-			return bad("SSLCALocation", "set, but SecurityProtocol %s does not use TLS", c.SecurityProtocol)
+			return bad("SSLCALocation", "set, but %s does not use TLS: a contradiction (want SecurityProtocol SSL or SASL_SSL)", protocol)
 		}
 	}
 	return nil

@@ -12,23 +12,21 @@ import (
 	"github.com/kafkasink/kafkasink/core"
 )
 
-// DefaultSyncTimeout is how long Sync, Close and the flush after a DPanic,
-// Panic or Fatal entry wait for Kafka when no other timeout is set: the
-// default of core.Config.SyncTimeout.
-const DefaultSyncTimeout = 5 * time.Second
-
 // Core is a [zapcore.Core] that writes entries to a [core.Sink], and so to
 // Kafka. It encodes each entry with its [zapcore.Encoder] and hands the
 // sink a [core.Entry] with the level, time, logger name, message and the
 // encoded JSON.
 //
-// A Core is safe for concurrent use. Cores derived from it with With share
-// its sink; closing any of them closes the sink for all.
+// A Core from [New] owns its sink; one from [NewCore] borrows it (see the
+// package documentation, "Who closes what"). Cores derived with With share
+// the sink and its ownership: closing any Core of an owned sink closes it
+// for all. A Core is safe for concurrent use.
 type Core struct {
-	enab        zapcore.LevelEnabler
-	enc         zapcore.Encoder
-	sink        *core.Sink
-	syncTimeout time.Duration // 0: the sink's Config.SyncTimeout
+	enab    zapcore.LevelEnabler
+	enc     zapcore.Encoder
+	sink    *core.Sink
+	owned   bool          // New built the sink: Close closes it
+	timeout time.Duration // the sink's Config.SyncTimeout
 }
 
 var _ zapcore.Core = (*Core)(nil)
@@ -38,7 +36,9 @@ var _ zapcore.Core = (*Core)(nil)
 // localhost:9092 (the defaults of [core.Config]).
 type Config struct {
 	// Sink configures the Kafka sink: brokers, topic, batching, routing,
-	// security. See [core.Config] for each field's default.
+	// security, and SyncTimeout, which bounds [Core.Sync], [Core.Close]
+	// and the flush after each DPanic, Panic or Fatal entry. See
+	// [core.Config] for each field's default.
 	Sink core.Config
 
 	// Level enables entries by level, as zap's LevelEnabler: a
@@ -50,29 +50,20 @@ type Config struct {
 	// TopicDecider and KeyDecider can read fields with core.Entry.Field.
 	// If nil, zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()).
 	Encoder zapcore.Encoder
-
-	// SyncTimeout bounds how long Sync, Close and the flush after each
-	// DPanic, Panic or Fatal entry wait for Kafka. If zero,
-	// Sink.SyncTimeout (whose default is DefaultSyncTimeout).
-	SyncTimeout time.Duration
 }
 
 // New builds a sink from cfg.Sink and returns a Core writing to it. The
 // Core owns the sink: call [Core.Close] when done logging, to deliver what
-// is still queued.
+// is still queued and close the sink.
 //
 //	kc, err := zapsink.New(zapsink.Config{Sink: core.Config{Brokers: brokers, Topic: "app-logs"}})
 //	if err != nil { ... }
 //	defer kc.Close()
 //	logger := zap.New(zapcore.NewTee(consoleCore, kc))
 //
-// New fails if cfg.Sink is invalid (a [*core.ConfigError] names the field)
-// or SyncTimeout is negative. Like [core.New], it does not touch the
-// network.
+// New fails if cfg.Sink is invalid (a [*core.ConfigError] names the
+// field). Like [core.New], it does not touch the network.
 func New(cfg Config) (*Core, error) {
-	if cfg.SyncTimeout < 0 {
-		return nil, fmt.Errorf("zapsink: SyncTimeout must not be negative, got %v", cfg.SyncTimeout)
-	}
 	s, err := core.New(cfg.Sink)
 	if err != nil {
 		return nil, err
@@ -86,20 +77,25 @@ func New(cfg Config) (*Core, error) {
 		lvl = zapcore.InfoLevel
 	}
 	c := NewCore(s, enc, lvl)
-	c.syncTimeout = cfg.SyncTimeout
+	c.owned = true
 	return c, nil
 }
 
 // NewCore returns a Core that encodes the entries enab enables with enc and
-// writes them to sink. Sync, Close and the flushes after DPanic, Panic and
-// Fatal entries wait up to the sink's Config.SyncTimeout
-// ([DefaultSyncTimeout] unless set).
+// writes them to sink, a sink the caller owns and may share with other
+// Cores and loggers (zerologsink, slogsink). The Core borrows it:
+// [Core.Sync] and [Core.Close] flush it, waiting up to its
+// Config.SyncTimeout, and leave it open; close it with [core.Sink.Close]
+// once every logger is done. The flushes after DPanic, Panic and Fatal
+// entries wait as long.
 //
-// enc should encode JSON objects (zapcore.NewJSONEncoder). The caller keeps
-// sink, and may share it with other Cores or loggers; [Core.Close] closes
-// it.
+// enc should encode JSON objects (zapcore.NewJSONEncoder). NewCore panics
+// if sink is nil.
 func NewCore(sink *core.Sink, enc zapcore.Encoder, enab zapcore.LevelEnabler) *Core {
-	return &Core{enab: enab, enc: enc, sink: sink}
+	if sink == nil {
+		panic("zapsink: nil *core.Sink")
+	}
+	return &Core{enab: enab, enc: enc, sink: sink, timeout: sink.Config().SyncTimeout}
 }
 
 // Enabled reports whether entries at lvl are written.
@@ -131,8 +127,8 @@ func (c *Core) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.Check
 // Write encodes ent and fields and hands the entry to the sink, which
 // copies it; zap's buffer is freed before Write returns. It does not wait
 // for Kafka, except after an entry above ErrorLevel (DPanic, Panic,
-// Fatal): then it flushes the sink, waiting up to the sync timeout, so that
-// the entry is in Kafka before zap panics or exits.
+// Fatal): then it flushes the sink, waiting up to its Config.SyncTimeout,
+// so that the entry is in Kafka before zap panics or exits.
 //
 // Write returns an error only if the encoder fails or that flush does not
 // complete. An entry the sink refuses (shed, queue full, too large, sink
@@ -160,39 +156,41 @@ func (c *Core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 	return nil
 }
 
-// Sync flushes the sink: it returns once every entry written before the
-// call is in Kafka or dropped, or the sync timeout has passed. It returns
-// nil if all of them were delivered, else a [*core.UndeliveredError]. After
-// Close it returns nil: Close delivered what it could and reported the
-// rest.
+// Sync flushes the sink: it returns once every entry written to it before
+// the call is in Kafka or dropped, or the sink's Config.SyncTimeout has
+// passed. It returns nil if all of them were delivered, else a
+// [*core.UndeliveredError]. Once the sink is closed it returns nil: Close
+// delivered what it could and reported the rest.
 func (c *Core) Sync() error { return c.flush() }
 
 func (c *Core) flush() error {
-	var err error
-	if c.syncTimeout == 0 {
-		err = c.sink.Sync()
-	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), c.syncTimeout)
-		defer cancel()
-		err = c.sink.Flush(ctx)
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	if err := c.sink.Flush(ctx); !errors.Is(err, core.ErrClosed) {
+		return err
 	}
-	if errors.Is(err, core.ErrClosed) {
-		return nil
-	}
-	return err
+	return nil
 }
 
-// Close delivers what is queued, waiting up to the sync timeout, then
-// closes the sink; entries still undelivered are dropped, counted and
-// reported in the returned [*core.UndeliveredError]. Entries logged after
-// Close are dropped and counted in Stats.Dropped.Closed. Close is
-// idempotent: later calls return what the first returned.
+// Close delivers what is queued, waiting up to the sink's
+// Config.SyncTimeout (5s by default).
+//
+// A Core from [New] owns its sink: Close then closes it (see
+// [core.Sink.Close]); entries still undelivered when the time is up are
+// dropped, counted and written to the sink's Fallback, and Close returns a
+// [*core.UndeliveredError] counting them. Close is idempotent: later calls
+// return what the first returned; entries logged after Close are dropped
+// and counted in Stats.Dropped.Closed.
+//
+// A Core from [NewCore] borrows its sink: Close only flushes it, as
+// [Core.Sync] does, and leaves it open for the other loggers, so entries
+// logged after Close still reach it. It returns nil if the sink's owner
+// has already closed it.
 func (c *Core) Close() error {
-	timeout := c.syncTimeout
-	if timeout == 0 {
-		timeout = c.sink.SyncTimeout()
+	if !c.owned {
+		return c.flush()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
 	return c.sink.Close(ctx)
 }

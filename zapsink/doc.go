@@ -14,8 +14,23 @@
 //
 // The Core works wherever zap takes a Core: alone, in zapcore.NewTee next
 // to a console core, under zapcore.NewSamplerWithOptions. [NewCore] wraps a
-// sink you built yourself, for example one shared with another logger, with
-// the encoder and level of your choice.
+// sink you built yourself with [core.New], for example one shared with a
+// zerolog or slog logger, with the encoder and level of your choice.
+//
+// # Who closes what
+//
+// [New] builds a sink from a [core.Config] and the Core owns it:
+// [Core.Close] flushes it, waiting up to its Config.SyncTimeout, then
+// closes it. [NewCore] borrows a sink that the caller owns and may share
+// with other loggers (zerologsink, slogsink, other Cores): its [Core.Close]
+// and [Core.Sync] flush the sink and leave it open, and the caller closes
+// the sink itself, with [core.Sink.Close], once every logger is done. Cores
+// derived with With (and so loggers from Logger.With) share their parent's
+// sink and ownership.
+//
+// A program that exits without Close (or, for a borrowed sink, without
+// closing the sink) loses what is still queued, unless Logger.Sync ran
+// after the last entry: defer it where the Core is attached.
 //
 // # Routing
 //
@@ -54,12 +69,12 @@
 //
 // Write only queues the entry; the sink sends batches in the background.
 // [Core.Sync] (which Logger.Sync calls) waits until every entry written
-// before it is in Kafka, or until the sync timeout ([DefaultSyncTimeout],
-// or Config.SyncTimeout) passes. zap does not call Sync before it exits on
-// Fatal or panics on Panic, so the Core flushes itself, with the same
-// timeout, after each DPanic, Panic and Fatal entry: a logger.Fatal line is
-// in Kafka before the process exits, unless the brokers are unreachable
-// for the whole timeout.
+// before it is in Kafka, or until the sink's Config.SyncTimeout (5s by
+// default) passes. zap does not call Sync before it exits on Fatal or
+// panics on Panic, so the Core flushes itself, with the same timeout,
+// after each DPanic, Panic and Fatal entry: a logger.Fatal line is in
+// Kafka before the process exits, unless the brokers are unreachable for
+// the whole timeout.
 //
 // # Errors
 //

@@ -2,7 +2,7 @@
 // [zerolog.LevelWriter] and an [io.Closer] in front of a [core.Sink], which
 // does the batching, retrying and accounting.
 //
-//	w, err := zerologsink.Open(core.Config{Brokers: []string{"kafka:9092"}, Topic: "logs"})
+//	w, err := zerologsink.New(zerologsink.Config{Sink: core.Config{Brokers: []string{"kafka:9092"}, Topic: "logs"}})
 //	if err != nil { ... }
 //	defer w.Close()
 //	log := zerolog.New(w).With().Timestamp().Logger()
@@ -11,6 +11,20 @@
 // [zerolog.MultiLevelWriter]:
 //
 //	log := zerolog.New(zerolog.MultiLevelWriter(w, zerolog.ConsoleWriter{Out: os.Stderr}))
+//
+// # Who closes what
+//
+// [New] builds a sink from a [core.Config] and the Writer owns it:
+// [Writer.Close] flushes it, waiting up to its Config.SyncTimeout, then
+// closes it. [NewWriter] borrows a sink that the caller owns and may share
+// with other loggers (zapsink, slogsink, other Writers): its
+// [Writer.Close] and [Writer.Flush] flush the sink and leave it open, and
+// the caller closes the sink itself, with [core.Sink.Close], once every
+// logger is done.
+//
+// A program that exits without Close (or, for a borrowed sink, without
+// closing the sink) loses what is still queued: defer it where the Writer
+// is attached. zerolog's Logger.Fatal calls Close itself (below).
 //
 // # Records
 //
@@ -90,8 +104,9 @@
 //
 // zerolog's Logger.Fatal writes the entry, calls Close on its writer, then
 // exits. [Writer.Close] flushes for up to the sink's Config.SyncTimeout
-// (5s by default, as for zap's Sync), then closes the sink; entries still undelivered are dropped,
-// counted and written to Fallback. zerolog's own wrappers
+// (5s by default, as for zap's Sync), then closes the sink if the Writer
+// owns it; entries an owned sink still holds then are dropped, counted and
+// written to Fallback. zerolog's own wrappers
 // ([zerolog.MultiLevelWriter], [zerolog.SyncWriter],
 // [zerolog.FilteredLevelWriter], the diode writer) pass Close on; a wrapper
 // that does not (such as [io.MultiWriter]) loses the entries still queued
@@ -102,8 +117,4 @@
 //
 // Logger.Panic does not close its writer, so WriteLevel flushes the sink,
 // up to SyncTimeout, before returning a Panic entry; zerolog then panics.
-//
-// Close closes the sink, even one given to [New]: use [Writer.Flush] to
-// deliver without closing, for example when the sink is shared with a zap
-// logger through zapsink.
 package zerologsink

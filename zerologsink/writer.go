@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -20,9 +21,13 @@ import (
 // Write and WriteLevel never wait on the network (see [core.Config]'s
 // OverflowPolicy), except for a Panic entry, which is flushed first.
 //
-// A Writer is safe for concurrent use: zerolog does no locking of its own.
+// A Writer from [New] owns its sink; one from [NewWriter] borrows it (see
+// the package documentation, "Who closes what"). A Writer is safe for
+// concurrent use: zerolog does no locking of its own.
 type Writer struct {
-	sink *core.Sink
+	sink    *core.Sink
+	owned   bool          // New built the sink: Close closes it
+	timeout time.Duration // the sink's Config.SyncTimeout
 }
 
 var (
@@ -30,29 +35,51 @@ var (
 	_ io.Closer           = (*Writer)(nil)
 )
 
-// New returns a Writer that hands entries to sink. Closing the Writer
-// closes sink. New panics if sink is nil.
-func New(sink *core.Sink) *Writer {
-	if sink == nil {
-		panic("zerologsink: nil *core.Sink")
-	}
-	return &Writer{sink: sink}
+// Config configures [New]. The zero value is valid: entries go to topic
+// "logs" on localhost:9092 (the defaults of [core.Config]).
+type Config struct {
+	// Sink configures the Kafka sink: brokers, topic, batching, routing,
+	// security, and SyncTimeout, which bounds [Writer.Close] and the flush
+	// after a Panic entry. See [core.Config] for each field's default.
+	Sink core.Config
 }
 
-// Open builds a [core.Sink] from cfg with [core.New] and returns a Writer
-// for it. Like core.New, it validates cfg (an invalid one returns a
-// [*core.ConfigError]) and does not touch the network. Close the Writer to
-// close the sink.
-func Open(cfg core.Config) (*Writer, error) {
-	s, err := core.New(cfg)
+// New builds a [core.Sink] from cfg.Sink and returns a Writer handing
+// entries to it. The Writer owns the sink: call [Writer.Close] when done
+// logging (zerolog's Logger.Fatal calls it too), to deliver what is still
+// queued and close the sink.
+//
+//	w, err := zerologsink.New(zerologsink.Config{Sink: core.Config{Brokers: brokers, Topic: "app-logs"}})
+//	if err != nil { ... }
+//	defer w.Close()
+//	log := zerolog.New(w).With().Timestamp().Logger()
+//
+// New fails if cfg.Sink is invalid (a [*core.ConfigError] names the
+// field). Like [core.New], it does not touch the network.
+func New(cfg Config) (*Writer, error) {
+	s, err := core.New(cfg.Sink)
 	if err != nil {
 		return nil, err
 	}
-	return New(s), nil
+	w := NewWriter(s)
+	w.owned = true
+	return w, nil
+}
+
+// NewWriter returns a Writer that hands entries to sink, a sink the caller
+// owns and may share with other loggers (zapsink, slogsink, other
+// Writers). The Writer borrows it: [Writer.Close] and [Writer.Flush] flush
+// it and leave it open; close it with [core.Sink.Close] once every logger
+// is done. NewWriter panics if sink is nil.
+func NewWriter(sink *core.Sink) *Writer {
+	if sink == nil {
+		panic("zerologsink: nil *core.Sink")
+	}
+	return &Writer{sink: sink, timeout: sink.Config().SyncTimeout}
 }
 
 // Sink returns the sink the Writer hands entries to, for its
-// [core.Sink.Stats], or to close it with a context of one's own.
+// [core.Sink.Stats].
 func (w *Writer) Sink() *core.Sink { return w.sink }
 
 // Write queues the entry p, reading its level from its top-level field
@@ -74,11 +101,10 @@ func (w *Writer) Write(p []byte) (int, error) {
 // custom numeric level), WriteLevel reads the level field as Write does.
 //
 // For [zerolog.PanicLevel], WriteLevel waits up to the sink's
-// Config.SyncTimeout for it to deliver everything it holds
-// ([core.Sink.Sync]), since zerolog panics without closing the Writer; if
-// that fails, it returns len(p) and the error from Sync, which zerolog
-// prints. Otherwise it returns len(p), nil,
-// as Write does.
+// Config.SyncTimeout for it to deliver everything it holds, since zerolog
+// panics without closing the Writer; if that fails, it returns len(p) and
+// the flush's error (a [*core.UndeliveredError]), which zerolog prints.
+// Otherwise it returns len(p), nil, as Write does.
 func (w *Writer) WriteLevel(l zerolog.Level, p []byte) (int, error) {
 	lvl, ok := coreLevel(l)
 	if !ok {
@@ -101,12 +127,22 @@ func (w *Writer) write(l core.Level, p []byte) (int, error) {
 		return 0, err
 	}
 	if l == core.PanicLevel {
-		// After Close, the entry was delivered or dropped and counted.
-		if err := w.sink.Sync(); err != nil && !errors.Is(err, core.ErrClosed) {
+		if err := w.flush(); err != nil {
 			return len(p), err
 		}
 	}
 	return len(p), nil
+}
+
+// flush flushes the sink for up to its SyncTimeout. Once the sink is
+// closed it returns nil: everything was delivered or dropped and counted.
+func (w *Writer) flush() error {
+	ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
+	defer cancel()
+	if err := w.sink.Flush(ctx); !errors.Is(err, core.ErrClosed) {
+		return err
+	}
+	return nil
 }
 
 // isRejection reports whether err is how core.Sink.Write refuses an entry
@@ -115,23 +151,35 @@ func isRejection(err error) bool {
 	return errors.Is(err, core.ErrQueueFull) || errors.Is(err, core.ErrTooLarge) || errors.Is(err, core.ErrClosed)
 }
 
-// Flush waits until every entry written before the call is delivered or
-// dropped, or ctx ends; see [core.Sink.Flush].
+// Flush waits until every entry written to the sink before the call is
+// delivered or dropped, or ctx ends, whether the Writer owns the sink or
+// not; see [core.Sink.Flush]. It returns nil if all of them were
+// delivered, else a [*core.UndeliveredError] counting those that were not,
+// and [core.ErrClosed] once the sink is closed.
 func (w *Writer) Flush(ctx context.Context) error {
 	return w.sink.Flush(ctx)
 }
 
-// Close flushes the sink, waiting up to its Config.SyncTimeout (5s by
-// default), then closes it; see
-// [core.Sink.Close]. Entries not delivered by then are dropped, counted and
-// written to the sink's Fallback, and Close returns a
-// [*core.UndeliveredError] counting them. zerolog's Logger.Fatal calls Close
+// Close delivers what is queued, waiting up to the sink's
+// Config.SyncTimeout (5s by default). zerolog's Logger.Fatal calls Close
 // before it exits, so the Fatal entry and those before it reach Kafka.
 //
-// Close is idempotent: later calls return what the first returned. Entries
-// written after Close are dropped and counted as Dropped.Closed.
+// A Writer from [New] owns its sink: Close then closes it (see
+// [core.Sink.Close]); entries still undelivered when the time is up are
+// dropped, counted and written to the sink's Fallback, and Close returns a
+// [*core.UndeliveredError] counting them. Close is idempotent: later calls
+// return what the first returned; entries written after Close are dropped
+// and counted as Dropped.Closed.
+//
+// A Writer from [NewWriter] borrows its sink: Close only flushes it, and
+// leaves it open for the other loggers, so entries written after Close
+// still reach it. It returns nil if the sink's owner has already closed
+// it.
 func (w *Writer) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), w.sink.SyncTimeout())
+	if !w.owned {
+		return w.flush()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
 	defer cancel()
 	return w.sink.Close(ctx)
 }

@@ -148,7 +148,7 @@ func send(ctx context.Context, s settings, n int, timeout time.Duration, stdout 
 
 	fmt.Fprintf(stdout, "waiting up to %v for Event Hubs to acknowledge %d entries...\n", timeout, n)
 	// The sink's own Close takes a context, so Ctrl-C cuts the wait
-	// short; kc.Close would wait for zapsink's SyncTimeout instead. Close
+	// short; kc.Close would wait for the sink's SyncTimeout instead. Close
 	// delivers what it can by the deadline and drops, counts and reports
 	// the rest.
 	cctx, cancel := context.WithTimeout(ctx, timeout)

@@ -179,7 +179,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	enc.EncodeDuration = zapcore.MillisDurationEncoder
 	zl := zap.New(zapsink.NewCore(sink, zapcore.NewJSONEncoder(enc), zapcore.InfoLevel)).
 		With(zap.String("service", zapService), zap.String("run", runID))
-	rl := zerolog.New(zerologsink.New(sink)).With().Timestamp().
+	rl := zerolog.New(zerologsink.NewWriter(sink)).With().Timestamp().
 		Str("service", zerologService).Str("run", runID).Logger()
 	// slog's JSON as slog.NewJSONHandler writes it, but with durations in
 	// milliseconds too, by ReplaceAttr.

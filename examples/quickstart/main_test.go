@@ -177,7 +177,7 @@ func TestExternalTargetErrors(t *testing.T) {
 		{"bad mechanism", map[string]string{envBrokers: "b:1", envMechanism: "OAUTHBEARER"}, `KAFKA_SASL_MECHANISM: unknown SASL mechanism "OAUTHBEARER"`},
 		{"no user", map[string]string{envBrokers: "b:1", envProtocol: "SASL_SSL"}, "KAFKA_SASL_USERNAME: required with SASL_SSL"},
 		{"no password", map[string]string{envBrokers: "b:1", envProtocol: "SASL_PLAINTEXT", envUsername: "u"}, "KAFKA_SASL_PASSWORD: required with SASL_PLAINTEXT"},
-		{"CA without TLS", map[string]string{envBrokers: "b:1", envCA: "ca.pem"}, "KAFKA_SSL_CA_LOCATION: set, but SecurityProtocol PLAINTEXT does not use TLS"},
+		{"CA without TLS", map[string]string{envBrokers: "b:1", envCA: "ca.pem"}, "KAFKA_SSL_CA_LOCATION: set, but SecurityProtocol (empty, so PLAINTEXT) does not use TLS"},
 		{"missing CA", map[string]string{envBrokers: "b:1", envProtocol: "SSL", envCA: "/nonexistent/ca.pem"}, "KAFKA_SSL_CA_LOCATION: cannot read CA file"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

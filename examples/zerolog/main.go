@@ -51,7 +51,7 @@ func run(out io.Writer) error {
 		brokers = c.ListenAddrs()
 	}
 
-	w, err := zerologsink.Open(core.Config{
+	w, err := zerologsink.New(zerologsink.Config{Sink: core.Config{
 		Brokers: brokers,
 		// One topic per level; entries without a level (Logger.Log) go
 		// to Topic, "logs".
@@ -67,7 +67,7 @@ func run(out io.Writer) error {
 			return "logs-" + e.Level.String()
 		},
 		Period: 200 * time.Millisecond,
-	})
+	}})
 	if err != nil {
 		return err
 	}

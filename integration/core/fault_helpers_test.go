@@ -508,11 +508,7 @@ func (r *faultRun) verify(st core.Stats, counts []uint16, smp *sampler) faultRow
 		t.Errorf("%s: Delivered %d + Dropped %d + QueueDepth %d = %d, want Received %d (stats %+v)",
 			r.name, st.Delivered, st.Dropped.Total(), st.QueueDepth, got, st.Received, st)
 	}
-	var byLevel uint64
-	for _, n := range st.DroppedByLevel {
-		byLevel += n
-	}
-	if byLevel != st.Dropped.Total() {
+	if byLevel := st.DroppedByLevel.Total(); byLevel != st.Dropped.Total() {
 		t.Errorf("%s: DroppedByLevel sums to %d, want Dropped.Total() = %d", r.name, byLevel, st.Dropped.Total())
 	}
 	if uint64(r.fbLines) != st.Dropped.Total() {

@@ -694,10 +694,10 @@ func checkShedAndQueueFull(t *testing.T, r *faultRun, st core.Stats) {
 	if qf := uint64(r.writeErrs.queueFull.Load()); d.Shed+d.QueueFull != qf || d.Total() != qf {
 		t.Errorf("%d Writes returned ErrQueueFull; drops %+v; want all of them counted as Shed or QueueFull", qf, d)
 	}
-	if got := st.DroppedByLevel[core.InfoLevel]; got != d.Shed {
+	if got := st.DroppedByLevel.Info; got != d.Shed {
 		t.Errorf("%d info entries dropped, want %d (Shed)", got, d.Shed)
 	}
-	if got := st.DroppedByLevel[core.ErrorLevel]; got != d.QueueFull {
+	if got := st.DroppedByLevel.Error; got != d.QueueFull {
 		t.Errorf("%d error entries dropped, want %d (QueueFull)", got, d.QueueFull)
 	}
 }

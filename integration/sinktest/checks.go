@@ -178,8 +178,8 @@ func hasLevel(obj map[string]any, key string, want core.Level) string {
 		return fmt.Sprintf("got no %q key, want level %q", key, want)
 	}
 	s, _ := v.(string)
-	got, ok := core.ParseLevel(s)
-	if !ok || got != want {
+	got, err := core.ParseLevel(s)
+	if err != nil || got != want {
 		return fmt.Sprintf("%q: got %#v, want %q", key, v, want)
 	}
 	return ""

@@ -1,6 +1,7 @@
 package zapsink_test
 
 import (
+	"context"
 	"io"
 	"testing"
 	"time"
@@ -90,8 +91,8 @@ func benchKafka(b *testing.B, syncInTimer bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer s.Close(context.Background()) // NewCore borrows s: closing the Core would not
 	kc := zapsink.NewCore(s, benchEncoder(), zapcore.InfoLevel)
-	defer kc.Close()
 	logger := zap.New(kc)
 	logger.Info("warm-up") // metadata and connections
 	if err := logger.Sync(); err != nil {

@@ -1,6 +1,8 @@
 package zapsink_test
 
 import (
+	"context"
+	"errors"
 	"io"
 	"net/url"
 	"strconv"
@@ -31,7 +33,8 @@ func TestConformance(t *testing.T) {
 }
 
 // TestConformanceTee runs the suite against a Core from NewCore, teed
-// with a console core.
+// with a console core. The Core borrows the sink, so the logger's Close is
+// what its owner does: close the Core (a flush), then the sink.
 func TestConformanceTee(t *testing.T) {
 	sinktest.Run(t, harness(func(t *testing.T, cfg core.Config) sinktest.Logger {
 		s, err := core.New(cfg)
@@ -40,9 +43,14 @@ func TestConformanceTee(t *testing.T) {
 		}
 		enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
 		kc := zapsink.NewCore(s, enc, zapcore.DebugLevel)
-		t.Cleanup(func() { _ = kc.Close() })
+		closeAll := func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), s.Config().SyncTimeout)
+			defer cancel()
+			return errors.Join(kc.Close(), s.Close(ctx))
+		}
+		t.Cleanup(func() { _ = closeAll() })
 		console := zapcore.NewCore(zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig()), zapcore.AddSync(io.Discard), zapcore.DebugLevel)
-		return zapLogger{l: zap.New(zapcore.NewTee(console, kc)), close: kc.Close}
+		return zapLogger{l: zap.New(zapcore.NewTee(console, kc)), close: closeAll}
 	}))
 }
 

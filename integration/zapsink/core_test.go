@@ -197,8 +197,7 @@ func TestSync(t *testing.T) {
 
 func TestSyncTimeout(t *testing.T) {
 	kc := newCore(t, zapsink.Config{
-		Sink:        core.Config{Brokers: []string{unreachable(t)}, ErrorHandler: errorLog(t)},
-		SyncTimeout: 50 * time.Millisecond,
+		Sink: core.Config{Brokers: []string{unreachable(t)}, ErrorHandler: errorLog(t), SyncTimeout: 50 * time.Millisecond},
 	})
 	logger := zap.New(kc)
 	logger.Info("never delivered")
@@ -229,8 +228,8 @@ func TestDropsNotWriteErrors(t *testing.T) {
 			ShedThreshold:   1, // no shedding: the queue fills
 			MaxEntryBytes:   200,
 			ErrorHandler:    errorLog(t),
+			SyncTimeout:     20 * time.Millisecond,
 		},
-		SyncTimeout: 20 * time.Millisecond,
 	})
 	logger := zap.New(kc, zap.ErrorOutput(zapcore.AddSync(&errOut)))
 	logger.Info("accepted")
@@ -277,8 +276,8 @@ func TestShedNotWriteErrors(t *testing.T) {
 			QueueLimit:      4,
 			ShedThreshold:   0.5, // from 2 entries held, shed below Warn
 			ErrorHandler:    errorLog(t),
+			SyncTimeout:     20 * time.Millisecond,
 		},
-		SyncTimeout: 20 * time.Millisecond,
 	})
 	logger := zap.New(kc, zap.ErrorOutput(zapcore.AddSync(&errOut)))
 	logger.Info("accepted 1")
@@ -302,7 +301,7 @@ func TestNew(t *testing.T) {
 	}{
 		{"bad broker", zapsink.Config{Sink: core.Config{Brokers: []string{"no-port"}}}, "Brokers[0]"},
 		{"bad topic", zapsink.Config{Sink: core.Config{Topic: "a/b"}}, "Topic"},
-		{"negative SyncTimeout", zapsink.Config{SyncTimeout: -time.Second}, ""},
+		{"negative SyncTimeout", zapsink.Config{Sink: core.Config{SyncTimeout: -time.Second}}, "SyncTimeout"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			kc, err := zapsink.New(tt.cfg)

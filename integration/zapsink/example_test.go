@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -15,6 +16,7 @@ import (
 	"github.com/kafkasink/kafkasink/core"
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
 	"github.com/kafkasink/kafkasink/zapsink"
+	"github.com/kafkasink/kafkasink/zerologsink"
 )
 
 // Attach Kafka next to a console core, send errors to their own topic and
@@ -130,7 +132,7 @@ func ExampleParseURL() {
 	fmt.Println("batch:", s.BatchSizeLimit, "entries or", s.Period)
 	fmt.Println("security:", s.SecurityProtocol, s.SASLMechanism == "", s.SASLUsername)
 	fmt.Println("password set:", s.SASLPassword != "")
-	fmt.Println("sync timeout:", cfg.SyncTimeout)
+	fmt.Println("sync timeout:", cfg.Sink.SyncTimeout)
 
 	_, err = zapsink.ParseURL("kafka://broker:9092/app-logs?batchsize=10&period=" + time.Second.String())
 	fmt.Println(err != nil && strings.Contains(err.Error(), `unknown parameters "batchsize"`))
@@ -142,4 +144,44 @@ func ExampleParseURL() {
 	// password set: true
 	// sync timeout: 3s
 	// true
+}
+
+// Share one sink between zap and zerolog: NewCore and zerologsink.NewWriter
+// borrow it, so closing them only flushes; the owner closes the sink.
+func ExampleNewCore() {
+	c, err := kafkatest.StartCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "app-logs"))
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+
+	sink, err := core.New(core.Config{Brokers: c.Addrs(), Topic: "app-logs"})
+	if err != nil {
+		panic(err)
+	}
+	kc := zapsink.NewCore(sink, zapcore.NewJSONEncoder(zapcore.EncoderConfig{MessageKey: "msg"}), zapcore.InfoLevel)
+	zl := zap.New(kc)
+	rl := zerolog.New(zerologsink.NewWriter(sink))
+
+	zl.Info("from zap")
+	if err := kc.Close(); err != nil { // a flush: the sink stays open
+		panic(err)
+	}
+	rl.Info().Msg("from zerolog") // still accepted
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := sink.Close(ctx); err != nil { // the owner closes it
+		panic(err)
+	}
+
+	recs, err := c.Read(context.Background(), "app-logs")
+	if err != nil {
+		panic(err)
+	}
+	for _, r := range recs {
+		fmt.Printf("%s\n", r.Value)
+	}
+	// Output:
+	// {"msg":"from zap"}
+	// {"level":"info","message":"from zerolog"}
 }

@@ -38,7 +38,7 @@ func TestAllocs(t *testing.T) {
 		cfg.Period = time.Hour
 		cfg.DelayFirstEntry = true
 		cfg.ErrorHandler = func(error) {}
-		w, err := zerologsink.Open(cfg)
+		w, err := zerologsink.New(zerologsink.Config{Sink: cfg})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,7 +121,7 @@ func TestRefusals(t *testing.T) {
 				reported []error
 			)
 			cfg.ErrorHandler = func(err error) { mu.Lock(); reported = append(reported, err); mu.Unlock() }
-			w, err := zerologsink.Open(cfg)
+			w, err := zerologsink.New(zerologsink.Config{Sink: cfg})
 			if err != nil {
 				t.Fatal(err)
 			}

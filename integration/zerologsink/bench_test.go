@@ -61,7 +61,7 @@ func BenchmarkZerolog(b *testing.B) {
 			}
 			defer c.Close()
 			var sinkErrs atomic.Int64
-			w, err := zerologsink.Open(core.Config{
+			w, err := zerologsink.New(zerologsink.Config{Sink: core.Config{
 				Brokers:        c.Addrs(),
 				BatchSizeLimit: 1000,
 				Period:         10 * time.Millisecond,
@@ -69,7 +69,7 @@ func BenchmarkZerolog(b *testing.B) {
 				ShedThreshold:  tt.shed,
 				BlockTimeout:   time.Minute,
 				ErrorHandler:   func(error) { sinkErrs.Add(1) },
-			})
+			}})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,6 +1,8 @@
 package zerologsink_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -15,9 +17,9 @@ import (
 func TestConformance(t *testing.T) {
 	sinktest.Run(t, sinktest.Harness{
 		New: func(t *testing.T, cfg core.Config) sinktest.Logger {
-			w, err := zerologsink.Open(cfg)
+			w, err := zerologsink.New(zerologsink.Config{Sink: cfg})
 			if err != nil {
-				t.Fatalf("Open: %v", err)
+				t.Fatalf("New: %v", err)
 			}
 			return &suiteLogger{w: w, l: zerolog.New(w).With().Timestamp().Logger()}
 		},
@@ -27,10 +29,36 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestConformanceNewWriter runs the suite against a Writer from NewWriter.
+// The Writer borrows the sink, so the logger's Close is what its owner
+// does: close the Writer (a flush), then the sink.
+func TestConformanceNewWriter(t *testing.T) {
+	sinktest.Run(t, sinktest.Harness{
+		New: func(t *testing.T, cfg core.Config) sinktest.Logger {
+			s, err := core.New(cfg)
+			if err != nil {
+				t.Fatalf("core.New: %v", err)
+			}
+			w := zerologsink.NewWriter(s)
+			closeAll := func() error {
+				ctx, cancel := context.WithTimeout(context.Background(), s.Config().SyncTimeout)
+				defer cancel()
+				return errors.Join(w.Close(), s.Close(ctx))
+			}
+			t.Cleanup(func() { _ = closeAll() })
+			return &suiteLogger{w: w, l: zerolog.New(w).With().Timestamp().Logger(), close: closeAll}
+		},
+		LevelKey:   zerolog.LevelFieldName,
+		MessageKey: zerolog.MessageFieldName,
+		TimeKey:    zerolog.TimestampFieldName,
+	})
+}
+
 // suiteLogger is a zerolog Logger on a Writer, as sinktest.Logger.
 type suiteLogger struct {
-	w *zerologsink.Writer
-	l zerolog.Logger
+	w     *zerologsink.Writer
+	l     zerolog.Logger
+	close func() error // if nil, w.Close
 }
 
 var suiteLevels = map[core.Level]zerolog.Level{
@@ -79,9 +107,20 @@ func (s *suiteLogger) With(fields ...sinktest.Field) sinktest.Logger {
 			panic(fmt.Sprintf("sinktest field %q of type %T", f.Key, f.Value))
 		}
 	}
-	return &suiteLogger{w: s.w, l: c.Logger()}
+	return &suiteLogger{w: s.w, l: c.Logger(), close: s.close}
 }
 
-func (s *suiteLogger) Sync() error { return s.w.Sink().Sync() }
+// Sync is what zerolog has in place of a Sync: Writer.Flush, bounded by
+// the sink's SyncTimeout as Close is.
+func (s *suiteLogger) Sync() error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.w.Sink().Config().SyncTimeout)
+	defer cancel()
+	return s.w.Flush(ctx)
+}
 
-func (s *suiteLogger) Close() error { return s.w.Close() }
+func (s *suiteLogger) Close() error {
+	if s.close != nil {
+		return s.close()
+	}
+	return s.w.Close()
+}

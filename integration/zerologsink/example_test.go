@@ -22,7 +22,7 @@ func Example() {
 	}
 	defer c.Close()
 
-	w, err := zerologsink.Open(core.Config{Brokers: c.Addrs(), Topic: "logs"})
+	w, err := zerologsink.New(zerologsink.Config{Sink: core.Config{Brokers: c.Addrs(), Topic: "logs"}})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func Example_routing() {
 	}
 	defer c.Close()
 
-	w, err := zerologsink.Open(core.Config{
+	w, err := zerologsink.New(zerologsink.Config{Sink: core.Config{
 		Brokers: c.Addrs(),
 		TopicDecider: func(e core.Entry) string {
 			switch {
@@ -68,7 +68,7 @@ func Example_routing() {
 			}
 			return "" // Config.Topic
 		},
-	})
+	}})
 	if err != nil {
 		log.Fatal(err)
 	}

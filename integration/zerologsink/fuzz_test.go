@@ -34,7 +34,7 @@ func FuzzWrite(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	w, err := zerologsink.Open(core.Config{
+	w, err := zerologsink.New(zerologsink.Config{Sink: core.Config{
 		Brokers:         []string{addr},
 		Period:          time.Hour,
 		DelayFirstEntry: true,
@@ -42,7 +42,7 @@ func FuzzWrite(f *testing.F) {
 		ShedThreshold:   1,
 		Fallback:        fallback,
 		ErrorHandler:    func(error) {},
-	})
+	}})
 	if err != nil {
 		f.Fatal(err)
 	}

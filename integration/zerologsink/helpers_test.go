@@ -41,12 +41,13 @@ func config(t *testing.T, c *kafkatest.Cluster) core.Config {
 	}
 }
 
-// open returns a Writer on a sink built from cfg, closed when t ends.
-func open(t *testing.T, cfg core.Config) *zerologsink.Writer {
+// newWriter returns a Writer that owns a sink built from cfg, closed when
+// t ends.
+func newWriter(t *testing.T, cfg core.Config) *zerologsink.Writer {
 	t.Helper()
-	w, err := zerologsink.Open(cfg)
+	w, err := zerologsink.New(zerologsink.Config{Sink: cfg})
 	if err != nil {
-		t.Fatalf("Open: %v", err)
+		t.Fatalf("New: %v", err)
 	}
 	t.Cleanup(func() { w.Close() })
 	return w

@@ -44,7 +44,7 @@ func TestLevelRouting(t *testing.T) {
 	}
 	cfg := config(t, c)
 	cfg.TopicDecider = levelTopic
-	w := open(t, cfg)
+	w := newWriter(t, cfg)
 
 	byLevel := map[string]*bytes.Buffer{}
 	for _, l := range levels {
@@ -107,7 +107,7 @@ func TestFieldRouting(t *testing.T) {
 		}
 		return ""
 	}
-	w := open(t, cfg)
+	w := newWriter(t, cfg)
 	log := zerolog.New(w)
 
 	log.Info().Str("service", "billing").Msg("a")
@@ -161,7 +161,7 @@ func TestBufferReuse(t *testing.T) {
 	cfg.BatchSizeLimit = 64 // let batches go while writers still write
 	cfg.DelayFirstEntry = false
 	cfg.Period = 5 * time.Millisecond
-	w := open(t, cfg)
+	w := newWriter(t, cfg)
 
 	const goroutines, perG = 8, 250
 	var wg sync.WaitGroup
@@ -222,7 +222,7 @@ func TestZerologConcurrent(t *testing.T) {
 	cfg := config(t, c)
 	cfg.BatchSizeLimit = 100
 	cfg.Period = 5 * time.Millisecond
-	w := open(t, cfg)
+	w := newWriter(t, cfg)
 	log := zerolog.New(w).With().Str("app", "test").Logger()
 
 	const goroutines, perG = 8, 300
@@ -279,7 +279,7 @@ func TestNoLevel(t *testing.T) {
 		}
 		return levelTopic(e)
 	}
-	w := open(t, cfg)
+	w := newWriter(t, cfg)
 	log := zerolog.New(w)
 
 	log.Log().Msg("log")
@@ -314,7 +314,7 @@ func TestMalformed(t *testing.T) {
 	cfg.Topic = "mixed"
 	var levels []core.Level
 	cfg.TopicDecider = func(e core.Entry) string { levels = append(levels, e.Level); return "" }
-	w := open(t, cfg)
+	w := newWriter(t, cfg)
 
 	inputs := []struct {
 		in, want string
@@ -370,7 +370,7 @@ func TestHugeEntries(t *testing.T) {
 	var sinkErrs []error
 	var mu sync.Mutex
 	cfg.ErrorHandler = func(err error) { mu.Lock(); sinkErrs = append(sinkErrs, err); mu.Unlock() }
-	w := open(t, cfg)
+	w := newWriter(t, cfg)
 	log := zerolog.New(w)
 
 	big := strings.Repeat("b", 500<<10)
@@ -418,7 +418,7 @@ func TestQueueFull(t *testing.T) {
 		ShedThreshold:   1, // no shedding of Info entries before the queue is full
 		ErrorHandler:    func(error) {},
 	}
-	w, err := zerologsink.Open(cfg)
+	w, err := zerologsink.New(zerologsink.Config{Sink: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -444,7 +444,7 @@ func TestLifecycle(t *testing.T) {
 	c := startCluster(t)
 
 	t.Run("close twice", func(t *testing.T) {
-		w := open(t, config(t, c))
+		w := newWriter(t, config(t, c))
 		log := zerolog.New(w)
 		log.Info().Msg("m")
 		if err := w.Close(); err != nil {
@@ -460,7 +460,7 @@ func TestLifecycle(t *testing.T) {
 
 	t.Run("write after close", func(t *testing.T) {
 		zerologErrs := captureZerologErrors(t)
-		w := open(t, config(t, c))
+		w := newWriter(t, config(t, c))
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -482,16 +482,16 @@ func TestLifecycle(t *testing.T) {
 	})
 
 	t.Run("close timeout", func(t *testing.T) {
-		s, err := core.New(core.Config{
+		w, err := zerologsink.New(zerologsink.Config{Sink: core.Config{
 			Brokers:      []string{deadBroker(t)},
 			SyncTimeout:  50 * time.Millisecond,
 			ErrorHandler: func(error) {},
 			Fallback:     io.Discard,
-		})
+		}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		w := zerologsink.New(s)
+		s := w.Sink()
 		log := zerolog.New(w)
 		log.Info().Msg("never delivered")
 		err = w.Close()
@@ -533,7 +533,7 @@ func TestFatal(t *testing.T) {
 			c.CreateTopic(t, topic, 1)
 			cfg := config(t, c) // delivers only on Flush and Close
 			cfg.Topic = topic
-			w := open(t, cfg)
+			w := newWriter(t, cfg)
 			log := zerolog.New(tt.wrap(w))
 			log.Info().Msg("before")
 			before := exits
@@ -560,7 +560,7 @@ func TestPanic(t *testing.T) {
 	c.CreateTopic(t, "panic", 1)
 	cfg := config(t, c)
 	cfg.Topic = "panic"
-	w := open(t, cfg)
+	w := newWriter(t, cfg)
 	log := zerolog.New(w)
 
 	log.Info().Msg("before")
@@ -589,12 +589,12 @@ func TestPanic(t *testing.T) {
 // SyncTimeout makes WriteLevel report it: zerolog prints it once.
 func TestPanicFlushFails(t *testing.T) {
 	zerologErrs := captureZerologErrors(t)
-	w, err := zerologsink.Open(core.Config{
+	w, err := zerologsink.New(zerologsink.Config{Sink: core.Config{
 		Brokers:      []string{deadBroker(t)},
 		SyncTimeout:  20 * time.Millisecond,
 		ErrorHandler: func(error) {},
 		Fallback:     io.Discard,
-	})
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -611,20 +611,20 @@ func TestPanicFlushFails(t *testing.T) {
 	}
 }
 
-func TestNewNilSink(t *testing.T) {
+func TestNewWriterNilSink(t *testing.T) {
 	defer func() {
 		if recover() == nil {
-			t.Error("New(nil): got no panic, want one")
+			t.Error("NewWriter(nil): got no panic, want one")
 		}
 	}()
-	zerologsink.New(nil)
+	zerologsink.NewWriter(nil)
 }
 
-func TestOpenInvalidConfig(t *testing.T) {
-	w, err := zerologsink.Open(core.Config{Brokers: []string{"no port"}})
+func TestNewInvalidConfig(t *testing.T) {
+	w, err := zerologsink.New(zerologsink.Config{Sink: core.Config{Brokers: []string{"no port"}}})
 	var ce *core.ConfigError
 	if w != nil || !errors.As(err, &ce) || ce.Field != "Brokers[0]" {
-		t.Fatalf("Open: got %v, %v; want nil and a ConfigError for Brokers[0]", w, err)
+		t.Fatalf("New: got %v, %v; want nil and a ConfigError for Brokers[0]", w, err)
 	}
 }
 
@@ -648,7 +648,7 @@ func TestLevelFieldName(t *testing.T) {
 		cancel()
 		s.Close(ctx)
 	})
-	w := zerologsink.New(s)
+	w := zerologsink.NewWriter(s)
 	w.Write([]byte("{}")) // fills the queue
 	w.Write([]byte("{}"))
 	p := []byte(`{"level":"info","severity":"error"}`)
@@ -670,7 +670,7 @@ func TestLevelFieldName(t *testing.T) {
 		{core.NoLevel, 1},
 		{core.InfoLevel, 1},
 	} {
-		if got := st.DroppedByLevel[tt.level]; got != tt.want {
+		if got := st.DroppedByLevel.Get(tt.level); got != tt.want {
 			t.Errorf("entries refused at level %q: got %d, want %d", tt.level, got, tt.want)
 		}
 	}
