@@ -34,8 +34,5 @@ func (b *batcher) abortAll() {
 		b.q.arena.release(b.ext.id, 1)
 		b.ext = nil
 	}
-	go func() {
-		b.wg.Wait()
-		b.tr.close()
-	}()
+	go b.closeTransport()
 }

@@ -71,6 +71,7 @@ type batcher struct {
 	stop    chan struct{} // Close → batcher: everything is delivered, stop
 	abort   chan struct{} // Close → batcher: drop what is left, stop now
 	done    chan struct{} // closed when the batcher has stopped
+	trDone  chan struct{} // closed when the transport is closed
 	aborted int           // entries abortAll dropped; read after done
 }
 
@@ -96,6 +97,7 @@ func newBatcher(cfg *resolved, tr transport, q *queue, c *counters, rep *reporte
 		stop:      make(chan struct{}),
 		abort:     make(chan struct{}),
 		done:      make(chan struct{}),
+		trDone:    make(chan struct{}),
 		plain:     cfg.TopicDecider == nil && cfg.KeyDecider == nil && cfg.HeaderDecider == nil && cfg.Formatter == nil,
 		static:    appendHeaders(nil, cfg.Headers),
 		codec:     batchCodec(cfg.Compression),
@@ -125,10 +127,11 @@ func (b *batcher) run() {
 		case m := <-b.metas:
 			b.handleMeta(m)
 		case <-b.stop:
-			// Close saw everything delivered: nothing is in flight.
+			// Close saw everything delivered: nothing is in flight. A
+			// metadata request may be: it ends with b.ctx, and kafka-go
+			// is not waited for here.
 			b.cancel()
-			b.wg.Wait()
-			b.tr.close()
+			go b.closeTransport()
 			return
 		case <-b.abort:
 			b.abortAll()
@@ -141,7 +144,7 @@ func (b *batcher) run() {
 // else after dropping what is left (abort). It waits until the batcher has
 // stopped or hard fires. It returns how many entries the abort dropped, or
 // what it left behind if the batcher was still in a user callback at hard.
-func (b *batcher) end(abort bool, hard <-chan time.Time) (aborted int, left *AbandonedError) {
+func (b *batcher) end(abort bool, hard <-chan struct{}) (aborted int, left *AbandonedError) {
 	if abort {
 		close(b.abort)
 	} else {
@@ -149,14 +152,41 @@ func (b *batcher) end(abort bool, hard <-chan time.Time) (aborted int, left *Aba
 	}
 	select {
 	case <-b.done:
+		b.waitTransport(hard)
 		return b.aborted, nil
 	case <-hard:
 	}
+	// The batcher's own work is short; only a callback can hold it up.
+	if b.inCall.Load() == int32(noCallback) {
+		select {
+		case <-b.done:
+			return b.aborted, nil
+		case <-time.After(closeGrace):
+		}
+	}
 	name := callback(b.inCall.Load()).String()
 	if name == "" {
-		name = "a TopicDecider, KeyDecider, HeaderDecider or Formatter"
+		name = "the batcher"
 	}
 	return 0, &AbandonedError{Callback: name, Held: b.q.stats().QueueDepth}
+}
+
+// closeTransport waits for the requests still running, which the
+// batcher's context has cancelled, then closes the transport's
+// connections.
+func (b *batcher) closeTransport() {
+	b.wg.Wait()
+	b.tr.close()
+	close(b.trDone)
+}
+
+// waitTransport waits for closeTransport, or for hard: kafka-go may take
+// its time to give up a request.
+func (b *batcher) waitTransport(hard <-chan struct{}) {
+	select {
+	case <-b.trDone:
+	case <-hard:
+	}
 }
 
 // callback names a user callback, so that a panic or Close can say which

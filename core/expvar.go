@@ -36,7 +36,7 @@ func (st Stats) asMap() map[string]any {
 	}
 	byLevel := map[string]uint64{}
 	for l := range numLevels {
-		if n := st.DroppedByLevel[l]; n > 0 {
+		if n := st.DroppedByLevel.Get(Level(l)); n > 0 {
 			name := Level(l).String()
 			if name == "" {
 				name = "none"

@@ -19,6 +19,7 @@ type record struct {
 	keyLen          int32 // -1: the entry carries no key
 	hdrLen          uint32
 	level           Level
+	stamped         bool   // the entry had no time: time is when the batcher took it
 	nhdrs           uint16 // headers in hdrs
 
 	// Set by the batcher.
@@ -91,7 +92,7 @@ func (r *record) hdrSpan() span {
 }
 
 func (r *record) entryTime() time.Time {
-	if r.time == 0 {
+	if r.time == 0 || r.stamped {
 		return time.Time{}
 	}
 	return time.Unix(0, r.time)

@@ -469,7 +469,9 @@ func (r *reporter) printLine(msg string) {
 		line += " (since the last report: " + strings.Join(held, ", ") + ")"
 	}
 	r.lastLine = time.Now()
+	r.inCall.Store("stderr") // a pipe nobody reads blocks too
 	fmt.Fprintln(r.stderr, line)
+	r.inCall.Store("")
 }
 
 // close delivers what is waiting and stops the goroutine, by deadline
@@ -477,7 +479,7 @@ func (r *reporter) printLine(msg string) {
 // close leaves it behind: it stops when the callback returns, dropping
 // what is left (counted in Stats.FallbackDropped). close returns what it
 // left behind, nil if nothing.
-func (r *reporter) close(deadline <-chan time.Time) error {
+func (r *reporter) close(deadline <-chan struct{}) error {
 	close(r.stop)
 	select {
 	case <-r.done:
@@ -485,10 +487,15 @@ func (r *reporter) close(deadline <-chan time.Time) error {
 	case <-deadline:
 	}
 	close(r.quit)
+	// Between callbacks, it stops at once.
+	wait := time.Duration(0)
+	if name, _ := r.inCall.Load().(string); name == "" {
+		wait = closeGrace
+	}
 	select {
-	case <-r.done: // it was between callbacks
+	case <-r.done:
 		return nil
-	default:
+	case <-time.After(wait):
 	}
 	name, _ := r.inCall.Load().(string)
 	if name == "" {

@@ -66,7 +66,7 @@ func (b *batcher) route(r *record) {
 	if r.time == 0 {
 		// The logger gave no time: the nearest the sink knows without a
 		// clock read per Write is now, when it takes the entry.
-		r.time = b.now.UnixNano()
+		r.time, r.stamped = b.now.UnixNano(), true
 	}
 	var t *topicState
 	if b.plain {

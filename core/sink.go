@@ -167,10 +167,10 @@ func (s *Sink) close(ctx context.Context) error {
 	if deadline, ok := ctx.Deadline(); ok {
 		grace = min(grace, time.Until(deadline))
 	}
-	hard := time.NewTimer(max(grace, 0))
-	defer hard.Stop()
+	hard, stop := context.WithTimeout(context.Background(), max(grace, 0))
+	defer stop()
 	var errs []error
-	aborted, abandoned := s.b.end(pending > 0, hard.C)
+	aborted, abandoned := s.b.end(pending > 0, hard.Done())
 	if pending > 0 {
 		if abandoned != nil {
 			aborted = abandoned.Held
@@ -187,7 +187,7 @@ func (s *Sink) close(ctx context.Context) error {
 		errs = append(errs, abandoned)
 	}
 	s.q.releaseFills()
-	if err := s.rep.close(hard.C); err != nil {
+	if err := s.rep.close(hard.Done()); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

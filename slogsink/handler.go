@@ -210,7 +210,7 @@ func (h *Handler) Flush(ctx context.Context) error {
 // records logged after Close still reach it. It returns nil if the sink's
 // owner has already closed it.
 func (h *Handler) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), h.sink.SyncTimeout())
+	ctx, cancel := context.WithTimeout(context.Background(), h.sink.Config().SyncTimeout)
 	defer cancel()
 	if h.owned {
 		return h.sink.Close(ctx)

@@ -40,7 +40,7 @@ var benchLoggers = []benchLogger{
 	{
 		name:    "zerolog",
 		discard: func() func(int) { return zerologCall(io.Discard) },
-		sink:    func(s *core.Sink) func(int) { return zerologCall(zerologsink.New(s)) },
+		sink:    func(s *core.Sink) func(int) { return zerologCall(zerologsink.NewWriter(s)) },
 	},
 }
 

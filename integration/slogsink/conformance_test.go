@@ -72,7 +72,7 @@ func (s slogLogger) With(fields ...sinktest.Field) sinktest.Logger {
 // Sync flushes the sink, with the sink's SyncTimeout, as a borrowing
 // Handler's Close does.
 func (s slogLogger) Sync() error {
-	ctx, cancel := context.WithTimeout(context.Background(), s.h.Sink().SyncTimeout())
+	ctx, cancel := context.WithTimeout(context.Background(), s.h.Sink().Config().SyncTimeout)
 	defer cancel()
 	return s.h.Flush(ctx)
 }

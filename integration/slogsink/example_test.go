@@ -109,7 +109,7 @@ func ExampleNewHandler() {
 	}
 	slog.New(app).Info("still logging after app.Close")
 
-	ctx, cancel := context.WithTimeout(context.Background(), sink.SyncTimeout())
+	ctx, cancel := context.WithTimeout(context.Background(), sink.Config().SyncTimeout)
 	defer cancel()
 	if err := sink.Close(ctx); err != nil {
 		panic(err)
