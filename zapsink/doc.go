@@ -108,5 +108,12 @@
 // stamps entries with the time they reach it; a URL cannot carry a
 // TopicDecider or KeyDecider. Use Encoding "json". Logger.Sync flushes the
 // sink, and zap syncs it after every entry above ErrorLevel. zap never
-// closes the sinks of a zap.Config: [CloseURLSinks] does, at shutdown.
+// closes the sinks of a zap.Config: [CloseURLSinks] does, at shutdown
+// (defer it next to Build: a program that exits without it, or without
+// Logger.Sync, loses what is still queued).
+//
+// Keep passwords out of the URL: when a sink fails to open,
+// zap.Config.Build quotes the whole URL in its error, user info included.
+// Name an environment variable that holds the password instead:
+// kafka://user@broker:9093/logs?saslPasswordEnv=KAFKA_PASSWORD.
 package zapsink
