@@ -114,7 +114,7 @@ func readObject(b []byte, ms []member) ([]member, error) {
 		ms = append(ms, m)
 		i = skipSpace(b, vEnd)
 		if i >= len(b) {
-			return ms, &jsonError{off: i, msg: "unexpected end of the object"}
+			return ms, &jsonError{off: i, msg: "unexpected end of the object", key: b[m.key0:m.key1]}
 		}
 		switch b[i] {
 		case ',':
@@ -122,7 +122,7 @@ func readObject(b []byte, ms []member) ([]member, error) {
 		case '}':
 			return ms, checkEnd(b, i+1)
 		default:
-			return ms, &jsonError{off: i, msg: "want ',' or '}' after a value, got " + describe(b[i])}
+			return ms, &jsonError{off: i, msg: "want ',' or '}' after the value, got " + describe(b[i]), key: b[m.key0:m.key1]}
 		}
 	}
 }

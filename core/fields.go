@@ -1,0 +1,95 @@
+package core
+
+// Fields names the top-level fields of an entry's JSON that [SerilogJSON]
+// and [CLEF] read as the entry's built-ins (time, level, message, logger
+// name, error) instead of copying them as properties. Each list is tried
+// in order, and the first name present with a value of the right kind
+// wins: a later name, a duplicate key, or a field of the wrong kind (a
+// number named "msg") stays a property, so nothing is lost.
+//
+// The zero value knows the default JSON of zap, zerolog and log/slog at
+// once, so one formatter serves a sink that all three write to. A nil list
+// means its default; a non-nil empty list turns that built-in off (its
+// fields stay properties).
+type Fields struct {
+	// Time is the entry's time: an RFC 3339 or ISO 8601 string, or a
+	// Unix time in seconds, milliseconds, microseconds or nanoseconds (told
+	// apart by size), with or without a fraction. If nil, "ts" (zap),
+	// "time" (zerolog, slog).
+	Time []string
+
+	// Level is the entry's level, as zap, zerolog, slog ("WARN+2") or
+	// Serilog name it. If nil, "level".
+	Level []string
+
+	// Message is the message, a string. If nil, "msg" (zap, slog),
+	// "message" (zerolog).
+	Message []string
+
+	// Logger is the logger's name, written as SourceContext. If nil,
+	// "logger" (zap).
+	Logger []string
+
+	// Error is the error message, the start of Exception. If nil,
+	// "error" (zap, zerolog), "err" (slog's convention).
+	Error []string
+
+	// ErrorVerbose is an error's detailed form, which zap writes for
+	// errors that format themselves with "%+v" (a message and a stack
+	// trace). If nil, "errorVerbose".
+	ErrorVerbose []string
+
+	// Stack is a stack trace, the end of Exception: zap's caller stack on
+	// Error entries, zerolog's error stack. If nil, "stacktrace" (zap),
+	// "stack" (zerolog).
+	Stack []string
+}
+
+// role is a built-in of a Serilog event that a field of the entry can be.
+type role uint8
+
+const (
+	roleTime role = iota
+	roleLevel
+	roleMessage
+	roleLogger
+	roleError
+	roleErrorVerbose
+	roleStack
+	numRoles
+)
+
+var defaultFields = [numRoles][]string{
+	roleTime:         {"ts", "time"},
+	roleLevel:        {"level"},
+	roleMessage:      {"msg", "message"},
+	roleLogger:       {"logger"},
+	roleError:        {"error", "err"},
+	roleErrorVerbose: {"errorVerbose"},
+	roleStack:        {"stacktrace", "stack"},
+}
+
+// names returns the field names of role r.
+func (f *Fields) names(r role) []string {
+	var l []string
+	switch r {
+	case roleTime:
+		l = f.Time
+	case roleLevel:
+		l = f.Level
+	case roleMessage:
+		l = f.Message
+	case roleLogger:
+		l = f.Logger
+	case roleError:
+		l = f.Error
+	case roleErrorVerbose:
+		l = f.ErrorVerbose
+	case roleStack:
+		l = f.Stack
+	}
+	if l == nil {
+		return defaultFields[r]
+	}
+	return l
+}
