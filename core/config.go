@@ -56,7 +56,8 @@ type Config struct {
 
 	// Formatter turns an entry into the record value. It runs on the
 	// batching goroutine. If nil, the logger's JSON goes to Kafka unchanged
-	// (without its trailing newline).
+	// (without its trailing newline). [SerilogJSON] and [CLEF] write
+	// Serilog's shapes; [ParseFormatter] names them.
 	Formatter Formatter
 
 	// BatchSizeLimit is the most entries in one batch: a batch is sent as
