@@ -68,20 +68,7 @@ func (f CLEF) Format(dst []byte, e Entry) ([]byte, error) {
 		dst = ev.appendLogger(dst)
 		dst = append(dst, '"')
 	}
-	for i := range ev.members {
-		if ev.isTaken(int32(i)) {
-			continue
-		}
-		m := &ev.members[i]
-		k := m.key(ev.b)
-		dst = append(dst, ',', '"')
-		if startsWithAt(k) {
-			dst = append(dst, '@')
-		}
-		dst = append(dst, k[1:]...)
-		dst = append(dst, ':')
-		dst = append(dst, m.value(ev.b)...)
-	}
+	dst = ev.appendProperties(dst, true, true)
 	return append(dst, '}'), nil
 }
 

@@ -93,3 +93,71 @@ func (f *Fields) names(r role) []string {
 	}
 	return l
 }
+
+// isZero reports whether f is the zero Fields: the defaults for all.
+func (f *Fields) isZero() bool {
+	return f.Time == nil && f.Level == nil && f.Message == nil && f.Logger == nil &&
+		f.Error == nil && f.ErrorVerbose == nil && f.Stack == nil
+}
+
+// roleOf returns the role whose list names m's key, and the name's rank
+// in that list. A name in several lists belongs to the first role. With
+// defaults (f.isZero()), a switch stands for the default lists.
+func (f *Fields) roleOf(b []byte, m *member, defaults bool) (role, int, bool) {
+	if defaults && !m.keyEsc {
+		// defaultFields, as a switch on the length first: cheaper than
+		// comparing the key with each name.
+		k := b[m.key0+1 : m.key1-1]
+		switch len(k) {
+		case 2:
+			if string(k) == "ts" {
+				return roleTime, 0, true
+			}
+		case 3:
+			switch string(k) {
+			case "msg":
+				return roleMessage, 0, true
+			case "err":
+				return roleError, 1, true
+			}
+		case 4:
+			if string(k) == "time" {
+				return roleTime, 1, true
+			}
+		case 5:
+			switch string(k) {
+			case "level":
+				return roleLevel, 0, true
+			case "error":
+				return roleError, 0, true
+			case "stack":
+				return roleStack, 1, true
+			}
+		case 6:
+			if string(k) == "logger" {
+				return roleLogger, 0, true
+			}
+		case 7:
+			if string(k) == "message" {
+				return roleMessage, 1, true
+			}
+		case 10:
+			if string(k) == "stacktrace" {
+				return roleStack, 0, true
+			}
+		case 12:
+			if string(k) == "errorVerbose" {
+				return roleErrorVerbose, 0, true
+			}
+		}
+		return 0, 0, false
+	}
+	for r := range numRoles {
+		for rank, name := range f.names(r) {
+			if keyIs(b, m, name) {
+				return r, rank, true
+			}
+		}
+	}
+	return 0, 0, false
+}

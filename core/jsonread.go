@@ -1,8 +1,10 @@
 package core
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -22,6 +24,7 @@ type member struct {
 	val0, val1 int32
 	keyEsc     bool // the key has escapes
 	strEsc     bool // the value is a string with escapes
+	taken      bool // a formatter took it as a built-in
 }
 
 // key returns the member's quoted key.
@@ -96,25 +99,30 @@ func readObject(b []byte, ms []member) ([]member, error) {
 		if err != nil {
 			return ms, err
 		}
-		m := member{key0: int32(i), key1: int32(kEnd), keyEsc: kEsc}
+		key := b[i:kEnd]
+		k0 := i
 		i = skipSpace(b, kEnd)
 		if i >= len(b) || b[i] != ':' {
-			return ms, &jsonError{off: i, msg: "want ':' after the key", key: b[m.key0:m.key1]}
+			return ms, &jsonError{off: i, msg: "want ':' after the key", key: key}
 		}
 		i = skipSpace(b, i+1)
 		vEnd, vEsc, err := checkValue(b, i)
 		if err != nil {
 			var je *jsonError
 			if errors.As(err, &je) {
-				je.key = b[m.key0:m.key1]
+				je.key = key
 			}
 			return ms, err
 		}
-		m.val0, m.val1, m.strEsc = int32(i), int32(vEnd), vEsc
-		ms = append(ms, m)
+		// Fill the new member in place: building it on the stack and
+		// copying it costs a store-forwarding stall per member.
+		ms = append(ms, member{})
+		m := &ms[len(ms)-1]
+		m.key0, m.key1, m.val0, m.val1 = int32(k0), int32(kEnd), int32(i), int32(vEnd)
+		m.keyEsc, m.strEsc = kEsc, vEsc
 		i = skipSpace(b, vEnd)
 		if i >= len(b) {
-			return ms, &jsonError{off: i, msg: "unexpected end of the object", key: b[m.key0:m.key1]}
+			return ms, &jsonError{off: i, msg: "unexpected end of the object", key: key}
 		}
 		switch b[i] {
 		case ',':
@@ -122,7 +130,7 @@ func readObject(b []byte, ms []member) ([]member, error) {
 		case '}':
 			return ms, checkEnd(b, i+1)
 		default:
-			return ms, &jsonError{off: i, msg: "want ',' or '}' after the value, got " + describe(b[i]), key: b[m.key0:m.key1]}
+			return ms, &jsonError{off: i, msg: "want ',' or '}' after the value, got " + describe(b[i]), key: key}
 		}
 	}
 }
@@ -157,12 +165,23 @@ var strPlain = func() (t [256]bool) {
 func checkString(b []byte, i int) (int, bool, error) {
 	esc := false
 	for i++; i < len(b); {
-		c := b[i]
-		if strPlain[c] {
-			i++
-			continue
+		// Skip plain bytes (printable ASCII but '"' and '\\') eight at a
+		// time, then to the first byte that is not.
+		for i+8 <= len(b) {
+			if m := special8(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				goto special
+			}
+			i += 8
 		}
-		switch {
+		for i < len(b) && strPlain[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			break
+		}
+	special:
+		switch c := b[i]; {
 		case c == '"':
 			return i + 1, esc, nil
 		case c == '\\':
@@ -192,6 +211,21 @@ func checkString(b []byte, i int) (int, bool, error) {
 		}
 	}
 	return 0, esc, &jsonError{off: len(b), msg: "unterminated string"}
+}
+
+// special8 returns a mask with the high bit of the lowest byte of x (in
+// little-endian order) that does not stand for itself in a JSON string
+// set: a control character, '"', '\\', or a byte from 0x80. It is 0 if
+// all eight do. Bits above the lowest may be set spuriously (a borrow
+// runs upward); the lowest is exact.
+func special8(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	below := (x - ones*0x20) &^ x
+	q := x ^ (ones * '"')
+	quote := (q - ones) &^ q
+	bs := x ^ (ones * '\\')
+	backslash := (bs - ones) &^ bs
+	return (below | quote | backslash | x) & highs
 }
 
 // checkValue checks the JSON value starting at b[i] and returns the index
@@ -242,39 +276,47 @@ func checkNumber(b []byte, i int) (int, error) {
 	if b[i] == '-' {
 		i++
 	}
-	digits := func() int {
-		n := 0
-		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
-			i++
-			n++
-		}
-		return n
-	}
-	bad := func(what string) (int, error) {
-		return 0, &jsonError{off: start, msg: "invalid number " + strconv.Quote(string(b[start:min(i+1, len(b))])) + ": " + what}
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
+	if i < len(b) && b[i] == '0' {
 		i++
-	case digits() == 0:
-		return bad("want a digit")
+	} else {
+		j := skipDigits(b, i)
+		if j == i {
+			return 0, badNumber(b, start, j, "want a digit")
+		}
+		i = j
 	}
 	if i < len(b) && b[i] == '.' {
-		i++
-		if digits() == 0 {
-			return bad("want a digit after '.'")
+		j := skipDigits(b, i+1)
+		if j == i+1 {
+			return 0, badNumber(b, start, j, "want a digit after '.'")
 		}
+		i = j
 	}
 	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
 		i++
 		if i < len(b) && (b[i] == '+' || b[i] == '-') {
 			i++
 		}
-		if digits() == 0 {
-			return bad("want a digit in the exponent")
+		j := skipDigits(b, i)
+		if j == i {
+			return 0, badNumber(b, start, j, "want a digit in the exponent")
 		}
+		i = j
 	}
 	return i, nil
+}
+
+// skipDigits returns the index of the first byte from b[i] on that is not
+// a decimal digit.
+func skipDigits(b []byte, i int) int {
+	for i < len(b) && b[i]-'0' <= 9 {
+		i++
+	}
+	return i
+}
+
+func badNumber(b []byte, start, i int, what string) error {
+	return &jsonError{off: start, msg: "invalid number " + strconv.Quote(string(b[start:min(i+1, len(b))])) + ": " + what}
 }
 
 // checkContainer checks the object or array starting at b[i].

@@ -1,7 +1,10 @@
 package core
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -156,6 +159,38 @@ func TestJSONStringEquals(t *testing.T) {
 		}
 		if got := s == tt.s; got != tt.want {
 			t.Errorf("encoding/json reads %q as %q: equal %v, test wants %v", tt.q, s, got, tt.want)
+		}
+	}
+}
+
+// TestSpecial8 checks the 8-bytes-at-a-time test against strPlain: the
+// lowest flagged byte is the first byte that is not plain.
+func TestSpecial8(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	interesting := []byte{0, 0x1f, 0x20, '"', '\\', 'a', 0x7f, 0x80, 0xff, '!', '#', '[', ']', 0x21, 0x5b, 0x5d}
+	for range 200000 {
+		var b [8]byte
+		for i := range b {
+			if r.IntN(2) == 0 {
+				b[i] = interesting[r.IntN(len(interesting))]
+			} else {
+				b[i] = byte(r.IntN(256))
+			}
+		}
+		first := 8
+		for i, c := range b {
+			if !strPlain[c] {
+				first = i
+				break
+			}
+		}
+		m := special8(binary.LittleEndian.Uint64(b[:]))
+		got := 8
+		if m != 0 {
+			got = bits.TrailingZeros64(m) >> 3
+		}
+		if got != first {
+			t.Fatalf("special8(%q): first special byte %d, want %d", b, got, first)
 		}
 	}
 }

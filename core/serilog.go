@@ -95,19 +95,7 @@ func (f SerilogJSON) Format(dst []byte, e Entry) ([]byte, error) {
 			dst = append(dst, '"')
 			sep = true
 		}
-		for i := range ev.members {
-			if ev.isTaken(int32(i)) {
-				continue
-			}
-			if sep {
-				dst = append(dst, ',')
-			}
-			sep = true
-			m := &ev.members[i]
-			dst = append(dst, m.key(ev.b)...)
-			dst = append(dst, ':')
-			dst = append(dst, m.value(ev.b)...)
-		}
+		dst = ev.appendProperties(dst, sep, false)
 		dst = append(dst, '}')
 	}
 	return append(dst, '}'), nil

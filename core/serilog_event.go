@@ -32,6 +32,10 @@ var membersPool = sync.Pool{New: func() any { s := make([]member, 0, 64); return
 // read reads e, taking its built-ins by the names in fs. It fails, naming
 // the field, if e.JSON is not one valid JSON object. The caller must call
 // release when done with ev.
+//
+// Each role takes the member whose name comes first in its list, the
+// first such member if there are several, among those whose value fits
+// (see accept); the members no role takes are the properties.
 func (ev *serilogEvent) read(e Entry, fs *Fields) error {
 	ev.e, ev.b = e, e.JSON
 	ev.pooled = membersPool.Get().(*[]member)
@@ -40,17 +44,65 @@ func (ev *serilogEvent) read(e Entry, fs *Fields) error {
 	if err != nil {
 		return err
 	}
+	ev.level = serilogLevelOf(e.Level)
+	var rank [numRoles]int // the rank in its list of the name each role took
 	for r := range ev.taken {
-		ev.taken[r] = notTaken
+		ev.taken[r], rank[r] = notTaken, maxRank
 	}
-	ev.readTime(fs)
-	ev.readLevel(fs)
-	ev.takeString(fs, roleMessage, e.Message)
-	ev.takeString(fs, roleLogger, e.LoggerName)
-	ev.takeAny(fs, roleError)
-	ev.takeAny(fs, roleErrorVerbose)
-	ev.takeAny(fs, roleStack)
+	var ft fieldTime
+	defaults := fs.isZero()
+	for i := range ms {
+		m := &ms[i]
+		r, k, ok := fs.roleOf(ev.b, m, defaults)
+		if !ok || k >= rank[r] || !ev.accept(r, m, &ft) {
+			continue
+		}
+		ev.taken[r], rank[r] = int32(i), k
+	}
+	for _, i := range ev.taken {
+		if i != notTaken {
+			ms[i].taken = true
+		}
+	}
+	ev.time = entryTime(ft, ev.taken[roleTime] != notTaken, e.Time)
 	return nil
+}
+
+// maxRank is more than any list's length.
+const maxRank = int(^uint(0) >> 1)
+
+// accept reports whether m's value fits role r, and if so, records what
+// it says: a time that parses (in ft); a level name, the same as
+// Entry.Level's if the adapter set one; a string message or logger name,
+// the same as the adapter's if it gave one (so that a user's field of the
+// same name is never lost); an error or stack that is not null.
+func (ev *serilogEvent) accept(r role, m *member, ft *fieldTime) bool {
+	switch r {
+	case roleTime:
+		if c := ev.b[m.val0]; c != '"' && c != '-' && (c < '0' || c > '9') {
+			return false
+		}
+		t, ok := parseTimeField(ev.b, m)
+		if ok {
+			*ft = t
+		}
+		return ok
+	case roleLevel:
+		if !m.isString(ev.b) || m.strEsc {
+			return false
+		}
+		l, ok := parseSerilogLevel(m.content(ev.b))
+		if !ok || ev.e.Level != NoLevel && l != serilogLevelOf(ev.e.Level) {
+			return false
+		}
+		ev.level = l
+		return true
+	case roleMessage:
+		return m.isString(ev.b) && (ev.e.Message == "" || jsonStringEquals(m.content(ev.b), ev.e.Message))
+	case roleLogger:
+		return m.isString(ev.b) && (ev.e.LoggerName == "" || jsonStringEquals(m.content(ev.b), ev.e.LoggerName))
+	}
+	return ev.b[m.val0] != 'n' // error, errorVerbose, stack: anything but null
 }
 
 // release returns the members slice to the pool, unless it grew huge.
@@ -62,109 +114,8 @@ func (ev *serilogEvent) release() {
 	ev.members, ev.pooled = nil, nil
 }
 
-// find returns the index of the first member not taken yet whose key is
-// name and whose value ok accepts, or notTaken.
-func (ev *serilogEvent) find(name string, ok func(*member) bool) int32 {
-	for i := range ev.members {
-		m := &ev.members[i]
-		if keyIs(ev.b, m, name) && !ev.isTaken(int32(i)) && ok(m) {
-			return int32(i)
-		}
-	}
-	return notTaken
-}
-
 // isTaken reports whether a role took member i.
-func (ev *serilogEvent) isTaken(i int32) bool {
-	for _, t := range ev.taken {
-		if t == i {
-			return true
-		}
-	}
-	return false
-}
-
-// keyIs reports whether m's key is name.
-func keyIs(b []byte, m *member, name string) bool {
-	k := b[m.key0+1 : m.key1-1]
-	if !m.keyEsc {
-		return string(k) == name
-	}
-	return jsonStringEquals(k, name)
-}
-
-// readTime takes the first time field that parses and chooses the
-// event's time from it and Entry.Time (see [entryTime]).
-func (ev *serilogEvent) readTime(fs *Fields) {
-	var ft fieldTime
-	have := false
-	for _, name := range fs.names(roleTime) {
-		i := ev.find(name, func(m *member) bool {
-			c := ev.b[m.val0]
-			if c != '"' && c != '-' && (c < '0' || c > '9') {
-				return false
-			}
-			ft, have = parseTimeField(ev.b, m)
-			return have
-		})
-		if i != notTaken {
-			ev.taken[roleTime] = i
-			break
-		}
-	}
-	ev.time = entryTime(ft, have, ev.e.Time)
-}
-
-// readLevel chooses the level: Entry.Level if the adapter set it (a level
-// field that says the same is taken with it; one that does not stays a
-// property), else the first level field that parses, else Information.
-func (ev *serilogEvent) readLevel(fs *Fields) {
-	set := ev.e.Level != NoLevel
-	ev.level = serilogLevelOf(ev.e.Level)
-	for _, name := range fs.names(roleLevel) {
-		i := ev.find(name, func(m *member) bool {
-			if !m.isString(ev.b) || m.strEsc {
-				return false
-			}
-			l, ok := parseSerilogLevel(m.content(ev.b))
-			if !ok || set && l != ev.level {
-				return false
-			}
-			ev.level = l
-			return true
-		})
-		if i != notTaken {
-			ev.taken[roleLevel] = i
-			return
-		}
-	}
-}
-
-// takeString takes the field of role r, a string. If the adapter gave the
-// value (given != ""), it takes the first field that says the same, if
-// any, so that a user's field of the same name is never lost; else the
-// first.
-func (ev *serilogEvent) takeString(fs *Fields, r role, given string) {
-	for _, name := range fs.names(r) {
-		i := ev.find(name, func(m *member) bool {
-			return m.isString(ev.b) && (given == "" || jsonStringEquals(m.content(ev.b), given))
-		})
-		if i != notTaken {
-			ev.taken[r] = i
-			return
-		}
-	}
-}
-
-// takeAny takes the first field of role r whose value is not null.
-func (ev *serilogEvent) takeAny(fs *Fields, r role) {
-	for _, name := range fs.names(r) {
-		if i := ev.find(name, func(m *member) bool { return ev.b[m.val0] != 'n' }); i != notTaken {
-			ev.taken[r] = i
-			return
-		}
-	}
-}
+func (ev *serilogEvent) isTaken(i int) bool { return ev.members[i].taken }
 
 // member returns the member role r took, or nil.
 func (ev *serilogEvent) member(r role) *member {
@@ -183,6 +134,45 @@ func (ev *serilogEvent) numProperties() int {
 		}
 	}
 	return n
+}
+
+// appendProperties appends the members no role took, as "key":value
+// pairs separated by commas, starting with one if comma. Runs of adjacent
+// members are copied whole from the entry, the separators between them
+// as the logger wrote them. With atEscape, as CLEF writes them: a key
+// that starts with '@' gets one more.
+func (ev *serilogEvent) appendProperties(dst []byte, comma, atEscape bool) []byte {
+	ms := ev.members
+	for i := 0; i < len(ms); i++ {
+		if ms[i].taken {
+			continue
+		}
+		if comma {
+			dst = append(dst, ',')
+		}
+		comma = true
+		start := ms[i].key0
+		if atEscape && startsWithAt(ms[i].key(ev.b)) {
+			dst = append(dst, '"', '@')
+			start++
+		}
+		j := i
+		for j+1 < len(ms) && !ms[j+1].taken && !(atEscape && startsWithAt(ms[j+1].key(ev.b))) {
+			j++
+		}
+		dst = append(dst, ev.b[start:ms[j].val1]...)
+		i = j
+	}
+	return dst
+}
+
+// keyIs reports whether m's key is name.
+func keyIs(b []byte, m *member, name string) bool {
+	k := b[m.key0+1 : m.key1-1]
+	if !m.keyEsc {
+		return string(k) == name
+	}
+	return jsonStringEquals(k, name)
 }
 
 // hasLogger reports whether the event has a logger name.
@@ -223,8 +213,10 @@ func (ev *serilogEvent) messageHasBraces() bool {
 // hasBraces reports whether the JSON string content q (checked by
 // checkString; esc if it has escapes) stands for a text with a brace.
 func hasBraces(q []byte, esc bool) bool {
-	if bytes.ContainsAny(q, "{}") {
-		return true
+	for _, c := range q {
+		if c == '{' || c == '}' {
+			return true
+		}
 	}
 	for i := 0; esc && i < len(q); i++ {
 		if q[i] == '\\' {

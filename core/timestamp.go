@@ -212,7 +212,7 @@ func parseUnixTime(v []byte) (fieldTime, bool) {
 	if i < len(v) && v[i] == '.' {
 		for i++; i < len(v) && '0' <= v[i] && v[i] <= '9'; i++ {
 			if res > 1 {
-				res /= 10
+				res = tenth(res)
 				frac += uint64(v[i]-'0') * res
 			}
 		}
@@ -220,8 +220,18 @@ func parseUnixTime(v []byte) (fieldTime, bool) {
 	if i != len(v) { // an exponent: not a time we read
 		return fieldTime{}, false
 	}
-	sec := int64(ip / (1e9 / unit))
-	nsec := int64(ip%(1e9/unit))*int64(unit) + int64(frac)
+	var sec, nsec int64
+	switch unit { // constant divisors: no division instruction
+	case 1e9:
+		sec = int64(ip)
+	case 1e6:
+		sec, nsec = int64(ip/1e3), int64(ip%1e3)*1e6
+	case 1e3:
+		sec, nsec = int64(ip/1e6), int64(ip%1e6)*1e3
+	default:
+		sec, nsec = int64(ip/1e9), int64(ip%1e9)
+	}
+	nsec += int64(frac)
 	if neg {
 		sec, nsec = -sec, -nsec
 		if nsec < 0 {
@@ -235,6 +245,30 @@ func parseUnixTime(v []byte) (fieldTime, bool) {
 	return fieldTime{instant: instant{sec: sec, nsec: int32(nsec)}, res: int64(res), slack: 1000}, true
 }
 
+// tenth returns p/10 for a power of ten p from 10 to 10⁹, without a
+// division.
+func tenth(p uint64) uint64 {
+	switch p {
+	case 1e9:
+		return 1e8
+	case 1e8:
+		return 1e7
+	case 1e7:
+		return 1e6
+	case 1e6:
+		return 1e5
+	case 1e5:
+		return 1e4
+	case 1e4:
+		return 1e3
+	case 1e3:
+		return 100
+	case 100:
+		return 10
+	}
+	return 1
+}
+
 // appendSerilogTime appends t as .NET's DateTimeOffset.ToString("O")
 // writes it, which is what Serilog's JsonFormatter writes as Timestamp:
 // 2026-12-01T07:07:26.0560000+00:00.
@@ -245,10 +279,12 @@ func appendSerilogTime(dst []byte, t instant) []byte {
 	if off < 0 {
 		sign, off = '-', -off
 	}
-	dst = append(dst, sign)
-	dst = appendDigits(dst, off/3600, 2)
-	dst = append(dst, ':')
-	return appendDigits(dst, off%3600/60, 2)
+	var buf [6]byte
+	buf[0] = sign
+	put2(buf[1:], off/3600%100)
+	buf[3] = ':'
+	put2(buf[4:], off%3600/60)
+	return append(dst, buf[:]...)
 }
 
 // appendCLEFTime appends t in UTC as .NET's DateTime.ToString("O") writes
@@ -258,36 +294,84 @@ func appendCLEFTime(dst []byte, t instant) []byte {
 	return append(appendClock(dst, t.sec, t.nsec), 'Z')
 }
 
+// The Unix seconds of 0001-01-01T00:00:00 and 9999-12-31T23:59:59, the
+// range of .NET's DateTime.
+const (
+	minClock = -62135596800
+	maxClock = 253402300799
+)
+
 // appendClock appends the wall clock of Unix time sec, nsec:
-// 2006-01-02T15:04:05.0000000.
+// 2006-01-02T15:04:05.0000000, clamped to the years 1 to 9999 that .NET
+// reads.
 func appendClock(dst []byte, sec int64, nsec int32) []byte {
-	c := time.Unix(sec, 0).UTC()
-	year, month, day := c.Date()
-	hour, minute, second := c.Clock()
-	dst = appendDigits(dst, year, 4)
-	dst = append(dst, '-')
-	dst = appendDigits(dst, int(month), 2)
-	dst = append(dst, '-')
-	dst = appendDigits(dst, day, 2)
-	dst = append(dst, 'T')
-	dst = appendDigits(dst, hour, 2)
-	dst = append(dst, ':')
-	dst = appendDigits(dst, minute, 2)
-	dst = append(dst, ':')
-	dst = appendDigits(dst, second, 2)
-	dst = append(dst, '.')
-	return appendDigits(dst, int(nsec/100), 7)
+	switch {
+	case sec < minClock:
+		sec, nsec = minClock, 0
+	case sec > maxClock:
+		sec, nsec = maxClock, 999999999
+	}
+	days, secs := sec/86400, sec%86400
+	if secs < 0 {
+		days, secs = days-1, secs+86400
+	}
+	year, month, day := civil(days)
+	var buf [27]byte
+	put4(buf[0:], year)
+	buf[4] = '-'
+	put2(buf[5:], month)
+	buf[7] = '-'
+	put2(buf[8:], day)
+	buf[10] = 'T'
+	put2(buf[11:], int(secs/3600))
+	buf[13] = ':'
+	put2(buf[14:], int(secs%3600/60))
+	buf[16] = ':'
+	put2(buf[17:], int(secs%60))
+	buf[19] = '.'
+	ticks := int(nsec / 100) // 7 digits
+	buf[20] = '0' + byte(ticks/1000000)
+	put2(buf[21:], ticks/10000%100)
+	put2(buf[23:], ticks/100%100)
+	put2(buf[25:], ticks%100)
+	return append(dst, buf[:]...)
 }
 
-// appendDigits appends v (0 ≤ v) in decimal, zero-padded to n digits.
-func appendDigits(dst []byte, v, n int) []byte {
-	var buf [20]byte
-	i := len(buf)
-	for v > 0 || n > 0 {
-		i--
-		buf[i] = byte('0' + v%10)
-		v /= 10
-		n--
+// civil returns the proleptic Gregorian date of the day days after
+// 1970-01-01 (Howard Hinnant's days_from_civil, inverted).
+func civil(days int64) (year, month, day int) {
+	z := days + 719468
+	era := z / 146097
+	if z < 0 {
+		era = (z - 146096) / 146097
 	}
-	return append(dst, buf[i:]...)
+	doe := z - era*146097                                  // [0, 146096]
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365 // [0, 399]
+	doy := doe - (365*yoe + yoe/4 - yoe/100)               // [0, 365]
+	mp := (5*doy + 2) / 153                                // [0, 11], from March
+	day = int(doy - (153*mp+2)/5 + 1)
+	month = int(mp + 3)
+	if mp >= 10 {
+		month = int(mp - 9)
+	}
+	year = int(yoe + era*400)
+	if month <= 2 {
+		year++
+	}
+	return year, month, day
+}
+
+// digitPairs holds "00" to "99".
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+
+// put2 writes v (0 to 99) as two digits at b[0:2].
+func put2(b []byte, v int) {
+	b[0], b[1] = digitPairs[2*v], digitPairs[2*v+1]
+}
+
+// put4 writes v (0 to 9999) as four digits at b[0:4].
+func put4(b []byte, v int) {
+	put2(b, v/100)
+	put2(b[2:], v%100)
 }

@@ -186,6 +186,10 @@ func TestAppendTimes(t *testing.T) {
 		{time.Date(2026, 1, 1, 0, 30, 0, 99, time.FixedZone("", -(9*3600+1800))), "2026-01-01T00:30:00.0000000-09:30", "2026-01-01T10:00:00.0000000Z"},
 		{time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), "0001-01-01T00:00:00.0000000+00:00", "0001-01-01T00:00:00.0000000Z"},
 		{time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.FixedZone("", 14*3600)), "9999-12-31T23:59:59.9999999+14:00", "9999-12-31T09:59:59.9999999Z"},
+		{time.Date(2024, 2, 29, 12, 0, 0, 1e8, time.UTC), "2024-02-29T12:00:00.1000000+00:00", "2024-02-29T12:00:00.1000000Z"},
+		{time.Date(1900, 3, 1, 0, 0, 0, 0, time.UTC), "1900-03-01T00:00:00.0000000+00:00", "1900-03-01T00:00:00.0000000Z"},
+		{time.Date(1969, 12, 31, 23, 59, 59, 999999999, time.UTC), "1969-12-31T23:59:59.9999999+00:00", "1969-12-31T23:59:59.9999999Z"},
+		{time.Date(2000, 12, 31, 23, 59, 59, 0, time.UTC), "2000-12-31T23:59:59.0000000+00:00", "2000-12-31T23:59:59.0000000Z"},
 	} {
 		_, off := tt.t.Zone()
 		in := timeOf(tt.t, int32(off))
@@ -194,6 +198,26 @@ func TestAppendTimes(t *testing.T) {
 		}
 		if got := string(appendCLEFTime(nil, in)); got != tt.utc {
 			t.Errorf("appendCLEFTime(%v) = %s, want %s", tt.t, got, tt.utc)
+		}
+	}
+	// Every day from 1600 to 2400, against the time package.
+	for d := time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC); d.Year() < 2400; d = d.AddDate(0, 0, 1) {
+		in := timeOf(d.Add(12*time.Hour+34*time.Minute+56*time.Second+7891234*time.Nanosecond), 0)
+		if got, want := string(appendCLEFTime(nil, in)), d.Format("2006-01-02")+"T12:34:56.0078912Z"; got != want {
+			t.Fatalf("appendCLEFTime(%v) = %s, want %s", d, got, want)
+		}
+	}
+	// Out of .NET's range: clamped to years 1 and 9999.
+	for _, tt := range []struct {
+		in   instant
+		want string
+	}{
+		{instant{sec: minClock - 1, nsec: 5}, "0001-01-01T00:00:00.0000000Z"},
+		{instant{sec: maxClock + 1}, "9999-12-31T23:59:59.9999999Z"},
+		{instant{sec: -1 << 62}, "0001-01-01T00:00:00.0000000Z"},
+	} {
+		if got := string(appendCLEFTime(nil, tt.in)); got != tt.want {
+			t.Errorf("appendCLEFTime(%+v) = %s, want %s", tt.in, got, tt.want)
 		}
 	}
 }
