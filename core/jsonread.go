@@ -33,6 +33,14 @@ func (m *member) key(b []byte) []byte { return b[m.key0:m.key1] }
 // value returns the member's JSON value.
 func (m *member) value(b []byte) []byte { return b[m.val0:m.val1] }
 
+// says reports whether the member's value, a string, decodes to s.
+func (m *member) says(b []byte, s string) bool {
+	if !m.strEsc {
+		return string(m.content(b)) == s
+	}
+	return jsonStringEquals(m.content(b), s)
+}
+
 // isString reports whether the member's value is a JSON string.
 func (m *member) isString(b []byte) bool { return b[m.val0] == '"' }
 

@@ -98,9 +98,9 @@ func (ev *serilogEvent) accept(r role, m *member, ft *fieldTime) bool {
 		ev.level = l
 		return true
 	case roleMessage:
-		return m.isString(ev.b) && (ev.e.Message == "" || jsonStringEquals(m.content(ev.b), ev.e.Message))
+		return m.isString(ev.b) && (ev.e.Message == "" || m.says(ev.b, ev.e.Message))
 	case roleLogger:
-		return m.isString(ev.b) && (ev.e.LoggerName == "" || jsonStringEquals(m.content(ev.b), ev.e.LoggerName))
+		return m.isString(ev.b) && (ev.e.LoggerName == "" || m.says(ev.b, ev.e.LoggerName))
 	}
 	return ev.b[m.val0] != 'n' // error, errorVerbose, stack: anything but null
 }

@@ -53,6 +53,17 @@ func serilogLevelOf(l Level) serilogLevel {
 // slogsink maps them: below DEBUG is Verbose, from DEBUG, INFO and WARN up
 // to the next named level is that level, and ERROR and above is Error.
 func parseSerilogLevel(s []byte) (serilogLevel, bool) {
+	// zap's and zerolog's default names first, as they are.
+	switch string(s) {
+	case "info":
+		return slInformation, true
+	case "debug":
+		return slDebug, true
+	case "warn":
+		return slWarning, true
+	case "error":
+		return slError, true
+	}
 	name, rest := s, []byte(nil)
 	for i, c := range s {
 		if c == '+' || c == '-' {
