@@ -9,8 +9,9 @@ import "fmt"
 //	 "@x":"context deadline exceeded","SourceContext":"http","path":"/api","status":200}
 //
 // The members and their order follow CompactJsonFormatter
-// (src/Serilog.Formatting.Compact/CompactJsonFormatter.cs, 3.0), and the
-// format's rules in that project's README:
+// (src/Serilog.Formatting.Compact/CompactJsonFormatter.cs, 3.0.1), the
+// format's rules in that project's README, and what
+// Serilog.Formatting.Compact.Reader's LogEventReader reads:
 //
 //   - @t: the time in UTC, as .NET writes a UTC DateTime with "O":
 //     7 fractional digits and "Z". The time is chosen as for [SerilogJSON].

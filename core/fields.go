@@ -10,7 +10,17 @@ package core
 // The zero value knows the default JSON of zap, zerolog and log/slog at
 // once, so one formatter serves a sink that all three write to. A nil list
 // means its default; a non-nil empty list turns that built-in off (its
-// fields stay properties).
+// fields stay properties). A name in two lists belongs to the first of
+// Time, Level, Message, Logger, Error, ErrorVerbose, Stack.
+//
+// Serving all three has a price: a user's field named like another
+// logger's built-in is read as that built-in. A zerolog field "msg" is
+// taken for the message (zap's and slog's key, tried before zerolog's
+// "message", which then stays a property), and a zerolog or slog field
+// "logger" becomes SourceContext. Where that matters, list only the keys
+// of the loggers in use: Fields{Message: []string{"message"}} for
+// zerolog alone. Entry.Message and Entry.LoggerName, which zapsink sets,
+// are never mistaken: a field is taken for them only if it says the same.
 type Fields struct {
 	// Time is the entry's time: an RFC 3339 or ISO 8601 string, or a
 	// Unix time in seconds, milliseconds, microseconds or nanoseconds (told

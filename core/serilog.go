@@ -13,7 +13,9 @@ import "fmt"
 //	 "Properties":{"SourceContext":"http","path":"/api","status":200}}
 //
 // The members and their order follow Serilog's
-// src/Serilog/Formatting/Json/JsonFormatter.cs (Serilog 4):
+// src/Serilog/Formatting/Json/JsonFormatter.cs (Serilog 4.3; the TraceId,
+// SpanId and Renderings members it may also write have no counterpart in
+// a Go entry):
 //
 //   - Timestamp: the entry's time as .NET's DateTimeOffset "O" format
 //     writes it: 7 fractional digits (100 ns ticks, truncated) and the
