@@ -114,9 +114,6 @@ func (ev *serilogEvent) release() {
 	ev.members, ev.pooled = nil, nil
 }
 
-// isTaken reports whether a role took member i.
-func (ev *serilogEvent) isTaken(i int) bool { return ev.members[i].taken }
-
 // member returns the member role r took, or nil.
 func (ev *serilogEvent) member(r role) *member {
 	if i := ev.taken[r]; i != notTaken {
