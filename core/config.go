@@ -63,7 +63,8 @@ type Config struct {
 	// batching goroutine, like TopicDecider and under the same rules; an
 	// error or a panic drops that entry alone, counted as
 	// Dropped.NotRetriable. If nil, the logger's JSON goes to Kafka
-	// unchanged (without its trailing newline).
+	// unchanged (without its trailing newline). [SerilogJSON] and [CLEF]
+	// write Serilog's shapes; [ParseFormatter] names them.
 	Formatter Formatter
 
 	// BatchSizeLimit is the most entries in one batch: a batch is sent as

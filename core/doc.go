@@ -22,6 +22,14 @@
 // ShedThreshold of either, entries below ShedLevel are shed first; when it
 // is full, OverflowPolicy decides.
 //
+// # Record values
+//
+// By default a record's value is the logger's own JSON. [SerilogJSON] and
+// [CLEF], set as Config.Formatter, write it in the shapes Serilog writes
+// (Serilog.Sinks.Kafka's default JsonFormatter, and the compact CLEF),
+// reading zap's, zerolog's and slog's JSON alike, so that one consumer
+// reads the records of Go and .NET services.
+//
 // # Delivery
 //
 // Every accepted entry is delivered at least once, or dropped and counted

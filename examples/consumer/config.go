@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -35,6 +36,7 @@ type config struct {
 	batchSize int           // entries per printed batch
 	period    time.Duration // longest wait between printed batches
 	max       int           // stop after this many entries; 0: never
+	output    string        // how entries are printed: one of outputs
 
 	onFetch func(pending int) // test hook: called after each fetch; nil in main
 }
@@ -74,6 +76,8 @@ func parseConfig(args []string, stderr io.Writer, getenv func(string) string) (c
 	fs.IntVar(&cfg.batchSize, "batch", 10, "print a batch when this many entries are waiting")
 	fs.DurationVar(&cfg.period, "period", 3*time.Second, "print what is waiting when this long has passed since the last batch")
 	fs.IntVar(&cfg.max, "max", 0, "stop after this many entries (0: run until interrupted)")
+	fs.StringVar(&cfg.output, "output", "raw", "how to print entries: raw (each record as it is), or text, serilog or clef,\n"+
+		"reading every record whatever its shape: zap's, zerolog's or slog's JSON, Serilog JSON or CLEF")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: consumer [flags]\n\n"+
 			"Reads log entries from a Kafka topic as a consumer group and prints them in batches.\n"+
@@ -121,6 +125,8 @@ func parseConfig(args []string, stderr io.Writer, getenv func(string) string) (c
 		return config{}, fmt.Errorf("-period must be positive, got %v", cfg.period)
 	case cfg.max < 0:
 		return config{}, fmt.Errorf("-max must not be negative, got %d", cfg.max)
+	case !slices.Contains(outputs, cfg.output):
+		return config{}, fmt.Errorf("unknown -output %q (want %s)", cfg.output, strings.Join(outputs, ", "))
 	}
 	// The embedded cluster speaks plaintext without SASL: a security
 	// setting without a broker is a mistake worth reporting.

@@ -63,7 +63,7 @@ func consume(ctx context.Context, cfg config, out, errOut io.Writer) error {
 	fmt.Fprintf(out, "consuming topic %q as group %q from %s (%s, new group starts at %s); Ctrl-C to stop\n",
 		cfg.topic, cfg.group, strings.Join(cfg.brokers, ","), cfg.protocol, cfg.reset)
 
-	b := &batcher{r: r, out: out, errOut: errOut, onFetch: cfg.onFetch}
+	b := &batcher{r: r, out: out, errOut: errOut, onFetch: cfg.onFetch, output: cfg.output}
 	why, loopErr := b.loop(ctx, cfg)
 	// Print and commit what is pending, even after Ctrl-C: flush commits
 	// with a context of its own.
@@ -88,6 +88,7 @@ type batcher struct {
 	errOut  io.Writer
 	pending []kafka.Message
 	onFetch func(pending int) // called after each message fetched; nil in main
+	output  string            // how entries are printed (see render); "" is raw
 
 	total, batches, commitErrs int
 }
@@ -148,7 +149,7 @@ func (b *batcher) flush(why string) {
 	b.batches++
 	fmt.Fprintf(b.out, "--- batch %d: %d entries (%s)\n", b.batches, len(b.pending), why)
 	for _, m := range b.pending {
-		fmt.Fprintf(b.out, "%s[%d]@%d %s\n", m.Topic, m.Partition, m.Offset, m.Value)
+		fmt.Fprintf(b.out, "%s[%d]@%d %s\n", m.Topic, m.Partition, m.Offset, render(b.output, m.Value))
 	}
 	b.total += len(b.pending)
 	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)

@@ -39,6 +39,16 @@
 //
 // -batch, -period and -max change the batch size (10), the batch period
 // (3s) and make the consumer stop after that many entries (0: never).
+//
+// -output picks how entries are printed. raw (the default) prints each
+// record as it is. text, serilog and clef read every record whatever its
+// shape (zap's, zerolog's or slog's JSON, Serilog's JsonFormatter as
+// Serilog.Sinks.Kafka writes it, or CLEF: kafkasink's core.SerilogJSON and
+// core.CLEF write those two for Go services), so that a topic that mixes
+// them prints uniformly: as a line of text, as Serilog JSON or as CLEF.
+//
+//	go run ./examples/consumer -output text
+//	2026-12-01T07:07:26.056Z WRN [http] slow request path="/api" status=200 exception="context deadline exceeded"
 package main
 
 import (

@@ -243,7 +243,7 @@ func TestParseConfig(t *testing.T) {
 			name: "defaults",
 			want: func(c config) string {
 				if len(c.brokers) != 0 || c.topic != "logs" || c.group != "kafkasink-consumer" ||
-					c.protocol != core.Plaintext || c.reset != "earliest" || c.batchSize != 10 || c.period != 3*time.Second {
+					c.protocol != core.Plaintext || c.reset != "earliest" || c.batchSize != 10 || c.period != 3*time.Second || c.output != "raw" {
 					return fmt.Sprintf("%+v", c)
 				}
 				return ""
@@ -285,6 +285,17 @@ func TestParseConfig(t *testing.T) {
 		{name: "CA without TLS", args: []string{"-brokers", "b:1", "-ssl-ca-location", "ca.pem"}, wantErr: "does not use TLS"},
 		{name: "security without brokers", vars: map[string]string{"KAFKA_SECURITY_PROTOCOL": "SSL"}, wantErr: "without brokers"},
 		{name: "bad batch", args: []string{"-batch", "0"}, wantErr: "-batch must be positive"},
+		{name: "bad output", args: []string{"-output", "xml"}, wantErr: `unknown -output "xml" (want raw, text, serilog, clef)`},
+		{
+			name: "output",
+			args: []string{"-output", "clef"},
+			want: func(c config) string {
+				if c.output != "clef" {
+					return fmt.Sprintf("%+v", c)
+				}
+				return ""
+			},
+		},
 		{name: "extra argument", args: []string{"logs"}, wantErr: `unexpected argument "logs"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

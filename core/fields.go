@@ -1,0 +1,173 @@
+package core
+
+// Fields names the top-level fields of an entry's JSON that [SerilogJSON]
+// and [CLEF] read as the entry's built-ins (time, level, message, logger
+// name, error) instead of copying them as properties. Each list is tried
+// in order, and the first name present with a value of the right kind
+// wins: a later name, a duplicate key, or a field of the wrong kind (a
+// number named "msg") stays a property, so nothing is lost.
+//
+// The zero value knows the default JSON of zap, zerolog and log/slog at
+// once, so one formatter serves a sink that all three write to. A nil list
+// means its default; a non-nil empty list turns that built-in off (its
+// fields stay properties). A name in two lists belongs to the first of
+// Time, Level, Message, Logger, Error, ErrorVerbose, Stack.
+//
+// Serving all three has a price: a user's field named like another
+// logger's built-in is read as that built-in. A zerolog field "msg" is
+// taken for the message (zap's and slog's key, tried before zerolog's
+// "message", which then stays a property), and a zerolog or slog field
+// "logger" becomes SourceContext. Where that matters, list only the keys
+// of the loggers in use: Fields{Message: []string{"message"}} for
+// zerolog alone. Entry.Message and Entry.LoggerName, which zapsink sets,
+// are never mistaken: a field is taken for them only if it says the same.
+type Fields struct {
+	// Time is the entry's time: an RFC 3339 or ISO 8601 string, or a
+	// Unix time in seconds, milliseconds, microseconds or nanoseconds (told
+	// apart by size), with or without a fraction. If nil, "ts" (zap),
+	// "time" (zerolog, slog).
+	Time []string
+
+	// Level is the entry's level, as zap, zerolog, slog ("WARN+2") or
+	// Serilog name it. If nil, "level".
+	Level []string
+
+	// Message is the message, a string. If nil, "msg" (zap, slog),
+	// "message" (zerolog).
+	Message []string
+
+	// Logger is the logger's name, written as SourceContext. If nil,
+	// "logger" (zap).
+	Logger []string
+
+	// Error is the error message, the start of Exception. If nil,
+	// "error" (zap, zerolog), "err" (slog's convention).
+	Error []string
+
+	// ErrorVerbose is an error's detailed form, which zap writes for
+	// errors that format themselves with "%+v" (a message and a stack
+	// trace). If nil, "errorVerbose".
+	ErrorVerbose []string
+
+	// Stack is a stack trace, the end of Exception: zap's caller stack on
+	// Error entries, zerolog's error stack. If nil, "stacktrace" (zap),
+	// "stack" (zerolog).
+	Stack []string
+}
+
+// role is a built-in of a Serilog event that a field of the entry can be.
+type role uint8
+
+const (
+	roleTime role = iota
+	roleLevel
+	roleMessage
+	roleLogger
+	roleError
+	roleErrorVerbose
+	roleStack
+	numRoles
+)
+
+var defaultFields = [numRoles][]string{
+	roleTime:         {"ts", "time"},
+	roleLevel:        {"level"},
+	roleMessage:      {"msg", "message"},
+	roleLogger:       {"logger"},
+	roleError:        {"error", "err"},
+	roleErrorVerbose: {"errorVerbose"},
+	roleStack:        {"stacktrace", "stack"},
+}
+
+// names returns the field names of role r.
+func (f *Fields) names(r role) []string {
+	var l []string
+	switch r {
+	case roleTime:
+		l = f.Time
+	case roleLevel:
+		l = f.Level
+	case roleMessage:
+		l = f.Message
+	case roleLogger:
+		l = f.Logger
+	case roleError:
+		l = f.Error
+	case roleErrorVerbose:
+		l = f.ErrorVerbose
+	case roleStack:
+		l = f.Stack
+	}
+	if l == nil {
+		return defaultFields[r]
+	}
+	return l
+}
+
+// isZero reports whether f is the zero Fields: the defaults for all.
+func (f *Fields) isZero() bool {
+	return f.Time == nil && f.Level == nil && f.Message == nil && f.Logger == nil &&
+		f.Error == nil && f.ErrorVerbose == nil && f.Stack == nil
+}
+
+// roleOf returns the role whose list names m's key, and the name's rank
+// in that list. A name in several lists belongs to the first role. With
+// defaults (f.isZero()), a switch stands for the default lists.
+func (f *Fields) roleOf(b []byte, m *member, defaults bool) (role, int, bool) {
+	if defaults && !m.keyEsc {
+		// defaultFields, as a switch on the length first: cheaper than
+		// comparing the key with each name.
+		k := b[m.key0+1 : m.key1-1]
+		switch len(k) {
+		case 2:
+			if string(k) == "ts" {
+				return roleTime, 0, true
+			}
+		case 3:
+			switch string(k) {
+			case "msg":
+				return roleMessage, 0, true
+			case "err":
+				return roleError, 1, true
+			}
+		case 4:
+			if string(k) == "time" {
+				return roleTime, 1, true
+			}
+		case 5:
+			switch string(k) {
+			case "level":
+				return roleLevel, 0, true
+			case "error":
+				return roleError, 0, true
+			case "stack":
+				return roleStack, 1, true
+			}
+		case 6:
+			if string(k) == "logger" {
+				return roleLogger, 0, true
+			}
+		case 7:
+			if string(k) == "message" {
+				return roleMessage, 1, true
+			}
+		case 10:
+			if string(k) == "stacktrace" {
+				return roleStack, 0, true
+			}
+		case 12:
+			if string(k) == "errorVerbose" {
+				return roleErrorVerbose, 0, true
+			}
+		}
+		return 0, 0, false
+	}
+	for r := range numRoles {
+		for rank, name := range f.names(r) {
+			if keyIs(b, m, name) {
+				return r, rank, true
+			}
+		}
+	}
+	return 0, 0, false
+}

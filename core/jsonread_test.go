@@ -1,0 +1,196 @@
+package core
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"math/bits"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestReadObject(t *testing.T) {
+	for _, tt := range []struct {
+		in      string
+		keys    []string // the raw keys read
+		values  []string // the raw values read
+		wantErr string   // "" if valid
+	}{
+		{in: `{}`},
+		{in: " {\n} \n"},
+		{in: `{"a":1}`, keys: []string{`"a"`}, values: []string{`1`}},
+		{in: `{"a" : "x\"y" , "b":[1,{"c":[]}],"c":{}}` + "\n", keys: []string{`"a"`, `"b"`, `"c"`}, values: []string{`"x\"y"`, `[1,{"c":[]}]`, `{}`}},
+		{in: `{"a":1,"a":2}`, keys: []string{`"a"`, `"a"`}, values: []string{`1`, `2`}},
+		{in: `{"\u0061\ud83d\ude00":true,"n":null,"f":false}`, keys: []string{`"\u0061\ud83d\ude00"`, `"n"`, `"f"`}, values: []string{`true`, `null`, `false`}},
+		{in: `{"n":-0.5e+10,"m":0,"o":10E-2}`, keys: []string{`"n"`, `"m"`, `"o"`}, values: []string{`-0.5e+10`, `0`, `10E-2`}},
+		{in: `{"é✓":"日本"}`, keys: []string{`"é✓"`}, values: []string{`"日本"`}},
+		{in: `{"a":[ 1 , [ ] , { "b" : [ "}" ] } ]}`, keys: []string{`"a"`}, values: []string{`[ 1 , [ ] , { "b" : [ "}" ] } ]`}},
+
+		{in: ``, wantErr: "not a JSON object"},
+		{in: `[1]`, wantErr: "not a JSON object"},
+		{in: `"a"`, wantErr: "not a JSON object"},
+		{in: `{`, wantErr: "unexpected end of the object"},
+		{in: `{"a":1} x`, wantErr: "data after the object"},
+		{in: `{"a":1}{}`, wantErr: "data after the object"},
+		{in: `{a:1}`, wantErr: "want a quoted key"},
+		{in: `{"a" 1}`, wantErr: `field "a": invalid JSON at byte 5: want ':'`},
+		{in: `{"a":}`, wantErr: `field "a": invalid JSON at byte 5: want a value, got '}'`},
+		{in: `{"a":1,}`, wantErr: "want a quoted key, got '}'"},
+		{in: `{"a":1 "b":2}`, wantErr: "want ',' or '}'"},
+		{in: `{"a":01}`, wantErr: "want ',' or '}'"},
+		{in: `{"a":-}`, wantErr: `field "a": invalid JSON at byte 5: invalid number "-}": want a digit`},
+		{in: `{"a":1.}`, wantErr: "want a digit after '.'"},
+		{in: `{"a":1e}`, wantErr: "want a digit in the exponent"},
+		{in: `{"a":+1}`, wantErr: "want a value, got '+'"},
+		{in: `{"a":nul}`, wantErr: "invalid literal (want null)"},
+		{in: `{"a":True}`, wantErr: "want a value, got 'T'"},
+		{in: `{"a":NaN}`, wantErr: "want a value, got 'N'"},
+		{in: `{"a":"x}`, wantErr: "unterminated string"},
+		{in: `{"a":"\x"}`, wantErr: `invalid escape "\\x"`},
+		{in: `{"a":"\u12"}`, wantErr: `want 4 hex digits after \u`},
+		{in: "{\"a\":\"tab\there\"}", wantErr: "control character byte 0x9 in a string"},
+		{in: "{\"a\":\"\xff\"}", wantErr: "invalid UTF-8"},
+		{in: "{\"\xc3\":1}", wantErr: "invalid UTF-8"},
+		{in: "{\"a\":\"\xed\xa0\x80\"}", wantErr: "invalid UTF-8"}, // a surrogate in UTF-8
+		{in: `{"a":[1,2}`, wantErr: `field "a": invalid JSON at byte 9: want ',' or ']' in an array, got '}'`},
+		{in: `{"a":{"b":1]}`, wantErr: "want ',' or '}' in an object, got ']'"},
+		{in: `{"a":{"b" 1}}`, wantErr: "want ':' after a key"},
+		{in: `{"a":{1:2}}`, wantErr: "want a quoted key, got '1'"},
+		{in: `{"a":[1,]}`, wantErr: "want a value, got ']'"},
+		{in: `{"a":[`, wantErr: "unexpected end of the entry"},
+		{in: `{"a":{"b":`, wantErr: "unexpected end of the entry"},
+		{in: `{"a":` + strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1) + `}`, wantErr: "nested more than 1024 levels deep"},
+		{in: `{"a":` + strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth) + `}`, keys: []string{`"a"`}, values: []string{strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth)}},
+	} {
+		b := []byte(tt.in)
+		ms, err := readObject(b, nil)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("readObject(%.60q) error = %v, want one containing %q", tt.in, err, tt.wantErr)
+			}
+			var obj map[string]any
+			if valid := json.Unmarshal(b, &obj) == nil && utf8.Valid(b); valid && !strings.Contains(tt.wantErr, "nested") {
+				t.Errorf("readObject(%.60q) fails, but encoding/json accepts it", tt.in)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("readObject(%.60q) = %v", tt.in, err)
+			continue
+		}
+		if !json.Valid(b) {
+			t.Errorf("readObject(%.60q) accepts what encoding/json refuses", tt.in)
+		}
+		var keys, values []string
+		for _, m := range ms {
+			keys = append(keys, string(m.key(b)))
+			values = append(values, string(m.value(b)))
+		}
+		if strings.Join(keys, "|") != strings.Join(tt.keys, "|") || strings.Join(values, "|") != strings.Join(tt.values, "|") {
+			t.Errorf("readObject(%.60q) read keys %q values %q, want %q %q", tt.in, keys, values, tt.keys, tt.values)
+		}
+	}
+}
+
+// FuzzReadObject checks readObject against encoding/json: it accepts
+// exactly the JSON objects in valid UTF-8 (nested at most maxDepth deep),
+// and its members are those encoding/json's decoder sees.
+func FuzzReadObject(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":1}`, `{"a":"x\"y","b":[1,{"c":2}]}`, `{"\u0061":"\ud800"}`, `{"a":-0.0e-0}`, `{`, `[1]`, `{"a":[1,]}`, "{\"a\":\"\xff\"}"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ms, err := readObject(b, nil)
+		var obj map[string]json.RawMessage
+		valid := json.Unmarshal(b, &obj) == nil && utf8.Valid(b)
+		if err != nil {
+			if valid && !strings.Contains(err.Error(), "nested more than") {
+				t.Fatalf("readObject(%q) = %v, but encoding/json reads it", b, err)
+			}
+			return
+		}
+		if !valid {
+			t.Fatalf("readObject(%q) accepts what encoding/json refuses", b)
+		}
+		for _, m := range ms {
+			var k string
+			if err := json.Unmarshal(m.key(b), &k); err != nil {
+				t.Fatalf("key %q: %v", m.key(b), err)
+			}
+			if _, ok := obj[k]; !ok {
+				t.Fatalf("key %q read, but encoding/json has none", k)
+			}
+			if !json.Valid(m.value(b)) {
+				t.Fatalf("value %q of key %q is not valid JSON", m.value(b), k)
+			}
+		}
+		if len(ms) < len(obj) {
+			t.Fatalf("read %d members, encoding/json %d", len(ms), len(obj))
+		}
+	})
+}
+
+func TestJSONStringEquals(t *testing.T) {
+	for _, tt := range []struct {
+		q, s string
+		want bool
+	}{
+		{``, "", true},
+		{`abc`, "abc", true},
+		{`abc`, "abd", false},
+		{`abc`, "ab", false},
+		{`ab`, "abc", false},
+		{`a\"b\\c\/d\n\t\r\b\f`, "a\"b\\c/d\n\t\r\b\f", true},
+		{`\u00e9\u2713`, "é✓", true},
+		{`\ud83d\ude00`, "😀", true},
+		{`\ud83d`, "\ufffd", true}, // a lone surrogate reads as U+FFFD
+		{`\ud83dx`, "\ufffdx", true},
+		{`\u0061`, "b", false},
+		{`日本`, "日本", true},
+	} {
+		if got := jsonStringEquals([]byte(tt.q), tt.s); got != tt.want {
+			t.Errorf("jsonStringEquals(%q, %q) = %v, want %v", tt.q, tt.s, got, tt.want)
+		}
+		// The same, as encoding/json decodes.
+		var s string
+		if err := json.Unmarshal([]byte(`"`+tt.q+`"`), &s); err != nil {
+			t.Fatal(err)
+		}
+		if got := s == tt.s; got != tt.want {
+			t.Errorf("encoding/json reads %q as %q: equal %v, test wants %v", tt.q, s, got, tt.want)
+		}
+	}
+}
+
+// TestSpecial8 checks the 8-bytes-at-a-time test against strPlain: the
+// lowest flagged byte is the first byte that is not plain.
+func TestSpecial8(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	interesting := []byte{0, 0x1f, 0x20, '"', '\\', 'a', 0x7f, 0x80, 0xff, '!', '#', '[', ']', 0x21, 0x5b, 0x5d}
+	for range 200000 {
+		var b [8]byte
+		for i := range b {
+			if r.IntN(2) == 0 {
+				b[i] = interesting[r.IntN(len(interesting))]
+			} else {
+				b[i] = byte(r.IntN(256))
+			}
+		}
+		first := 8
+		for i, c := range b {
+			if !strPlain[c] {
+				first = i
+				break
+			}
+		}
+		m := special8(binary.LittleEndian.Uint64(b[:]))
+		got := 8
+		if m != 0 {
+			got = bits.TrailingZeros64(m) >> 3
+		}
+		if got != first {
+			t.Fatalf("special8(%q): first special byte %d, want %d", b, got, first)
+		}
+	}
+}

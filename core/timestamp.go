@@ -1,0 +1,377 @@
+package core
+
+import "time"
+
+// This file reads the time fields that zap, zerolog and slog write, and
+// writes timestamps as Serilog does: .NET's round-trip format "O", seven
+// fractional digits (100 ns ticks, truncated) and the offset.
+
+// instant is a point in time and the UTC offset to write it with.
+type instant struct {
+	sec  int64 // Unix seconds
+	nsec int32 // nanoseconds within the second, 0 to 999999999
+	off  int32 // UTC offset in seconds
+}
+
+// fieldTime is what a time field says: an instant and how precisely. The
+// logger's real time lies in [instant-slack, instant+res+slack): res is
+// what the field's digits truncate (a second for "…T07:07:26Z"), slack
+// what a trip through a float64 may have moved it (zap's epoch seconds).
+type fieldTime struct {
+	instant
+	res, slack int64 // nanoseconds
+}
+
+// timeOf returns the instant of t, written with offset off.
+func timeOf(t time.Time, off int32) instant {
+	return instant{sec: t.Unix(), nsec: int32(t.Nanosecond()), off: off}
+}
+
+// entryTime chooses the time of an entry: the time field's when there is
+// one (ft, have), refined to Entry.Time's when that lies within the
+// field's precision (the same moment, more digits: zap's exact time behind
+// its float seconds); else Entry.Time; else now. Without an offset of its
+// own (a Unix time, Entry.Time, now), the time is written in UTC.
+func entryTime(ft fieldTime, have bool, et time.Time) instant {
+	if !have {
+		if et.IsZero() {
+			et = time.Now()
+		}
+		return timeOf(et, 0)
+	}
+	if et.IsZero() {
+		return ft.instant
+	}
+	es := et.Unix()
+	ds := es - ft.sec
+	if ds < -10 || ds > 10 {
+		return ft.instant
+	}
+	d := ds*1e9 + int64(et.Nanosecond()) - int64(ft.nsec)
+	if d >= -ft.slack && d < ft.res+ft.slack {
+		return timeOf(et, ft.off)
+	}
+	return ft.instant
+}
+
+// parseTimeField reads the value of a time field: a string (m.strEsc
+// false) in RFC 3339 or ISO 8601 form, or a plain number (no exponent)
+// of Unix seconds, milliseconds, microseconds or nanoseconds.
+func parseTimeField(b []byte, m *member) (fieldTime, bool) {
+	v := m.value(b)
+	if v[0] == '"' {
+		if m.strEsc {
+			return fieldTime{}, false
+		}
+		return parseTimeText(v[1 : len(v)-1])
+	}
+	return parseUnixTime(v)
+}
+
+// parseTimeText reads YYYY-MM-DD, 'T', 't' or ' ', hh:mm:ss, an optional
+// fraction after '.' or ',', and an optional zone: 'Z', ±hh:mm, ±hhmm or
+// ±hh. Without a zone, the time is a wall clock time in time.Local, as
+// zap's and zerolog's layouts without a zone write it.
+func parseTimeText(s []byte) (fieldTime, bool) {
+	if len(s) < 19 || s[4] != '-' || s[7] != '-' || s[13] != ':' || s[16] != ':' {
+		return fieldTime{}, false
+	}
+	if c := s[10]; c != 'T' && c != 't' && c != ' ' {
+		return fieldTime{}, false
+	}
+	year, ok1 := digitsAt(s, 0, 4)
+	month, ok2 := digitsAt(s, 5, 2)
+	day, ok3 := digitsAt(s, 8, 2)
+	hour, ok4 := digitsAt(s, 11, 2)
+	minute, ok5 := digitsAt(s, 14, 2)
+	sec, ok6 := digitsAt(s, 17, 2)
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 ||
+		year < 1 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) ||
+		hour > 23 || minute > 59 || sec > 59 {
+		return fieldTime{}, false
+	}
+	i := 19
+	nsec, res := 0, int64(1e9)
+	if i < len(s) && (s[i] == '.' || s[i] == ',') {
+		i++
+		n := 0
+		for ; i < len(s) && '0' <= s[i] && s[i] <= '9'; i++ {
+			if n < 9 {
+				nsec = nsec*10 + int(s[i]-'0')
+				res /= 10
+			}
+			n++
+		}
+		if n == 0 {
+			return fieldTime{}, false
+		}
+		for k := n; k < 9; k++ {
+			nsec *= 10
+		}
+	}
+	if i == len(s) {
+		t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.Local)
+		_, off := t.Zone()
+		return fieldTime{instant: timeOf(t, int32(off)), res: res}, true
+	}
+	off := 0
+	switch s[i] {
+	case 'Z', 'z':
+		i++
+	case '+', '-':
+		sign := 1
+		if s[i] == '-' {
+			sign = -1
+		}
+		i++
+		h, ok := digitsAt(s, i, 2)
+		if !ok || h > 23 {
+			return fieldTime{}, false
+		}
+		i += 2
+		m := 0
+		if i < len(s) && s[i] == ':' {
+			i++
+		}
+		if i < len(s) {
+			if m, ok = digitsAt(s, i, 2); !ok || m > 59 {
+				return fieldTime{}, false
+			}
+			i += 2
+		}
+		off = sign * (h*3600 + m*60)
+	default:
+		return fieldTime{}, false
+	}
+	if i != len(s) {
+		return fieldTime{}, false
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
+	return fieldTime{instant: instant{sec: t.Unix() - int64(off), nsec: int32(nsec), off: int32(off)}, res: res}, true
+}
+
+// digitsAt returns the n-digit decimal number at s[i].
+func digitsAt(s []byte, i, n int) (int, bool) {
+	if i+n > len(s) {
+		return 0, false
+	}
+	v := 0
+	for _, c := range s[i : i+n] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int(c-'0')
+	}
+	return v, true
+}
+
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// parseUnixTime reads a Unix time: -?digits(.digits)? The unit follows
+// from the size of the integer part, as zap's and zerolog's encoders
+// write times from 1973 to 2262: under 10¹¹ seconds, under 10¹⁴
+// milliseconds, under 10¹⁷ microseconds, else nanoseconds.
+func parseUnixTime(v []byte) (fieldTime, bool) {
+	i, neg := 0, false
+	if v[0] == '-' {
+		neg, i = true, 1
+	}
+	var ip uint64
+	n := 0
+	for ; i < len(v) && '0' <= v[i] && v[i] <= '9'; i++ {
+		if n++; n > 19 {
+			return fieldTime{}, false
+		}
+		ip = ip*10 + uint64(v[i]-'0')
+	}
+	var unit uint64 // nanoseconds
+	switch {
+	case ip < 1e11:
+		unit = 1e9
+	case ip < 1e14:
+		unit = 1e6
+	case ip < 1e17:
+		unit = 1e3
+	default:
+		unit = 1
+	}
+	// The fraction, in nanoseconds: only its first digits matter.
+	var frac uint64
+	res := unit
+	if i < len(v) && v[i] == '.' {
+		for i++; i < len(v) && '0' <= v[i] && v[i] <= '9'; i++ {
+			if res > 1 {
+				res = tenth(res)
+				frac += uint64(v[i]-'0') * res
+			}
+		}
+	}
+	if i != len(v) { // an exponent: not a time we read
+		return fieldTime{}, false
+	}
+	var sec, nsec int64
+	switch unit { // constant divisors: no division instruction
+	case 1e9:
+		sec = int64(ip)
+	case 1e6:
+		sec, nsec = int64(ip/1e3), int64(ip%1e3)*1e6
+	case 1e3:
+		sec, nsec = int64(ip/1e6), int64(ip%1e6)*1e3
+	default:
+		sec, nsec = int64(ip/1e9), int64(ip%1e9)
+	}
+	nsec += int64(frac)
+	if neg {
+		sec, nsec = -sec, -nsec
+		if nsec < 0 {
+			sec--
+			nsec += 1e9
+		}
+	}
+	// zap's epoch encoders divide nanoseconds in float64, which rounds
+	// by up to a few hundred nanoseconds either way, even to a whole
+	// number of milliseconds.
+	return fieldTime{instant: instant{sec: sec, nsec: int32(nsec)}, res: int64(res), slack: 1000}, true
+}
+
+// tenth returns p/10 for a power of ten p from 10 to 10⁹, without a
+// division.
+func tenth(p uint64) uint64 {
+	switch p {
+	case 1e9:
+		return 1e8
+	case 1e8:
+		return 1e7
+	case 1e7:
+		return 1e6
+	case 1e6:
+		return 1e5
+	case 1e5:
+		return 1e4
+	case 1e4:
+		return 1e3
+	case 1e3:
+		return 100
+	case 100:
+		return 10
+	}
+	return 1
+}
+
+// appendSerilogTime appends t as .NET's DateTimeOffset.ToString("O")
+// writes it, which is what Serilog's JsonFormatter writes as Timestamp:
+// 2026-12-01T07:07:26.0560000+00:00.
+func appendSerilogTime(dst []byte, t instant) []byte {
+	dst = appendClock(dst, t.sec+int64(t.off), t.nsec)
+	off := int(t.off)
+	sign := byte('+')
+	if off < 0 {
+		sign, off = '-', -off
+	}
+	var buf [6]byte
+	buf[0] = sign
+	put2(buf[1:], off/3600%100)
+	buf[3] = ':'
+	put2(buf[4:], off%3600/60)
+	return append(dst, buf[:]...)
+}
+
+// appendCLEFTime appends t in UTC as .NET's DateTime.ToString("O") writes
+// a UTC time, which is what CompactJsonFormatter writes as @t:
+// 2026-12-01T07:07:26.0560000Z.
+func appendCLEFTime(dst []byte, t instant) []byte {
+	return append(appendClock(dst, t.sec, t.nsec), 'Z')
+}
+
+// The Unix seconds of 0001-01-01T00:00:00 and 9999-12-31T23:59:59, the
+// range of .NET's DateTime.
+const (
+	minClock = -62135596800
+	maxClock = 253402300799
+)
+
+// appendClock appends the wall clock of Unix time sec, nsec:
+// 2006-01-02T15:04:05.0000000, clamped to the years 1 to 9999 that .NET
+// reads.
+func appendClock(dst []byte, sec int64, nsec int32) []byte {
+	switch {
+	case sec < minClock:
+		sec, nsec = minClock, 0
+	case sec > maxClock:
+		sec, nsec = maxClock, 999999999
+	}
+	days, secs := sec/86400, sec%86400
+	if secs < 0 {
+		days, secs = days-1, secs+86400
+	}
+	year, month, day := civil(days)
+	var buf [27]byte
+	put4(buf[0:], year)
+	buf[4] = '-'
+	put2(buf[5:], month)
+	buf[7] = '-'
+	put2(buf[8:], day)
+	buf[10] = 'T'
+	put2(buf[11:], int(secs/3600))
+	buf[13] = ':'
+	put2(buf[14:], int(secs%3600/60))
+	buf[16] = ':'
+	put2(buf[17:], int(secs%60))
+	buf[19] = '.'
+	ticks := int(nsec / 100) // 7 digits
+	buf[20] = '0' + byte(ticks/1000000)
+	put2(buf[21:], ticks/10000%100)
+	put2(buf[23:], ticks/100%100)
+	put2(buf[25:], ticks%100)
+	return append(dst, buf[:]...)
+}
+
+// civil returns the proleptic Gregorian date of the day days after
+// 1970-01-01 (Howard Hinnant's days_from_civil, inverted).
+func civil(days int64) (year, month, day int) {
+	z := days + 719468
+	era := z / 146097
+	if z < 0 {
+		era = (z - 146096) / 146097
+	}
+	doe := z - era*146097                                  // [0, 146096]
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365 // [0, 399]
+	doy := doe - (365*yoe + yoe/4 - yoe/100)               // [0, 365]
+	mp := (5*doy + 2) / 153                                // [0, 11], from March
+	day = int(doy - (153*mp+2)/5 + 1)
+	month = int(mp + 3)
+	if mp >= 10 {
+		month = int(mp - 9)
+	}
+	year = int(yoe + era*400)
+	if month <= 2 {
+		year++
+	}
+	return year, month, day
+}
+
+// digitPairs holds "00" to "99".
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+
+// put2 writes v (0 to 99) as two digits at b[0:2].
+func put2(b []byte, v int) {
+	b[0], b[1] = digitPairs[2*v], digitPairs[2*v+1]
+}
+
+// put4 writes v (0 to 9999) as four digits at b[0:4].
+func put4(b []byte, v int) {
+	put2(b, v/100)
+	put2(b[2:], v%100)
+}
