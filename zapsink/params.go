@@ -81,6 +81,14 @@ var urlParams = [...]urlParam{
 		return nil
 	}},
 	{name: "sslCaLocation", field: "SSLCALocation", set: stringParam(func(c *URLConfig) *string { return &c.Sink.SSLCALocation })},
+	{name: "formatter", field: "Formatter", set: func(c *URLConfig, v string) error {
+		f, err := core.ParseFormatter(v)
+		if err != nil {
+			return err
+		}
+		c.Sink.Formatter = f
+		return nil
+	}},
 	{name: "levelKey", field: "LevelKey", set: func(c *URLConfig, v string) error {
 		if v == "" {
 			return errors.New(`got "", want a JSON key`)

@@ -86,7 +86,7 @@ func TestURLParamsSetTheirField(t *testing.T) {
 		"writeTimeout": "4s", "dialTimeout": "5s", "syncTimeout": "6s", "clientId": "svc",
 		"securityProtocol": "ssl", "saslMechanism": "scramsha512", "saslUsername": "u",
 		"saslPassword": "p", "saslPasswordEnv": "ZAPSINK_TEST_PARAM_PASSWORD", "sslCaLocation": "ca.pem",
-		"levelKey": "severity",
+		"levelKey": "severity", "formatter": "serilog",
 	}
 	for _, p := range urlParams {
 		t.Run(p.name, func(t *testing.T) {

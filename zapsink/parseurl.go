@@ -63,6 +63,7 @@ type URLConfig struct {
 //	saslPassword           SASLPassword, instead of the URL's password
 //	saslPasswordEnv        the name of an environment variable holding SASLPassword
 //	sslCaLocation          SSLCALocation: a PEM file of CA certificates
+//	formatter              Formatter: json (the logger's JSON, the default), serilog or clef
 //	levelKey               LevelKey: the JSON key of the level ("level")
 //
 // Each parameter sets the [core.Config] field named after it in
