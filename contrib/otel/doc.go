@@ -61,7 +61,7 @@
 //	kafkasink.log.delivered.size Counter        By            record value bytes Kafka acknowledged
 //	kafkasink.produce.requests   Counter        {request}     produce requests Kafka acknowledged
 //	kafkasink.produce.inflight   UpDownCounter  {request}     produce requests in flight
-//	kafkasink.queue.usage        UpDownCounter  By            bytes of the entries held
+//	kafkasink.queue.usage        UpDownCounter  By            memory held for the entries, in whole chunks (what QueueByteLimit bounds)
 //	kafkasink.queue.oldest_age   Gauge          s             how long the oldest entry held has waited
 //	kafkasink.fallback.dropped   Counter        {log_record}  dropped entries the Fallback never received
 //	kafkasink.topic.delivered    Counter        {log_record}  by messaging.destination.name: entries delivered to the topic

@@ -184,7 +184,7 @@ func (m *Metrics) Register(meter metric.Meter) (metric.Registration, error) {
 	in.deliveredSize = counter("kafkasink.log.delivered.size", "By", "The record value bytes of the log records Kafka acknowledged.")
 	in.requests = counter("kafkasink.produce.requests", "{request}", "The number of produce requests Kafka acknowledged.")
 	in.requestsInFlight = upDown("kafkasink.produce.inflight", "{request}", "The number of produce requests sent and not yet answered.")
-	in.queueUsage = upDown("kafkasink.queue.usage", "By", "The bytes of the log records the sink holds.")
+	in.queueUsage = upDown("kafkasink.queue.usage", "By", "The memory the sink holds for its log records, in whole arena chunks: what QueueByteLimit bounds.")
 	in.fallbackDropped = counter("kafkasink.fallback.dropped", "{log_record}", "The number of dropped log records the Fallback writer never received.")
 	in.topicDelivered = counter("kafkasink.topic.delivered", "{log_record}", "The number of log records Kafka acknowledged, by topic.")
 	in.topicDropped = counter("kafkasink.topic.dropped", "{log_record}", "The number of log records dropped after the sink routed them to a topic, by topic.")

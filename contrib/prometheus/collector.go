@@ -64,7 +64,7 @@ func NewFunc(stats func() core.Stats, opts Options) *Collector {
 		bytes:           desc("delivered_bytes_total", "Record value bytes acknowledged by Kafka."),
 		fallbackDropped: desc("fallback_dropped_entries_total", "Dropped log entries that the Fallback writer never received."),
 		queueEntries:    desc("queue_entries", "Log entries held by the sink: queued, in flight or waiting for a retry."),
-		queueBytes:      desc("queue_bytes", "Bytes of the log entries held by the sink."),
+		queueBytes:      desc("queue_bytes", "Memory the sink holds for its log entries, in whole arena chunks: what QueueByteLimit bounds."),
 		inFlight:        desc("produce_requests_in_flight", "Produce requests sent and not yet answered."),
 		oldestAge:       desc("oldest_entry_age_seconds", "How long the oldest log entry still held has been waiting; 0 if none."),
 		topicDelivered:  desc("topic_entries_delivered_total", "Log entries acknowledged by Kafka, by topic.", "topic"),

@@ -25,7 +25,7 @@
 //	kafkasink_delivered_bytes_total             counter    record value bytes Kafka acknowledged
 //	kafkasink_fallback_dropped_entries_total    counter    dropped entries the Fallback never received
 //	kafkasink_queue_entries                     gauge      entries held: queued, in flight or waiting for a retry
-//	kafkasink_queue_bytes                       gauge      their bytes
+//	kafkasink_queue_bytes                       gauge      memory held for them, in whole chunks (what QueueByteLimit bounds)
 //	kafkasink_produce_requests_in_flight        gauge      produce requests in flight
 //	kafkasink_oldest_entry_age_seconds          gauge      how long the oldest entry held has waited
 //	kafkasink_topic_entries_delivered_total     counter    {topic} entries Kafka acknowledged, by topic
