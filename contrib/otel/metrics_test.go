@@ -84,8 +84,8 @@ func TestCollect(t *testing.T) {
 		point("otel.sdk.exporter.log.exported", "error.type", "rejected"):         2,
 		point("otel.sdk.exporter.log.exported", "error.type", "already_shutdown"): 1,
 		point("kafkasink.topic.dropped", "messaging.destination.name", badTopic):  2,
-		point("kafkasink.log.received"):                                          float64(s.written),
-		point("otel.sdk.processor.log.queue.capacity"):                           queueLimit,
+		point("kafkasink.log.received"):                                           float64(s.written),
+		point("otel.sdk.processor.log.queue.capacity"):                            queueLimit,
 	} {
 		if done[k] != v {
 			t.Errorf("%s: got %v, want %v", k, done[k], v)
