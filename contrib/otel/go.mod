@@ -4,10 +4,6 @@ go 1.26.0
 
 require (
 	github.com/kafkasink/kafkasink v0.0.0
-	github.com/kafkasink/kafkasink/integration v0.0.0
-	github.com/twmb/franz-go v1.22.3
-	github.com/twmb/franz-go/pkg/kfake v0.0.0-20260918054303-01f206a7e32c
-	github.com/twmb/franz-go/pkg/kmsg v1.15.1
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/metric v1.47.0
 	go.opentelemetry.io/otel/sdk v1.47.0
@@ -33,7 +29,4 @@ require (
 	golang.org/x/text v0.23.0 // indirect
 )
 
-replace (
-	github.com/kafkasink/kafkasink => ../../
-	github.com/kafkasink/kafkasink/integration => ../../integration
-)
+replace github.com/kafkasink/kafkasink => ../../

@@ -1,4 +1,4 @@
-package kafkaotel_test
+package otel_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package kafkaprom_test
+package prometheus_test
 
 import (
 	"fmt"

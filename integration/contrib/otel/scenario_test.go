@@ -1,4 +1,4 @@
-package kafkaprom_test
+package otel_test
 
 import (
 	"context"

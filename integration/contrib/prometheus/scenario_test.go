@@ -1,4 +1,4 @@
-package kafkaotel_test
+package prometheus_test
 
 import (
 	"context"
