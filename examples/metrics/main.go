@@ -41,6 +41,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.addr, "addr", "localhost:9464", "`host:port` to serve /metrics and /debug/vars on")
 	flag.IntVar(&o.n, "n", 1000, "request entries to log before serving on")
+	flag.StringVar(&o.expvar, "expvar", "kafkasink", "`name` of the sink's stats in /debug/vars")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -52,8 +53,9 @@ func main() {
 
 // options are the program's flags, and a hook for its test.
 type options struct {
-	addr string
-	n    int
+	addr   string
+	n      int
+	expvar string
 
 	// logged, if set, is called with the server's base URL once the
 	// entries are logged and flushed.
@@ -88,7 +90,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	sink := kc.Sink()
 
 	// The metrics: one call for expvar, one collector for Prometheus.
-	if err := core.PublishExpvar("kafkasink", sink); err != nil {
+	if err := core.PublishExpvar(o.expvar, sink); err != nil {
 		return err
 	}
 	reg := prometheus.NewRegistry()

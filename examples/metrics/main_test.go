@@ -3,15 +3,20 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
+
+// runs counts the runs of the example, for their expvar names.
+var runs atomic.Int64
 
 // TestRun runs the example against its in-process broker, scrapes
 // /metrics and /debug/vars once it has logged, and checks that both say
@@ -29,7 +34,9 @@ func TestRun(t *testing.T) {
 	var out strings.Builder
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, options{addr: "127.0.0.1:0", n: n, logged: func(url string) { urls <- url }}, &out)
+		// expvar names are process-wide: one per run, for -count.
+		name := fmt.Sprintf("kafkasink-%d", runs.Add(1))
+		done <- run(ctx, options{addr: "127.0.0.1:0", n: n, expvar: name, logged: func(url string) { urls <- url }}, &out)
 	}()
 	var url string
 	select {
@@ -86,21 +93,23 @@ func TestRun(t *testing.T) {
 		}
 	}
 
-	var vars struct {
-		Kafkasink struct {
-			Received  uint64            `json:"received"`
-			Delivered uint64            `json:"delivered"`
-			Dropped   map[string]uint64 `json:"dropped"`
-			Latency   struct {
-				Count uint64  `json:"count"`
-				P99   float64 `json:"p99_s"`
-			} `json:"latency"`
-		} `json:"kafkasink"`
-	}
+	var vars map[string]json.RawMessage
 	if err := json.Unmarshal(get(t, url+"/debug/vars"), &vars); err != nil {
 		t.Fatalf("/debug/vars: %v", err)
 	}
-	if v := vars.Kafkasink; v.Received != n+1 || v.Delivered != n || v.Dropped["TooLarge"] != 1 || v.Latency.Count != n || v.Latency.P99 <= 0 {
+	var v struct {
+		Received  uint64            `json:"received"`
+		Delivered uint64            `json:"delivered"`
+		Dropped   map[string]uint64 `json:"dropped"`
+		Latency   struct {
+			Count uint64  `json:"count"`
+			P99   float64 `json:"p99_s"`
+		} `json:"latency"`
+	}
+	if err := json.Unmarshal(vars[fmt.Sprintf("kafkasink-%d", runs.Load())], &v); err != nil {
+		t.Fatalf("/debug/vars has no kafkasink-%d: %v", runs.Load(), err)
+	}
+	if v.Received != n+1 || v.Delivered != n || v.Dropped["TooLarge"] != 1 || v.Latency.Count != n || v.Latency.P99 <= 0 {
 		t.Errorf("/debug/vars kafkasink: %+v; want %d received, %d delivered, 1 too large, %d latencies, a p99", v, n+1, n, n)
 	}
 
