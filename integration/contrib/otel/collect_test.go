@@ -1,0 +1,337 @@
+package otel_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/kafkasink/kafkasink/contrib/otel"
+	"github.com/kafkasink/kafkasink/core"
+)
+
+const componentName = "kafkasink/app"
+
+// TestCollect runs a sink against a real broker into drops of several
+// reasons, collects through an SDK ManualReader (the instruments from
+// Register, the latency histogram from Produce) and compares every data
+// point with the sink's Stats: once while the broker holds the produce
+// requests (queue full, requests in flight, the oldest entry waiting),
+// once after Close.
+func TestCollect(t *testing.T) {
+	s := startScenario(t)
+	m := kafkaotel.New(s.sink, kafkaotel.Options{
+		Name:          componentName,
+		Attributes:    []attribute.KeyValue{attribute.String("deployment.environment.name", "test")},
+		QueueCapacity: queueLimit,
+	})
+	reader := sdkmetric.NewManualReader(sdkmetric.WithProducer(m))
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer mp.Shutdown(context.Background())
+	reg, err := m.Register(mp.Meter(kafkaotel.ScopeName))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Held: once requests are in flight, the counters stand still and the
+	// oldest entry's age grows. Collect until a collection falls between
+	// two equal snapshots.
+	var held points
+	var before, after core.Stats
+	waitFor(t, "a collection between two equal snapshots, requests in flight", func() bool {
+		before = s.sink.Stats()
+		held = collect(t, reader)
+		after = s.sink.Stats()
+		return before.InFlight > 0 && maps.Equal(want(before), want(after))
+	})
+	age := held.take(point("kafkasink.queue.oldest_age"))
+	if age < before.OldestAge.Seconds() || age > after.OldestAge.Seconds() || age == 0 {
+		t.Errorf("oldest age: collected %vs, want within the snapshots' %v … %v, above 0", age, before.OldestAge, after.OldestAge)
+	}
+	compare(t, "held", held, before)
+	if got := held[point("otel.sdk.exporter.log.inflight")]; got != queueLimit {
+		t.Errorf("held: log records in flight %v, want %d", got, queueLimit)
+	}
+
+	st := s.finish(t)
+	done := collect(t, reader)
+	if age := done.take(point("kafkasink.queue.oldest_age")); age != 0 {
+		t.Errorf("oldest age after Close: got %v, want 0", age)
+	}
+	compare(t, "closed", done, st)
+	for _, k := range []string{
+		point("otel.sdk.exporter.log.exported", "error.type", "queue_full"),
+		point("otel.sdk.exporter.log.exported", "error.type", "shed"),
+		point("otel.sdk.exporter.log.exported"), // delivered
+		point("kafkasink.log.dropped", "kafkasink.level", "info"),
+		point("kafkasink.log.dropped", "kafkasink.level", "error"),
+		point("kafkasink.log.retried"),
+		point("kafkasink.delivery.duration_count"),
+	} {
+		if done[k] == 0 {
+			t.Errorf("%s: got 0, want some", k)
+		}
+	}
+	for k, v := range map[string]float64{
+		point("otel.sdk.exporter.log.exported", "error.type", "too_large"):        1,
+		point("otel.sdk.exporter.log.exported", "error.type", "rejected"):         2,
+		point("otel.sdk.exporter.log.exported", "error.type", "already_shutdown"): 1,
+		point("kafkasink.topic.dropped", "messaging.destination.name", badTopic):  2,
+		point("kafkasink.log.received"):                                           float64(s.written),
+		point("otel.sdk.processor.log.queue.capacity"):                            queueLimit,
+	} {
+		if done[k] != v {
+			t.Errorf("%s: got %v, want %v", k, done[k], v)
+		}
+	}
+	// received = exported (every reason and delivered) + in flight
+	var exported float64
+	for k, v := range done {
+		if strings.HasPrefix(k, "otel.sdk.exporter.log.exported{") {
+			exported += v
+		}
+	}
+	if got := exported + done[point("otel.sdk.exporter.log.inflight")]; got != float64(st.Received) {
+		t.Errorf("exported + in flight = %v, want received, %d", got, st.Received)
+	}
+
+	if err := reg.Unregister(); err != nil {
+		t.Fatal(err)
+	}
+	for k := range collect(t, reader) {
+		if !strings.HasPrefix(k, "kafkasink.delivery.duration_") { // the histogram, from Produce
+			t.Errorf("after Unregister: %s collected, want only the histogram", k)
+		}
+	}
+}
+
+// TestDefaultName checks the default otel.component.name:
+// ComponentType/n, n counting.
+func TestDefaultName(t *testing.T) {
+	var names []string
+	for range 2 {
+		m := kafkaotel.NewFunc(func() core.Stats { return core.Stats{} }, kafkaotel.Options{})
+		sm, err := m.Produce(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		dp := sm[0].Metrics[0].Data.(metricdata.Histogram[float64]).DataPoints[0]
+		v, _ := dp.Attributes.Value("otel.component.name")
+		names = append(names, v.AsString())
+	}
+	var n int
+	if _, err := fmt.Sscanf(names[0], kafkaotel.ComponentType+"/%d", &n); err != nil {
+		t.Fatalf("name %q, want %s/<n>", names[0], kafkaotel.ComponentType)
+	}
+	if want := fmt.Sprintf("%s/%d", kafkaotel.ComponentType, n+1); names[1] != want {
+		t.Errorf("second name: got %q, want %q", names[1], want)
+	}
+}
+
+// points maps each data point, as name{key="value",…} with the attributes
+// sorted and those every point carries left out, to its value.
+type points map[string]float64
+
+func (p points) take(key string) float64 {
+	v := p[key]
+	delete(p, key)
+	return v
+}
+
+// common are the attributes every data point carries.
+var common = map[string]string{
+	"otel.component.type":         kafkaotel.ComponentType,
+	"otel.component.name":         componentName,
+	"deployment.environment.name": "test",
+}
+
+func point(name string, attrs ...string) string {
+	var pairs []string
+	for i := 0; i < len(attrs); i += 2 {
+		pairs = append(pairs, fmt.Sprintf("%s=%q", attrs[i], attrs[i+1]))
+	}
+	slices.Sort(pairs)
+	return name + "{" + strings.Join(pairs, ",") + "}"
+}
+
+// kind is an instrument's kind and unit, as the SDK reports them.
+type kind struct {
+	data string // "counter", "updown", "gauge" or "histogram"
+	unit string
+}
+
+// kinds lists every instrument with its kind and unit.
+var kinds = map[string]kind{
+	"otel.sdk.exporter.log.exported":        {"counter", "{log_record}"},
+	"otel.sdk.exporter.log.inflight":        {"updown", "{log_record}"},
+	"otel.sdk.processor.log.queue.size":     {"updown", "{log_record}"},
+	"otel.sdk.processor.log.queue.capacity": {"updown", "{log_record}"},
+	"kafkasink.log.received":                {"counter", "{log_record}"},
+	"kafkasink.log.accepted":                {"counter", "{log_record}"},
+	"kafkasink.log.dropped":                 {"counter", "{log_record}"},
+	"kafkasink.log.retried":                 {"counter", "{log_record}"},
+	"kafkasink.log.delivered.size":          {"counter", "By"},
+	"kafkasink.produce.requests":            {"counter", "{request}"},
+	"kafkasink.produce.inflight":            {"updown", "{request}"},
+	"kafkasink.queue.usage":                 {"updown", "By"},
+	"kafkasink.queue.oldest_age":            {"gauge", "s"},
+	"kafkasink.fallback.dropped":            {"counter", "{log_record}"},
+	"kafkasink.topic.delivered":             {"counter", "{log_record}"},
+	"kafkasink.topic.dropped":               {"counter", "{log_record}"},
+	"kafkasink.delivery.duration":           {"histogram", "s"},
+}
+
+// want is what a collection must show for st, every point spelled out.
+func want(st core.Stats) points {
+	p := points{}
+	put := func(name string, v float64, attrs ...string) { p[point(name, attrs...)] = v }
+	put("otel.sdk.exporter.log.exported", float64(st.Delivered))
+	for errorType, n := range map[string]uint64{
+		"queue_full": st.Dropped.QueueFull, "shed": st.Dropped.Shed, "too_large": st.Dropped.TooLarge,
+		"timeout": st.Dropped.RetriesExhausted, "already_shutdown": st.Dropped.Closed, "rejected": st.Dropped.NotRetriable,
+	} {
+		put("otel.sdk.exporter.log.exported", float64(n), "error.type", errorType)
+	}
+	put("otel.sdk.exporter.log.inflight", float64(st.QueueDepth))
+	put("otel.sdk.processor.log.queue.size", float64(st.QueueDepth))
+	put("otel.sdk.processor.log.queue.capacity", queueLimit)
+	put("kafkasink.log.received", float64(st.Received))
+	put("kafkasink.log.accepted", float64(st.Accepted))
+	for i, name := range []string{"none", "trace", "debug", "info", "warn", "error", "dpanic", "panic", "fatal"} {
+		put("kafkasink.log.dropped", float64(st.DroppedByLevel.Get(core.Level(i))), "kafkasink.level", name)
+	}
+	put("kafkasink.log.retried", float64(st.Retries))
+	put("kafkasink.log.delivered.size", float64(st.Bytes))
+	put("kafkasink.produce.requests", float64(st.Batches))
+	put("kafkasink.produce.inflight", float64(st.InFlight))
+	put("kafkasink.queue.usage", float64(st.QueueBytes))
+	put("kafkasink.fallback.dropped", float64(st.FallbackDropped))
+	for _, tp := range st.Topics {
+		put("kafkasink.topic.delivered", float64(tp.Delivered), "messaging.destination.name", tp.Topic)
+		put("kafkasink.topic.dropped", float64(tp.Dropped), "messaging.destination.name", tp.Topic)
+	}
+	for i, n := range st.Latency.Counts {
+		le := "+Inf"
+		if i < len(core.LatencyBounds) {
+			le = fmt.Sprint(core.LatencyBounds[i].Seconds())
+		}
+		put("kafkasink.delivery.duration_bucket", float64(n), "le", le)
+	}
+	put("kafkasink.delivery.duration_count", float64(st.Latency.Count))
+	put("kafkasink.delivery.duration_sum", st.Latency.Sum.Seconds())
+	return p
+}
+
+// compare checks the collected points against those st calls for, both
+// ways.
+func compare(t *testing.T, when string, got points, st core.Stats) {
+	t.Helper()
+	w := want(st)
+	for _, k := range slices.Sorted(maps.Keys(w)) {
+		g, ok := got[k]
+		switch {
+		case !ok:
+			t.Errorf("%s: %s missing, want %v", when, k, w[k])
+		case math.Abs(g-w[k]) > 1e-9*math.Abs(w[k]):
+			t.Errorf("%s: %s: got %v, want %v", when, k, g, w[k])
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(got)) {
+		if _, ok := w[k]; !ok {
+			t.Errorf("%s: %s = %v collected, not in Stats", when, k, got[k])
+		}
+	}
+}
+
+// collect collects from reader and returns the data points of scope
+// ScopeName, checking each instrument's kind, unit, temporality and
+// description and each point's common attributes.
+func collect(t *testing.T, reader *sdkmetric.ManualReader) points {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	p := points{}
+	add := func(name string, set attribute.Set, v float64, extra ...string) {
+		var attrs []string
+		for _, kv := range set.ToSlice() {
+			k, val := string(kv.Key), kv.Value.Emit()
+			if want, ok := common[k]; ok {
+				if val != want {
+					t.Errorf("%s: %s=%q, want %q", name, k, val, want)
+				}
+				continue
+			}
+			attrs = append(attrs, k, val)
+		}
+		for k := range common {
+			if !set.HasValue(attribute.Key(k)) {
+				t.Errorf("%s: no attribute %s", name, k)
+			}
+		}
+		p[point(name, append(attrs, extra...)...)] = v
+	}
+	for _, sm := range rm.ScopeMetrics {
+		if sm.Scope.Name != kafkaotel.ScopeName {
+			continue
+		}
+		for _, m := range sm.Metrics {
+			k, ok := kinds[m.Name]
+			if !ok {
+				t.Errorf("unexpected instrument %s", m.Name)
+				continue
+			}
+			if m.Unit != k.unit || m.Description == "" {
+				t.Errorf("%s: unit %q, description %q; want %q and some", m.Name, m.Unit, m.Description, k.unit)
+			}
+			switch d := m.Data.(type) {
+			case metricdata.Sum[int64]:
+				if got := map[bool]string{true: "counter", false: "updown"}[d.IsMonotonic]; got != k.data || d.Temporality != metricdata.CumulativeTemporality {
+					t.Errorf("%s: a %s sum, %v; want a cumulative %s", m.Name, got, d.Temporality, k.data)
+				}
+				for _, dp := range d.DataPoints {
+					add(m.Name, dp.Attributes, float64(dp.Value))
+				}
+			case metricdata.Gauge[float64]:
+				if k.data != "gauge" {
+					t.Errorf("%s: a gauge, want a %s", m.Name, k.data)
+				}
+				for _, dp := range d.DataPoints {
+					add(m.Name, dp.Attributes, dp.Value)
+				}
+			case metricdata.Histogram[float64]:
+				if k.data != "histogram" || d.Temporality != metricdata.CumulativeTemporality {
+					t.Errorf("%s: a %v histogram, want a cumulative %s", m.Name, d.Temporality, k.data)
+				}
+				for _, dp := range d.DataPoints {
+					if len(dp.Bounds) != len(core.LatencyBounds) || len(dp.BucketCounts) != len(dp.Bounds)+1 {
+						t.Fatalf("%s: %d bounds, %d counts; want %d and one more", m.Name, len(dp.Bounds), len(dp.BucketCounts), len(core.LatencyBounds))
+					}
+					if dp.StartTime.IsZero() || !dp.Time.After(dp.StartTime) {
+						t.Errorf("%s: start %v, time %v; want a start before the time", m.Name, dp.StartTime, dp.Time)
+					}
+					for i, n := range dp.BucketCounts {
+						le := "+Inf"
+						if i < len(dp.Bounds) {
+							le = fmt.Sprint(dp.Bounds[i])
+						}
+						add(m.Name+"_bucket", dp.Attributes, float64(n), "le", le)
+					}
+					add(m.Name+"_count", dp.Attributes, float64(dp.Count))
+					add(m.Name+"_sum", dp.Attributes, dp.Sum)
+				}
+			default:
+				t.Errorf("%s: unexpected data %T", m.Name, m.Data)
+			}
+		}
+	}
+	return p
+}

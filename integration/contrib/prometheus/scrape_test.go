@@ -1,0 +1,237 @@
+package prometheus_test
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/kafkasink/kafkasink/contrib/prometheus"
+	"github.com/kafkasink/kafkasink/core"
+)
+
+// TestScrape runs a sink against a real broker into drops of several
+// reasons, scrapes it through promhttp over HTTP on loopback, parses the
+// exposition text and compares every series with the sink's Stats: once
+// while the broker holds the produce requests (queue full, requests in
+// flight, the oldest entry waiting), once after Close.
+func TestScrape(t *testing.T) {
+	s := startScenario(t)
+	reg := prometheus.NewPedanticRegistry() // checks Collect against Describe
+	reg.MustRegister(kafkaprom.New(s.sink, kafkaprom.Options{ConstLabels: prometheus.Labels{"sink": "app"}}))
+	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.HTTPErrorOnError}))
+	defer srv.Close()
+
+	// Held: once the batcher has requests in flight (it may still be
+	// waiting for metadata at first), the counters stand still and the
+	// oldest entry's age grows. Scrape until a scrape falls between two
+	// equal snapshots.
+	var held series
+	var before, after core.Stats
+	waitFor(t, "a scrape between two equal snapshots, requests in flight", func() bool {
+		before = s.sink.Stats()
+		held = scrape(t, srv.URL)
+		after = s.sink.Stats()
+		return before.InFlight > 0 && want(before).equal(want(after))
+	})
+	age := held.take(`kafkasink_oldest_entry_age_seconds{sink="app"}`)
+	if age < before.OldestAge.Seconds() || age > after.OldestAge.Seconds() || age == 0 {
+		t.Errorf("oldest entry age: scraped %vs, want within the snapshots' %v … %v, above 0", age, before.OldestAge, after.OldestAge)
+	}
+	compare(t, "held", held, before)
+	if got := held[`kafkasink_queue_entries{sink="app"}`]; got != queueLimit {
+		t.Errorf("held: queue entries %v, want %d", got, queueLimit)
+	}
+
+	st := s.finish(t)
+	done := scrape(t, srv.URL)
+	if age := done.take(`kafkasink_oldest_entry_age_seconds{sink="app"}`); age != 0 {
+		t.Errorf("oldest entry age after Close: got %v, want 0", age)
+	}
+	compare(t, "closed", done, st)
+	for _, name := range []string{
+		`kafkasink_entries_dropped_total{reason="shed",sink="app"}`,
+		`kafkasink_entries_dropped_total{reason="queue_full",sink="app"}`,
+		`kafkasink_entries_dropped_by_level_total{level="info",sink="app"}`,
+		`kafkasink_entries_dropped_by_level_total{level="error",sink="app"}`,
+		`kafkasink_entries_retried_total{sink="app"}`,
+		`kafkasink_delivery_latency_seconds_count{sink="app"}`,
+		`kafkasink_topic_entries_delivered_total{sink="app",topic="logs"}`,
+	} {
+		if done[name] == 0 {
+			t.Errorf("%s: got 0, want some", name)
+		}
+	}
+	for name, v := range map[string]float64{
+		`kafkasink_entries_dropped_total{reason="too_large",sink="app"}`:             1,
+		`kafkasink_entries_dropped_total{reason="not_retriable",sink="app"}`:         2,
+		`kafkasink_entries_dropped_total{reason="closed",sink="app"}`:                1,
+		`kafkasink_topic_entries_dropped_total{sink="app",topic="` + badTopic + `"}`: 2,
+		`kafkasink_entries_received_total{sink="app"}`:                               float64(s.written),
+	} {
+		if done[name] != v {
+			t.Errorf("%s: got %v, want %v", name, done[name], v)
+		}
+	}
+}
+
+// series maps each scraped sample, as name{label="value",…} with the
+// labels sorted, to its value.
+type series map[string]float64
+
+// take removes key from s and returns its value.
+func (s series) take(key string) float64 {
+	v := s[key]
+	delete(s, key)
+	return v
+}
+
+func (s series) equal(o series) bool { return maps.Equal(s, o) }
+
+// want is what a scrape must show for st, every series spelled out.
+func want(st core.Stats) series {
+	s := series{}
+	put := func(name string, v float64, labels ...string) {
+		labels = append(labels, "sink", "app")
+		s[key(name, labels...)] = v
+	}
+	put("kafkasink_entries_received_total", float64(st.Received))
+	put("kafkasink_entries_accepted_total", float64(st.Accepted))
+	put("kafkasink_entries_delivered_total", float64(st.Delivered))
+	for reason, n := range map[string]uint64{
+		"queue_full": st.Dropped.QueueFull, "shed": st.Dropped.Shed, "too_large": st.Dropped.TooLarge,
+		"retries_exhausted": st.Dropped.RetriesExhausted, "closed": st.Dropped.Closed, "not_retriable": st.Dropped.NotRetriable,
+	} {
+		put("kafkasink_entries_dropped_total", float64(n), "reason", reason)
+	}
+	for i, name := range []string{"none", "trace", "debug", "info", "warn", "error", "dpanic", "panic", "fatal"} {
+		put("kafkasink_entries_dropped_by_level_total", float64(st.DroppedByLevel.Get(core.Level(i))), "level", name)
+	}
+	put("kafkasink_entries_retried_total", float64(st.Retries))
+	put("kafkasink_produce_requests_total", float64(st.Batches))
+	put("kafkasink_delivered_bytes_total", float64(st.Bytes))
+	put("kafkasink_fallback_dropped_entries_total", float64(st.FallbackDropped))
+	put("kafkasink_queue_entries", float64(st.QueueDepth))
+	put("kafkasink_queue_bytes", float64(st.QueueBytes))
+	put("kafkasink_produce_requests_in_flight", float64(st.InFlight))
+	for _, tp := range st.Topics {
+		put("kafkasink_topic_entries_delivered_total", float64(tp.Delivered), "topic", tp.Topic)
+		put("kafkasink_topic_entries_dropped_total", float64(tp.Dropped), "topic", tp.Topic)
+	}
+	var cum uint64
+	for i, b := range core.LatencyBounds {
+		cum += st.Latency.Counts[i]
+		put("kafkasink_delivery_latency_seconds_bucket", float64(cum), "le", fmt.Sprint(b.Seconds()))
+	}
+	put("kafkasink_delivery_latency_seconds_bucket", float64(st.Latency.Count), "le", "+Inf")
+	put("kafkasink_delivery_latency_seconds_count", float64(st.Latency.Count))
+	put("kafkasink_delivery_latency_seconds_sum", st.Latency.Sum.Seconds())
+	return s
+}
+
+func key(name string, labels ...string) string {
+	var pairs []string
+	for i := 0; i < len(labels); i += 2 {
+		pairs = append(pairs, fmt.Sprintf("%s=%q", labels[i], labels[i+1]))
+	}
+	slices.Sort(pairs)
+	return name + "{" + strings.Join(pairs, ",") + "}"
+}
+
+// compare checks the scraped series against those st calls for, both
+// ways: none missing, none extra, each value equal.
+func compare(t *testing.T, when string, got series, st core.Stats) {
+	t.Helper()
+	w := want(st)
+	for _, k := range slices.Sorted(maps.Keys(w)) {
+		g, ok := got[k]
+		switch {
+		case !ok:
+			t.Errorf("%s: %s missing from the scrape, want %v", when, k, w[k])
+		case math.Abs(g-w[k]) > 1e-9*math.Abs(w[k]):
+			t.Errorf("%s: %s: got %v, want %v", when, k, g, w[k])
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(got)) {
+		if _, ok := w[k]; !ok && strings.HasPrefix(k, "kafkasink_") {
+			t.Errorf("%s: %s = %v scraped, not in Stats", when, k, got[k])
+		}
+	}
+}
+
+// scrape GETs url (the text exposition format: no Accept header), parses
+// it with expfmt and returns the kafkasink series, checking each family's
+// type and help.
+func scrape(t *testing.T, url string) series {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %v %v\n%s", url, resp.Status, err, body)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		t.Fatalf("Content-Type %q, want the text format", ct)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatalf("parsing the scrape: %v\n%s", err, body)
+	}
+	s := series{}
+	for name, f := range fams {
+		if !strings.HasPrefix(name, "kafkasink_") {
+			continue
+		}
+		if f.GetHelp() == "" {
+			t.Errorf("%s has no help", name)
+		}
+		wantType := dto.MetricType_GAUGE
+		switch {
+		case strings.HasSuffix(name, "_total"):
+			wantType = dto.MetricType_COUNTER
+		case name == "kafkasink_delivery_latency_seconds":
+			wantType = dto.MetricType_HISTOGRAM
+		}
+		if f.GetType() != wantType {
+			t.Errorf("%s: type %v, want %v", name, f.GetType(), wantType)
+		}
+		for _, m := range f.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, l.GetName(), l.GetValue())
+			}
+			switch f.GetType() {
+			case dto.MetricType_COUNTER:
+				s[key(name, labels...)] = m.GetCounter().GetValue()
+			case dto.MetricType_GAUGE:
+				s[key(name, labels...)] = m.GetGauge().GetValue()
+			case dto.MetricType_HISTOGRAM:
+				h := m.GetHistogram()
+				for _, b := range h.GetBucket() {
+					s[key(name+"_bucket", append(labels, "le", fmt.Sprint(b.GetUpperBound()))...)] = float64(b.GetCumulativeCount())
+				}
+				s[key(name+"_bucket", append(labels, "le", "+Inf")...)] = float64(h.GetSampleCount())
+				s[key(name+"_count", labels...)] = float64(h.GetSampleCount())
+				s[key(name+"_sum", labels...)] = h.GetSampleSum()
+			default:
+				t.Errorf("%s: unexpected type %v", name, f.GetType())
+			}
+		}
+	}
+	return s
+}
