@@ -44,11 +44,22 @@ func (st Stats) asMap() map[string]any {
 			byLevel[name] = n
 		}
 	}
+	topics := make([]map[string]any, len(st.Topics))
+	for i, t := range st.Topics {
+		topics[i] = map[string]any{"topic": t.Topic, "delivered": t.Delivered, "dropped": t.Dropped}
+	}
 	return map[string]any{
-		"received":         st.Received,
-		"accepted":         st.Accepted,
-		"delivered":        st.Delivered,
-		"dropped":          st.Dropped,
+		"received":  st.Received,
+		"accepted":  st.Accepted,
+		"delivered": st.Delivered,
+		"dropped": map[string]uint64{
+			"queue_full":        st.Dropped.QueueFull,
+			"shed":              st.Dropped.Shed,
+			"too_large":         st.Dropped.TooLarge,
+			"retries_exhausted": st.Dropped.RetriesExhausted,
+			"closed":            st.Dropped.Closed,
+			"not_retriable":     st.Dropped.NotRetriable,
+		},
 		"dropped_total":    st.Dropped.Total(),
 		"dropped_by_level": byLevel,
 		"retries":          st.Retries,
@@ -67,7 +78,7 @@ func (st Stats) asMap() map[string]any {
 			"p50_s":    st.Latency.Quantile(0.5).Seconds(),
 			"p99_s":    st.Latency.Quantile(0.99).Seconds(),
 		},
-		"topics":          st.Topics,
+		"topics":          topics,
 		"last_error":      lastErr,
 		"last_error_time": st.LastErrorTime,
 	}
