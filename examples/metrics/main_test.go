@@ -109,7 +109,7 @@ func TestRun(t *testing.T) {
 	if err := json.Unmarshal(vars[fmt.Sprintf("kafkasink-%d", runs.Load())], &v); err != nil {
 		t.Fatalf("/debug/vars has no kafkasink-%d: %v", runs.Load(), err)
 	}
-	if v.Received != n+1 || v.Delivered != n || v.Dropped["TooLarge"] != 1 || v.Latency.Count != n || v.Latency.P99 <= 0 {
+	if v.Received != n+1 || v.Delivered != n || v.Dropped["too_large"] != 1 || v.Latency.Count != n || v.Latency.P99 <= 0 {
 		t.Errorf("/debug/vars kafkasink: %+v; want %d received, %d delivered, 1 too large, %d latencies, a p99", v, n+1, n, n)
 	}
 
