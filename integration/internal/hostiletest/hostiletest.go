@@ -199,10 +199,14 @@ func (r *run) flush() error {
 }
 
 // mustFlush flushes everything logged so far, which must all be
-// delivered: the brokers are up.
+// delivered: the brokers are up, and the scenario logged less than the
+// queue holds.
 func (r *run) mustFlush() {
 	if err := r.flush(); err != nil {
 		r.fatalf("Flush with the brokers up = %v, want nil (stats %+v)", err, r.sink.Stats())
+	}
+	if st := r.sink.Stats(); st.Dropped.Total() != 0 {
+		r.fatalf("with the brokers up, %+v were dropped before Flush; want none (the scenario logs too much at once)", st.Dropped)
 	}
 	for id := range r.ids.Load() {
 		r.mustArrive = append(r.mustArrive, id)

@@ -26,8 +26,13 @@ type scenario struct {
 }
 
 // outage is the configuration of the scenarios that drop entries on the
-// log call itself: a queue of 100 entries that an outage fills.
-func outage(cfg *core.Config) { cfg.QueueLimit = 100 }
+// log call itself: a queue of 100 entries that an outage fills, in
+// batches of 10 (New wants batches smaller than the queue's shedding
+// point).
+func outage(cfg *core.Config) {
+	cfg.QueueLimit = 100
+	cfg.BatchSizeLimit = 10
+}
 
 // evictUnderPressure is the configuration in which DropOldest evicts held
 // entries because memory, not the entry count, runs short: entries of
@@ -92,7 +97,7 @@ var scenarios = []scenario{
 		setup:   func(cfg *core.Config) { cfg.QueueLimit = 200 },
 		handler: (*run).logFromCallback,
 		play: func(r *run) {
-			r.logN(2, 300)
+			r.logN(2, 100) // below the shedding point (160): all delivered
 			r.mustFlush()
 			r.stopBrokers()
 			r.logN(2, 600) // fills the queue, then drops
