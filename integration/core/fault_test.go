@@ -153,7 +153,7 @@ func TestFaultAllBrokersDown(t *testing.T) {
 			if err := f.c.Restart(); err != nil {
 				t.Fatal(err)
 			}
-			o := f.end(ending{})
+			o := f.end(ending{flushErr: wantNilOrDropped(t, "Flush"), closeErr: wantNilOrDropped(t, "Close")})
 			t.Logf("during the outage: %d held, %d Writes refused", mid.QueueDepth, f.writeErrs.queueFull.Load())
 			refused, missing := 0, 0
 			for id := n - newest; id < n; id++ {
@@ -192,7 +192,7 @@ func TestFaultAllBrokersDown(t *testing.T) {
 				if err != nil && (!errors.As(err, &ue) || !errors.Is(err, core.ErrDropped)) {
 					t.Errorf("Flush = %v, want nil or an UndeliveredError for dropped entries", err)
 				}
-			}, closeErr: wantNilOrDropped(t)})
+			}, closeErr: wantNilOrDropped(t, "Close")})
 			if o.row.Dropped.RetriesExhausted == 0 {
 				t.Errorf("no entry dropped as RetriesExhausted after an outage 4× RetryTimeLimit")
 			}
@@ -220,15 +220,16 @@ func settleBelow(s *core.Sink, limit int) core.Stats {
 	return prev
 }
 
-// wantNilOrDropped returns a check of Close's error for a scenario in
-// which entries were dropped before Close: Close's error counts every
-// accepted entry that was dropped (issue 9), so it may be an
-// UndeliveredError for ErrDropped; anything else is wrong.
-func wantNilOrDropped(t *testing.T) func(error) {
+// wantNilOrDropped returns a check of the error of Flush or Close (what)
+// for a scenario in which accepted entries were dropped before the call:
+// the error counts every accepted entry that was dropped since New (issue
+// 9), so it may be an UndeliveredError for ErrDropped; anything else is
+// wrong.
+func wantNilOrDropped(t *testing.T, what string) func(error) {
 	return func(err error) {
 		t.Helper()
 		if err != nil && !errors.Is(err, core.ErrDropped) {
-			t.Errorf("Close = %v, want nil or an UndeliveredError for dropped entries", err)
+			t.Errorf("%s = %v, want nil or an UndeliveredError for dropped entries", what, err)
 		}
 	}
 }
@@ -492,7 +493,7 @@ func TestFaultSlowBroker(t *testing.T) {
 				t.Errorf("with the broker stuck: QueueBytes %d, want it far below QueueByteLimit %d: the scenario is about QueueLimit", mid.QueueBytes, queueBytes)
 			}
 			closeOnce(release)
-			o := f.end(ending{closeErr: wantNilOrDropped(t)})
+			o := f.end(ending{flushErr: wantNilOrDropped(t, "Flush"), closeErr: wantNilOrDropped(t, "Close")})
 			// The batcher takes at most 2×BatchSizeLimit×MaxInFlight entries
 			// out of the queue, so the queue always has an old entry to drop.
 			if got := f.writeErrs.queueFull.Load(); got != 0 {
@@ -858,7 +859,7 @@ func TestFaultNotRetriable(t *testing.T) {
 					t.Errorf("Flush = %v, want nil or at most %d entries dropped", err, bad)
 				}
 			},
-			closeErr: wantNilOrDropped(t),
+			closeErr: wantNilOrDropped(t, "Close"),
 			topics:   []string{kafkatest.DefaultTopic, "audit"},
 		})
 		if d := o.row.Dropped; d.TooLarge != want[big] || d.NotRetriable != want[invalid]+want[secret]+want[hidden] || d.Total() != d.TooLarge+d.NotRetriable {
