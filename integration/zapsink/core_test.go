@@ -225,7 +225,8 @@ func TestDropsNotWriteErrors(t *testing.T) {
 			Brokers:         []string{unreachable(t)},
 			DelayFirstEntry: true,
 			Period:          time.Hour,
-			QueueLimit:      1,
+			QueueLimit:      2,
+			BatchSizeLimit:  1, // below QueueLimit, as New requires
 			ShedThreshold:   1, // no shedding: the queue fills
 			MaxEntryBytes:   200,
 			ErrorHandler:    errorLog(t),
@@ -233,6 +234,7 @@ func TestDropsNotWriteErrors(t *testing.T) {
 		SyncTimeout: 20 * time.Millisecond,
 	})
 	logger := zap.New(kc, zap.ErrorOutput(zapcore.AddSync(&errOut)))
+	logger.Info("accepted")
 	logger.Info("accepted")
 	logger.Info("queue full")
 	logger.Info("queue full")
@@ -247,7 +249,7 @@ func TestDropsNotWriteErrors(t *testing.T) {
 	}{
 		{"QueueFull", st.Dropped.QueueFull, 2},
 		{"TooLarge", st.Dropped.TooLarge, 1},
-		{"Closed", st.Dropped.Closed, 2}, // "accepted", undelivered at Close, and "after close"
+		{"Closed", st.Dropped.Closed, 3}, // the two "accepted", undelivered at Close, and "after close"
 	} {
 		if tt.got != tt.want {
 			t.Errorf("Dropped.%s: got %d, want %d", tt.name, tt.got, tt.want)
@@ -274,6 +276,7 @@ func TestShedNotWriteErrors(t *testing.T) {
 			DelayFirstEntry: true,
 			Period:          time.Hour,
 			QueueLimit:      4,
+			BatchSizeLimit:  2,   // at most the shedding point, as New requires
 			ShedThreshold:   0.5, // from 2 entries held, shed below Warn
 			ErrorHandler:    errorLog(t),
 		},
@@ -388,7 +391,7 @@ func TestURLSinkWriteAllocs(t *testing.T) {
 	if err := zapsink.RegisterURLSink(); err != nil {
 		t.Fatal(err)
 	}
-	ws, closeSink, err := zap.Open("kafka://" + strings.Join(c.Addrs(), ",") + "/logs?period=1h&eagerlyEmitFirstEvent=false&batchSizeLimit=100000")
+	ws, closeSink, err := zap.Open("kafka://" + strings.Join(c.Addrs(), ",") + "/logs?period=1h&eagerlyEmitFirstEvent=false&batchSizeLimit=10000")
 	if err != nil {
 		t.Fatal(err)
 	}

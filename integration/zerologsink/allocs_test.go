@@ -3,6 +3,7 @@ package zerologsink_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -70,7 +71,8 @@ func TestAllocs(t *testing.T) {
 		wantAllocs(t, 0, func() { w.WriteLevel(zerolog.Level(20), entry) })
 	})
 	t.Run("queue full", func(t *testing.T) {
-		w := newWriter(t, core.Config{QueueLimit: 1, ShedThreshold: 1})
+		w := newWriter(t, core.Config{QueueLimit: 2, BatchSizeLimit: 1, ShedThreshold: 1})
+		w.Write(entry)
 		w.Write(entry)
 		// core.Sink.Write allocates to report the drop; the Writer adds
 		// nothing to it.
@@ -96,18 +98,22 @@ func TestRefusals(t *testing.T) {
 		setup  func(w *zerologsink.Writer)
 		levels []zerolog.Level // for WriteLevel, after one Write
 		want   func(core.Stats) uint64
+		// reported: the drops reach the ErrorHandler (from the sink's own
+		// goroutine, after the log call). Not after Close: a Write on a
+		// closed sink counts its entry and calls nothing.
+		reported bool
 	}{
-		{"queue full", core.Config{QueueLimit: 1, ShedThreshold: 1}, func(w *zerologsink.Writer) { w.Write(entry) },
-			severe, func(s core.Stats) uint64 { return s.Dropped.QueueFull }},
-		{"shed", core.Config{QueueLimit: 10, ShedThreshold: 0.1}, func(w *zerologsink.Writer) { w.Write(entry) },
-			[]zerolog.Level{zerolog.InfoLevel, zerolog.NoLevel}, func(s core.Stats) uint64 { return s.Dropped.Shed }},
+		{"queue full", core.Config{QueueLimit: 2, BatchSizeLimit: 1, ShedThreshold: 1}, func(w *zerologsink.Writer) { w.Write(entry); w.Write(entry) },
+			severe, func(s core.Stats) uint64 { return s.Dropped.QueueFull }, true},
+		{"shed", core.Config{QueueLimit: 10, BatchSizeLimit: 1, ShedThreshold: 0.1}, func(w *zerologsink.Writer) { w.Write(entry) },
+			[]zerolog.Level{zerolog.InfoLevel, zerolog.NoLevel}, func(s core.Stats) uint64 { return s.Dropped.Shed }, true},
 		{"too large", core.Config{MaxEntryBytes: 4}, func(*zerologsink.Writer) {},
-			severe, func(s core.Stats) uint64 { return s.Dropped.TooLarge }},
+			severe, func(s core.Stats) uint64 { return s.Dropped.TooLarge }, true},
 		{"closed", core.Config{}, func(w *zerologsink.Writer) {
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
 			w.Sink().Close(ctx)
-		}, severe, func(s core.Stats) uint64 { return s.Dropped.Closed }},
+		}, severe, func(s core.Stats) uint64 { return s.Dropped.Closed }, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := tt.cfg
@@ -141,12 +147,26 @@ func TestRefusals(t *testing.T) {
 			if got := tt.want(w.Sink().Stats()) - before; got != 3 {
 				t.Errorf("drops counted: got %d, want 3", got)
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			var de *core.DropError
-			if len(reported) == 0 || !errors.As(reported[len(reported)-1], &de) {
-				t.Errorf("sink reports: got %v, want DropErrors", reported)
+			dropReported := func() bool {
+				mu.Lock()
+				defer mu.Unlock()
+				var de *core.DropError
+				return len(reported) > 0 && errors.As(reported[len(reported)-1], &de)
 			}
+			if !tt.reported {
+				// Close has returned: nothing of the sink runs any more.
+				if dropReported() {
+					mu.Lock()
+					t.Errorf("sink reports after Close: got %v, want none", reported)
+					mu.Unlock()
+				}
+				return
+			}
+			waitUntil(t, dropReported, func() string {
+				mu.Lock()
+				defer mu.Unlock()
+				return fmt.Sprintf("a DropError reported; got %v", reported)
+			})
 		})
 	}
 }

@@ -12,10 +12,12 @@ import (
 	"github.com/kafkasink/kafkasink/zerologsink"
 )
 
-// FuzzWrite writes arbitrary bytes. The sink's queue holds one entry, so
-// every other entry is refused at once and written to Fallback, which
-// shows what the sink was given: it must be the input less one trailing
-// newline, whatever the input, and Write must report success.
+// FuzzWrite writes arbitrary bytes. The sink's queue is full, so every
+// entry is refused at once and written to Fallback (by the sink's own
+// goroutine, after the log call), which shows what the sink was given: it
+// must be the input less one trailing newline, whatever the input, and
+// Write must report success. An empty Write gives the sink nothing: a
+// marker entry written after it must be the next thing in Fallback.
 func FuzzWrite(f *testing.F) {
 	for _, s := range []string{
 		`{"level":"info","message":"m"}` + "\n",
@@ -28,7 +30,7 @@ func FuzzWrite(f *testing.F) {
 	} {
 		f.Add([]byte(s), int8(1))
 	}
-	fallback := new(bytes.Buffer)
+	fallback := new(lockedBuffer)
 	addr, err := freeAddr()
 	if err != nil {
 		f.Fatal(err)
@@ -37,7 +39,9 @@ func FuzzWrite(f *testing.F) {
 		Brokers:         []string{addr},
 		Period:          time.Hour,
 		DelayFirstEntry: true,
-		QueueLimit:      1,
+		QueueLimit:      2,
+		BatchSizeLimit:  1, // below QueueLimit, as New requires
+		ShedThreshold:   1,
 		Fallback:        fallback,
 		ErrorHandler:    func(error) {},
 	})
@@ -50,8 +54,21 @@ func FuzzWrite(f *testing.F) {
 		w.Sink().Close(ctx)
 	})
 	w.Write([]byte("{}")) // fills the queue
+	w.Write([]byte("{}"))
+	marker := []byte(`{"marker":true}`)
+	// next waits until Fallback holds n bytes and returns them, emptied.
+	next := func(t *testing.T, n int) []byte {
+		t.Helper()
+		deadline := time.Now().Add(readTimeout)
+		for fallback.Len() < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("Fallback holds %q after %v, want %d bytes", fallback.String(), readTimeout, n)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		return fallback.Take()
+	}
 	f.Fuzz(func(t *testing.T, p []byte, level int8) {
-		fallback.Reset()
 		var n int
 		var err error
 		if level%2 == 0 {
@@ -70,12 +87,13 @@ func FuzzWrite(f *testing.F) {
 			}
 		}
 		if len(p) == 0 {
-			if fallback.Len() != 0 {
-				t.Fatalf("empty Write: got %q in Fallback, want nothing", fallback.Bytes())
+			w.Write(marker)
+			if got := next(t, len(marker)+1); !bytes.Equal(got, append(bytes.Clone(marker), '\n')) {
+				t.Fatalf("empty Write, then a marker: got %q in Fallback, want the marker alone", got)
 			}
 			return
 		}
-		if got := fallback.Bytes(); !bytes.Equal(got, append(bytes.Clone(want), '\n')) {
+		if got := next(t, len(want)+1); !bytes.Equal(got, append(bytes.Clone(want), '\n')) {
 			t.Fatalf("Write(%q): the sink got %q, want %q", p, got, want)
 		}
 	})
