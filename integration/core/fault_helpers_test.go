@@ -344,6 +344,7 @@ type stream struct {
 	pause      time.Duration // pause after each burst
 	gen        genFunc       // nil: plainEntry
 	stop       chan struct{} // closing it ends the stream early
+	hold       *sync.RWMutex // if set, each Write holds it for reading: a sampler can pause the writers
 }
 
 // start writes the stream to s in the background; the returned function
@@ -377,7 +378,13 @@ func (r *faultRun) start(s *core.Sink, st stream) (wait func(ctx context.Context
 				id := st.base + g + k*st.goroutines
 				e := st.gen(buf, g, id)
 				buf = e.JSON[:0]
+				if st.hold != nil {
+					st.hold.RLock()
+				}
 				r.write(s, id, e)
+				if st.hold != nil {
+					st.hold.RUnlock()
+				}
 				if st.burst > 0 && (k+1)%st.burst == 0 {
 					time.Sleep(st.pause)
 				}
@@ -742,15 +749,25 @@ type sampler struct {
 	done chan struct{}
 	gc   bool // collect before each heap sample: measure the live heap
 
+	// quiet, if set, is held while the sampler collects and reads the
+	// heap, so that writers holding it for reading (stream.hold) pause:
+	// on a loaded machine a collection takes long enough for their
+	// garbage, allocated meanwhile, to count as live.
+	quiet *sync.RWMutex
+
 	maxHeap  uint64 // HeapAlloc
 	maxInuse uint64 // HeapInuse
 	maxG     int
 	samples  int
 }
 
-func startSampler(every time.Duration, gc bool) *sampler {
+func startSampler(every time.Duration, gc bool) *sampler { return startQuietSampler(every, gc, nil) }
+
+// startQuietSampler is startSampler whose samples pause the writers that
+// hold quiet (see sampler.quiet).
+func startQuietSampler(every time.Duration, gc bool, quiet *sync.RWMutex) *sampler {
 	runtime.GC() // no garbage of an earlier test in the first samples
-	s := &sampler{stop: make(chan struct{}), done: make(chan struct{}), gc: gc}
+	s := &sampler{stop: make(chan struct{}), done: make(chan struct{}), gc: gc, quiet: quiet}
 	go func() {
 		defer close(s.done)
 		tk := time.NewTicker(every)
@@ -769,6 +786,10 @@ func startSampler(every time.Duration, gc bool) *sampler {
 }
 
 func (s *sampler) sample() {
+	if s.quiet != nil {
+		s.quiet.Lock()
+		defer s.quiet.Unlock()
+	}
 	if s.gc {
 		runtime.GC()
 	}

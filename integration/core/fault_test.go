@@ -1252,7 +1252,8 @@ func TestFaultMemoryDuringOutage(t *testing.T) {
 				var ms runtime.MemStats
 				runtime.ReadMemStats(&ms)
 				baseHeap := ms.HeapAlloc
-				live := startSampler(50*time.Millisecond, true) // the live heap, after a collection
+				var quiet sync.RWMutex                                       // the writers pause while live collects
+				live := startQuietSampler(50*time.Millisecond, true, &quiet) // the live heap, after a collection
 				var maxHeld atomic.Int64
 				stopHeld := make(chan struct{})
 				heldDone := make(chan struct{})
@@ -1268,7 +1269,7 @@ func TestFaultMemoryDuringOutage(t *testing.T) {
 					}
 				}()
 				stop := make(chan struct{})
-				f.stream(stream{goroutines: goroutines, gen: gen, stop: stop})
+				f.stream(stream{goroutines: goroutines, gen: gen, stop: stop, hold: &quiet})
 				time.Sleep(outage)
 				f.waitWritten(int64(overflows*queueBytes/entrySize), 60*time.Second) // a slow machine takes longer to overflow
 				close(stop)
