@@ -16,6 +16,8 @@ import (
 // errorHandler is Config.ErrorHandler: it records the call and where it
 // runs, probes the sink's lock, then does what the scenario's handler does.
 func (r *run) errorHandler(err error) {
+	r.inCallback.Add(1)
+	defer r.inCallback.Add(-1)
 	r.handlerCalls.Add(1)
 	if r.callers.has(goid()) {
 		r.handlerOnCaller.Add(1)
@@ -36,6 +38,8 @@ type fallback struct{ r *run }
 // the sink's lock, then does what the scenario's fallback does.
 func (f fallback) Write(p []byte) (int, error) {
 	r := f.r
+	r.inCallback.Add(1)
+	defer r.inCallback.Add(-1)
 	r.fallbackCalls.Add(1)
 	if r.callers.has(goid()) {
 		r.fallbackOnCaller.Add(1)

@@ -97,6 +97,7 @@ type run struct {
 	cbLogged   atomic.Int64 // the callbacks' log calls that returned
 	mustArrive []int64      // ids flushed while the brokers were up (the body's goroutine only)
 
+	inCallback                      atomic.Int64 // ErrorHandler and Fallback calls under way
 	handlerCalls, handlerOnCaller   atomic.Int64
 	fallbackCalls, fallbackOnCaller atomic.Int64
 	deciderCalls, deciderOnCaller   atomic.Int64

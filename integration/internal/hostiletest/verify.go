@@ -20,15 +20,25 @@ func (r *run) finish() {
 	elapsed := time.Since(r.start)
 
 	// Once the sink is closed and its callbacks released, its last
-	// goroutine finishes what it was doing; then everything adds up.
+	// goroutine finishes what it was doing (a callback Close gave up on
+	// may still be running, and log an entry); then no callback runs, and
+	// everything adds up, and stays so.
 	logged := func() uint64 { return uint64(r.ids.Load() + r.cbLogged.Load()) }
 	settled := func(st core.Stats) bool {
 		fb, _, _ := r.fb.entries()
-		return st.QueueDepth == 0 && st.Received == logged() && st.Received == st.Delivered+st.Dropped.Total() &&
+		return r.inCallback.Load() == 0 && r.cbIDs.Load() == r.cbLogged.Load() &&
+			st.QueueDepth == 0 && st.Received == logged() && st.Received == st.Delivered+st.Dropped.Total() &&
 			(r.sc.noFallbackIdentity || uint64(fb)+issue9.FallbackDropped(st) == st.Dropped.Total())
 	}
 	st := r.sink.Stats()
-	for deadline := time.Now().Add(settleWithin); !settled(st) && time.Now().Before(deadline); st = r.sink.Stats() {
+	for deadline := time.Now().Add(settleWithin); time.Now().Before(deadline); st = r.sink.Stats() {
+		if settled(st) {
+			time.Sleep(20 * time.Millisecond)
+			if again := r.sink.Stats(); settled(again) && again.Received == st.Received && again.Dropped == st.Dropped {
+				break
+			}
+			continue
+		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	smp := r.smp.finish()
