@@ -9,43 +9,53 @@ import "slices"
 // go first; retries move records between partitions, so a partition's
 // records are not always in order: it sorts them all to find the oldest.
 func (b *batcher) evictOldest() {
-	for {
-		over, queued := b.q.excess()
-		if over == 0 {
-			return
-		}
-		seqs := b.seqs[:0]
-		for _, p := range b.active {
-			for _, r := range p.pending.items()[p.pending.pinned:] {
-				seqs = append(seqs, r.seq)
-			}
-		}
-		for _, t := range b.topics {
-			for _, r := range t.waiting {
-				seqs = append(seqs, r.seq)
-			}
-		}
-		b.seqs = seqs
-		if len(seqs) == 0 {
-			if queued == 0 {
-				// All in flight: the limits hold again once they are answered.
-				b.q.evicted()
-				return
-			}
-			// Nothing of ours but requests in flight: the queue's entries
-			// are the oldest left.
-			b.drop(ReasonQueueFull, nil, b.q.takeOldest(over, nil)...)
-			continue
-		}
-		slices.Sort(seqs)
-		limit := seqs[min(over, len(seqs))-1]
-		for _, p := range b.active {
-			b.dropIn(p.t, ReasonQueueFull, nil, p.pending.evictAfterPinned(limit, nil)...)
-		}
-		for _, t := range b.topics {
-			var evicted []record
-			t.waiting, evicted = splitBySeq(t.waiting, limit, nil)
-			b.dropIn(t, ReasonQueueFull, nil, evicted...)
+	for b.evictOnce() {
+	}
+}
+
+// evictOnce drops the oldest entries that are over QueueLimit now, and
+// reports whether to look again. It holds the queue's eviction lock, which
+// Write's own eviction (queue.evictFor) takes too: the two never drop for
+// the same excess.
+func (b *batcher) evictOnce() bool {
+	b.q.gmu.Lock()
+	defer b.q.gmu.Unlock()
+	over, queued := b.q.excess()
+	if over == 0 {
+		return false
+	}
+	seqs := b.seqs[:0]
+	for _, p := range b.active {
+		for _, r := range p.pending.items()[p.pending.pinned:] {
+			seqs = append(seqs, r.seq)
 		}
 	}
+	for _, t := range b.topics {
+		for _, r := range t.waiting {
+			seqs = append(seqs, r.seq)
+		}
+	}
+	b.seqs = seqs
+	if len(seqs) == 0 {
+		if queued == 0 {
+			// All in flight: the limits hold again once they are answered.
+			b.q.evicted()
+			return false
+		}
+		// Nothing of ours but requests in flight: the queue's entries
+		// are the oldest left.
+		b.drop(ReasonQueueFull, nil, b.q.takeOldestLocked(over, nil)...)
+		return true
+	}
+	slices.Sort(seqs)
+	limit := seqs[min(over, len(seqs))-1]
+	for _, p := range b.active {
+		b.dropIn(p.t, ReasonQueueFull, nil, p.pending.evictAfterPinned(limit, nil)...)
+	}
+	for _, t := range b.topics {
+		var evicted []record
+		t.waiting, evicted = splitBySeq(t.waiting, limit, nil)
+		b.dropIn(t, ReasonQueueFull, nil, evicted...)
+	}
+	return true
 }

@@ -109,10 +109,11 @@ func newQueue(cfg *resolved, c *counters, rep *reporter) *queue {
 	}
 	q.nearEntries = max(1, min(cfg.QueueLimit, q.shedEntries)/2)
 	q.nearBytes = max(1, min(cfg.QueueByteLimit, q.shedBytes)/2)
-	// Shards pin a partly filled chunk each: keep them within a quarter of
-	// the memory.
+	// Each shard pins about two chunks more than its entries need (one
+	// being filled, one being drained): keep that within an eighth of the
+	// memory, so a small QueueByteLimit gets one shard.
 	n := 1
-	for n < 2*runtime.GOMAXPROCS(0) && n < maxShards && (2*n)*q.arena.size <= cfg.QueueByteLimit/4 {
+	for n < 2*runtime.GOMAXPROCS(0) && n < maxShards && 2*(2*n)*q.arena.size <= cfg.QueueByteLimit/8 {
 		n *= 2
 	}
 	q.shards = make([]shard, n)
@@ -314,7 +315,8 @@ func (q *queue) fits(n int) bool {
 // memory is short: it drops the oldest entries still queued until an entry
 // of n bytes fits (dropping the batcher's would not cure memory at once:
 // memory frees up by whole chunks, and requests in flight pin theirs). It
-// reports whether it dropped anything.
+// reports whether it is worth trying again: it dropped something, or
+// there is room.
 func (q *queue) evictFor(n int) bool {
 	q.gmu.Lock()
 	defer q.gmu.Unlock()
@@ -326,7 +328,8 @@ func (q *queue) evictFor(n int) bool {
 		q.drop(ReasonQueueFull, nil, one[:])
 		dropped = true
 	}
-	return dropped
+	// Another Write may have made the room while this one waited for gmu.
+	return dropped || q.fits(n)
 }
 
 // waitForRoom waits, under Block, until an entry of n bytes may fit, the
@@ -488,10 +491,9 @@ func (q *queue) excess() (over, queued int) {
 // is over the limit is in flight.
 func (q *queue) evicted() { q.evict.Store(false) }
 
-// takeOldest moves up to n of the oldest queued entries to dst.
-func (q *queue) takeOldest(n int, dst []record) []record {
-	q.gmu.Lock()
-	defer q.gmu.Unlock()
+// takeOldestLocked moves up to n of the oldest queued entries to dst.
+// Called with gmu held.
+func (q *queue) takeOldestLocked(n int, dst []record) []record {
 	q.gather()
 	return q.stagedTake(dst, min(n, q.staged.len()))
 }

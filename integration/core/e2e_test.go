@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/integration/internal/hostiletest"
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
 )
 
@@ -37,10 +38,10 @@ func mustNew(t *testing.T, cfg core.Config) *core.Sink {
 	if err != nil {
 		t.Fatalf("New = %v", err)
 	}
-	t.Cleanup(func() {
+	hostiletest.CloseOnCleanup(t, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		s.Close(ctx)
+		return s.Close(ctx)
 	})
 	return s
 }

@@ -225,6 +225,7 @@ func TestDropsNotWriteErrors(t *testing.T) {
 			DelayFirstEntry: true,
 			Period:          time.Hour,
 			QueueLimit:      2,
+			BatchSizeLimit:  1, // below QueueLimit, as New requires
 			ShedThreshold:   1, // no shedding: the queue fills
 			MaxEntryBytes:   200,
 			ErrorHandler:    errorLog(t),
@@ -274,6 +275,7 @@ func TestShedNotWriteErrors(t *testing.T) {
 			DelayFirstEntry: true,
 			Period:          time.Hour,
 			QueueLimit:      4,
+			BatchSizeLimit:  2,   // at most the shedding point, as New requires
 			ShedThreshold:   0.5, // from 2 entries held, shed below Warn
 			ErrorHandler:    errorLog(t),
 			SyncTimeout:     20 * time.Millisecond,

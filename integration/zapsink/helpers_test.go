@@ -23,7 +23,7 @@ func quiet(t testing.TB, c *kafkatest.Cluster) core.Config {
 	return core.Config{
 		Brokers:         c.Addrs(),
 		Period:          time.Hour,
-		BatchSizeLimit:  10000,
+		BatchSizeLimit:  10000, // under ShedThreshold × QueueLimit (80000), as New requires
 		DelayFirstEntry: true,
 		ErrorHandler:    errorLog(t),
 	}

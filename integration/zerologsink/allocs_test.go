@@ -3,6 +3,7 @@ package zerologsink_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -71,7 +72,7 @@ func TestAllocs(t *testing.T) {
 		wantAllocs(t, 0, func() { w.WriteLevel(zerolog.Level(20), entry) })
 	})
 	t.Run("queue full", func(t *testing.T) {
-		w := newWriter(t, core.Config{QueueLimit: 2, ShedThreshold: 1})
+		w := newWriter(t, core.Config{QueueLimit: 2, BatchSizeLimit: 1, ShedThreshold: 1})
 		w.Write(entry)
 		w.Write(entry)
 		// core.Sink.Write allocates to report the drop; the Writer adds
@@ -98,18 +99,22 @@ func TestRefusals(t *testing.T) {
 		setup  func(w *zerologsink.Writer)
 		levels []zerolog.Level // for WriteLevel, after one Write
 		want   func(core.Stats) uint64
+		// reported: the drops reach the ErrorHandler (from the sink's own
+		// goroutine, after the log call). Not after Close: a Write on a
+		// closed sink counts its entry and calls nothing.
+		reported bool
 	}{
-		{"queue full", core.Config{QueueLimit: 2, ShedThreshold: 1}, func(w *zerologsink.Writer) { w.Write(entry); w.Write(entry) },
-			severe, func(s core.Stats) uint64 { return s.Dropped.QueueFull }},
-		{"shed", core.Config{QueueLimit: 10, ShedThreshold: 0.1}, func(w *zerologsink.Writer) { w.Write(entry) },
-			[]zerolog.Level{zerolog.InfoLevel, zerolog.NoLevel}, func(s core.Stats) uint64 { return s.Dropped.Shed }},
+		{"queue full", core.Config{QueueLimit: 2, BatchSizeLimit: 1, ShedThreshold: 1}, func(w *zerologsink.Writer) { w.Write(entry); w.Write(entry) },
+			severe, func(s core.Stats) uint64 { return s.Dropped.QueueFull }, true},
+		{"shed", core.Config{QueueLimit: 10, BatchSizeLimit: 1, ShedThreshold: 0.1}, func(w *zerologsink.Writer) { w.Write(entry) },
+			[]zerolog.Level{zerolog.InfoLevel, zerolog.NoLevel}, func(s core.Stats) uint64 { return s.Dropped.Shed }, true},
 		{"too large", core.Config{MaxEntryBytes: 4}, func(*zerologsink.Writer) {},
-			severe, func(s core.Stats) uint64 { return s.Dropped.TooLarge }},
+			severe, func(s core.Stats) uint64 { return s.Dropped.TooLarge }, true},
 		{"closed", core.Config{}, func(w *zerologsink.Writer) {
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
 			w.Sink().Close(ctx)
-		}, severe, func(s core.Stats) uint64 { return s.Dropped.Closed }}, // counted, never reported: see below
+		}, severe, func(s core.Stats) uint64 { return s.Dropped.Closed }, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := tt.cfg
@@ -143,24 +148,26 @@ func TestRefusals(t *testing.T) {
 			if got := tt.want(w.Sink().Stats()) - before; got != 3 {
 				t.Errorf("drops counted: got %d, want 3", got)
 			}
-			// The sink's reporter goroutine reports the drops, summed up; after
-			// Close, Write counts them and calls nothing.
-			reports := func() []error { mu.Lock(); defer mu.Unlock(); return slices.Clone(reported) }
-			if tt.name == "closed" {
-				if got := reports(); len(got) != 0 {
-					t.Errorf("sink reports after Close: got %v, want none", got)
+			dropReported := func() bool {
+				mu.Lock()
+				defer mu.Unlock()
+				var de *core.DropError
+				return slices.ContainsFunc(reported, func(err error) bool { return errors.As(err, &de) })
+			}
+			if !tt.reported {
+				// Close has returned: nothing of the sink runs any more.
+				if dropReported() {
+					mu.Lock()
+					t.Errorf("sink reports after Close: got %v, want none", reported)
+					mu.Unlock()
 				}
 				return
 			}
-			var de *core.DropError
-			isDrop := func(err error) bool { return errors.As(err, &de) }
-			deadline := time.Now().Add(time.Minute)
-			for !slices.ContainsFunc(reports(), isDrop) && time.Now().Before(deadline) {
-				time.Sleep(time.Millisecond)
-			}
-			if got := reports(); !slices.ContainsFunc(got, isDrop) {
-				t.Errorf("sink reports: got %v, want DropErrors", got)
-			}
+			waitUntil(t, dropReported, func() string {
+				mu.Lock()
+				defer mu.Unlock()
+				return fmt.Sprintf("a DropError reported; got %v", reported)
+			})
 		})
 	}
 }

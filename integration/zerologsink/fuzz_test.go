@@ -3,7 +3,6 @@ package zerologsink_test
 import (
 	"bytes"
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,9 +13,11 @@ import (
 )
 
 // FuzzWrite writes arbitrary bytes. The sink's queue is full, so every
-// entry is refused at once and written to Fallback (by the sink's reporter
-// goroutine), which shows what the sink was given: it must be the input less
-// one trailing newline, whatever the input, and Write must report success.
+// entry is refused at once and written to Fallback (by the sink's own
+// goroutine, after the log call), which shows what the sink was given: it
+// must be the input less one trailing newline, whatever the input, and
+// Write must report success. An empty Write gives the sink nothing: a
+// marker entry written after it must be the next thing in Fallback.
 func FuzzWrite(f *testing.F) {
 	for _, s := range []string{
 		`{"level":"info","message":"m"}` + "\n",
@@ -29,7 +30,7 @@ func FuzzWrite(f *testing.F) {
 	} {
 		f.Add([]byte(s), int8(1))
 	}
-	fallback := new(fallbackLines)
+	fallback := new(lockedBuffer)
 	addr, err := freeAddr()
 	if err != nil {
 		f.Fatal(err)
@@ -39,6 +40,7 @@ func FuzzWrite(f *testing.F) {
 		Period:          time.Hour,
 		DelayFirstEntry: true,
 		QueueLimit:      2,
+		BatchSizeLimit:  1, // below QueueLimit, as New requires
 		ShedThreshold:   1,
 		Fallback:        fallback,
 		ErrorHandler:    func(error) {},
@@ -53,6 +55,19 @@ func FuzzWrite(f *testing.F) {
 	})
 	w.Write([]byte("{}")) // fills the queue
 	w.Write([]byte("{}"))
+	marker := []byte(`{"marker":true}`)
+	// next waits until Fallback holds n bytes and returns them, emptied.
+	next := func(t *testing.T, n int) []byte {
+		t.Helper()
+		deadline := time.Now().Add(readTimeout)
+		for fallback.Len() < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("Fallback holds %q after %v, want %d bytes", fallback.String(), readTimeout, n)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		return fallback.Take()
+	}
 	f.Fuzz(func(t *testing.T, p []byte, level int8) {
 		var n int
 		var err error
@@ -72,42 +87,14 @@ func FuzzWrite(f *testing.F) {
 			}
 		}
 		if len(p) == 0 {
-			// An empty write is no entry: the next one must be next.
+			w.Write(marker)
+			if got := next(t, len(marker)+1); !bytes.Equal(got, append(bytes.Clone(marker), '\n')) {
+				t.Fatalf("empty Write, then a marker: got %q in Fallback, want the marker alone", got)
+			}
 			return
 		}
-		if got := fallback.next(t); !bytes.Equal(got, append(bytes.Clone(want), '\n')) {
+		if got := next(t, len(want)+1); !bytes.Equal(got, append(bytes.Clone(want), '\n')) {
 			t.Fatalf("Write(%q): the sink got %q, want %q", p, got, want)
 		}
 	})
-}
-
-// fallbackLines is a Fallback that keeps each Write, for the test to take
-// in order.
-type fallbackLines struct {
-	mu     sync.Mutex
-	writes [][]byte
-}
-
-func (f *fallbackLines) Write(p []byte) (int, error) {
-	f.mu.Lock()
-	f.writes = append(f.writes, bytes.Clone(p))
-	f.mu.Unlock()
-	return len(p), nil
-}
-
-// next waits for the next Write to the Fallback and returns it.
-func (f *fallbackLines) next(t *testing.T) []byte {
-	t.Helper()
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Microsecond) {
-		f.mu.Lock()
-		if len(f.writes) > 0 {
-			p := f.writes[0]
-			f.writes = f.writes[1:]
-			f.mu.Unlock()
-			return p
-		}
-		f.mu.Unlock()
-	}
-	t.Fatal("nothing reached the Fallback in a minute")
-	return nil
 }

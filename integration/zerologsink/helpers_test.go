@@ -125,6 +125,22 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
+// Len returns the number of bytes held.
+func (b *lockedBuffer) Len() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Len()
+}
+
+// Take returns what the buffer holds and empties it.
+func (b *lockedBuffer) Take() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := bytes.Clone(b.buf.Bytes())
+	b.buf.Reset()
+	return out
+}
+
 // deadBroker returns the address of a port nothing listens on.
 func deadBroker(t *testing.T) string {
 	t.Helper()
@@ -143,4 +159,17 @@ func freeAddr() (string, error) {
 	}
 	defer l.Close()
 	return l.Addr().String(), nil
+}
+
+// waitUntil polls cond until it holds, or fails t after readTimeout with
+// what describe says it waited for.
+func waitUntil(t *testing.T, cond func() bool, describe func() string) {
+	t.Helper()
+	deadline := time.Now().Add(readTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("still waiting after %v for %s", readTimeout, describe())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
