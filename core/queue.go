@@ -142,7 +142,7 @@ func (q *queue) admit(e *Entry, data []byte, n int) (DropReason, bool) {
 			deadline.Stop()
 		}
 	}()
-	for evicted := false; ; {
+	for evictions := 0; ; {
 		seq, reason := q.tryAdmit(e, data, n)
 		switch reason {
 		case admittedOK:
@@ -153,10 +153,12 @@ func (q *queue) admit(e *Entry, data []byte, n int) (DropReason, bool) {
 		}
 		switch q.cfg.OverflowPolicy {
 		case DropOldest:
-			if evicted || !q.evictFor(n) {
+			// Other Writes may take the room it made before it tries again:
+			// a few rounds, then it gives up.
+			if evictions == maxEvictions || !q.evictFor(n) {
 				return ReasonQueueFull, false
 			}
-			evicted = true
+			evictions++
 		case Block:
 			if deadline == nil {
 				deadline = time.NewTimer(q.cfg.BlockTimeout)
@@ -293,6 +295,10 @@ func (q *queue) signal() {
 // batcher has dropped its oldest entries to make room. QueueByteLimit,
 // the memory bound, is never exceeded.
 const evictSlack = 1000
+
+// maxEvictions bounds the rounds of eviction one Write may make under
+// DropOldest before it drops its own entry.
+const maxEvictions = 4
 
 // shedding reports whether the queue is over ShedThreshold.
 func (q *queue) shedding() bool {
