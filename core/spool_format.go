@@ -118,10 +118,9 @@ func appendFrame(dst []byte, r *spoolRecord, id uint64) []byte {
 type frameCheck int
 
 const (
-	frameOK      frameCheck = iota
-	frameShort              // fewer bytes than the frame needs: a torn tail, if at the end of the file
-	frameBad                // not a frame, or one that fails its checksum
-	frameBadBody            // a frame whose length fits and whose checksum fails: a damaged record
+	frameOK    frameCheck = iota
+	frameShort            // fewer bytes than the frame needs: a torn tail, if at the end of the file
+	frameBad              // not a frame, or one that fails its checksum
 )
 
 // checkFrame checks the frame at the start of b, of which avail bytes
@@ -155,7 +154,7 @@ func checkFrame(b []byte, avail int64) (c frameCheck, size int, id uint64, need 
 	}
 	crc := crc32.Update(crc32.Checksum(b[4:16], castagnoli), castagnoli, b[frameHeaderSize:size])
 	if crc != le.Uint32(b[16:]) {
-		return frameBadBody, size, 0, 0
+		return frameBad, size, 0, 0
 	}
 	return frameOK, size, le.Uint64(b[8:]), 0
 }

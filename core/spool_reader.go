@@ -77,7 +77,7 @@ func (r *spoolReader) read(rec *spoolRecord) (id uint64, ok bool, err error) {
 		}
 
 		r.sc.f, r.sc.size = r.f, size
-		fr, res, skip, _, err := r.sc.next(r.off)
+		fr, res, skip, err := r.sc.next(r.off)
 		if err != nil {
 			return 0, false, spoolErr(s.dir, "read "+segName(seg.num), err)
 		}

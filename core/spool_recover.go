@@ -236,12 +236,14 @@ func (s *spool) scanSegment(num uint64, newest bool, rec *spoolRecovery) (*spool
 	haveFirst := hok
 	if hok {
 		seg.first = h.first
+	} else {
+		rec.corruptBytes += segHeaderSize // its frames may still be good
 	}
 	next := seg.first // the id expected next
 	var lost [][2]uint64
 	off := int64(segHeaderSize)
 	for {
-		fr, res, skip, badBody, err := sc.next(off)
+		fr, res, skip, err := sc.next(off)
 		if err != nil {
 			rec.errs = append(rec.errs, spoolErr(s.dir, "read "+name, err))
 			seg.addBad(extent{off, size})
@@ -272,15 +274,17 @@ func (s *spool) scanSegment(num uint64, newest bool, rec *spoolRecovery) (*spool
 			continue
 		}
 		// Torn or damaged from off to skip.
-		if skip >= size && newest {
+		if skip >= size && newest && haveFirst {
 			// The end of the newest segment: what an interrupted write
 			// leaves. Cut it off, so that the file ends with a whole frame.
+			// It held one record: torn if its frame is incomplete,
+			// damaged otherwise.
 			if res == scanTorn {
 				rec.tornBytes += size - off
 				rec.tornRecords = 1
 			} else {
 				rec.corruptBytes += size - off
-				if badBody && haveFirst {
+				if haveFirst {
 					lost = append(lost, [2]uint64{next, next + 1})
 					rec.corruptRecs++
 					next++

@@ -68,38 +68,29 @@ const (
 	scanBad                     // damage; see skip for where the next valid frame starts
 )
 
-// next checks the frame at off. On scanBad, skip is the offset of the next
-// valid frame after off, or size if there is none, and badBody reports
-// whether the damage was a complete frame failing its checksum.
-func (s *segScanner) next(off int64) (fr frame, res scanResult, skip int64, badBody bool, err error) {
+// next checks the frame at off. On scanTorn and scanBad, skip is the
+// offset of the next valid frame after off, or size if there is none.
+func (s *segScanner) next(off int64) (fr frame, res scanResult, skip int64, err error) {
 	if off >= s.size {
-		return fr, scanEnd, 0, false, nil
+		return fr, scanEnd, 0, nil
 	}
 	c, size, id, b, err := s.check(off)
 	if err != nil {
-		return fr, 0, 0, false, err
+		return fr, 0, 0, err
 	}
-	switch c {
-	case frameOK:
-		return frame{off: off, size: size, id: id, body: b[frameHeaderSize:size]}, scanFrame, 0, false, nil
-	case frameShort:
-		// The frame runs past the end: torn, unless a valid frame follows
-		// (then the length field was damaged).
-		p, err := s.resync(off + 1)
-		if err != nil {
-			return fr, 0, 0, false, err
-		}
-		if p >= s.size {
-			return fr, scanTorn, s.size, false, nil
-		}
-		return fr, scanBad, p, false, nil
-	default:
-		p, err := s.resync(off + 1)
-		if err != nil {
-			return fr, 0, 0, false, err
-		}
-		return fr, scanBad, p, c == frameBadBody && off+int64(size) == p, nil
+	if c == frameOK {
+		return frame{off: off, size: size, id: id, body: b[frameHeaderSize:size]}, scanFrame, 0, nil
 	}
+	p, err := s.resync(off + 1)
+	if err != nil {
+		return fr, 0, 0, err
+	}
+	if c == frameShort && p >= s.size {
+		// The frame runs past the end, and nothing valid follows: a torn
+		// write. (If a valid frame follows, its length field was damaged.)
+		return fr, scanTorn, p, nil
+	}
+	return fr, scanBad, p, nil
 }
 
 // check reads and checks the frame at off.
