@@ -121,6 +121,8 @@ type spool struct {
 	recovering bool            // recover is running: removeSegment leaves the manifest to openSpool
 	dirDirty   bool            // entries were created or removed since the last dir fsync
 	unremoved  []unremoved     // files that could not be removed: retried by sync
+	journals   []*spoolSegment // segments whose journal is open, least recently used first
+	syncErrs   []error         // fsync errors of handles closed early (maxUnsynced, maxOpenJournals), for sync
 	st         spoolStats
 }
 
@@ -444,13 +446,43 @@ func (s *spool) rotate() error {
 }
 
 // keepOrClose closes a sealed segment's write handle, unless it still has
-// data to fsync (then sync closes it).
+// data to fsync: then sync closes it. The handle is kept rather than the
+// file reopened for its fsync because on Linux an fsync through a newer
+// handle does not report a writeback error that happened before it was
+// opened. At most maxUnsynced such handles stay open: past that, the
+// oldest is fsynced here, and an error is returned by the next sync.
 func (s *spool) keepOrClose(seg *spoolSegment) {
-	if seg.w != nil && !seg.dirty {
+	if seg.w == nil {
+		return
+	}
+	if !seg.dirty {
 		seg.w.Close()
 		seg.w = nil
+		return
+	}
+	var waiting []*spoolSegment
+	for _, x := range s.segs {
+		if x.sealed && x.w != nil && x.dirty {
+			waiting = append(waiting, x)
+		}
+	}
+	for len(waiting) > maxUnsynced {
+		old := waiting[0]
+		waiting = waiting[1:]
+		if err := old.w.Sync(); err != nil {
+			s.syncErrs = append(s.syncErrs, spoolErr(s.dir, "fsync "+segName(old.num), err))
+		}
+		old.dirty = false
+		old.w.Close()
+		old.w = nil
 	}
 }
+
+// Bounds on open file handles, whatever the number of segments.
+const (
+	maxUnsynced     = 8  // sealed segments whose write handle waits for sync
+	maxOpenJournals = 16 // journal handles (most recently used)
+)
 
 // sync makes everything appended and acknowledged before the call durable:
 // it fsyncs the segments and journals written since the last sync, and the
@@ -464,7 +496,8 @@ func (s *spool) sync() error {
 		s.mu.Unlock()
 		return errSpoolClosed
 	}
-	var errs []error
+	errs := s.syncErrs
+	s.syncErrs = nil
 	s.retryRemoves()
 	if s.manifest {
 		if err := s.writeManifest(); err != nil {
@@ -568,6 +601,7 @@ func (s *spool) closeFiles() {
 		seg.closeFiles()
 	}
 	s.active = nil
+	s.journals = nil
 }
 
 // stats returns the spool's gauges and counters.

@@ -5,6 +5,7 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"slices"
 )
 
 // ack finalizes the records with the given ids (delivered, or dropped and
@@ -97,6 +98,7 @@ func (s *spool) writeAcks(seg *spoolSegment, ranges []byte) error {
 		}
 		seg.ack = f
 	}
+	s.useJournal(seg)
 	var hdr [ackFrameHeader]byte
 	binary.LittleEndian.PutUint32(hdr[0:], uint32(len(ranges)/8))
 	binary.LittleEndian.PutUint32(hdr[4:], crc32.Checksum(ranges, castagnoli))
@@ -115,6 +117,34 @@ func (s *spool) writeAcks(seg *spoolSegment, ranges []byte) error {
 	s.bytes += int64(len(frame))
 	seg.ackDirty = true
 	return nil
+}
+
+// useJournal moves seg to the most recently used end of the open
+// journals, closing the least recently used one past maxOpenJournals (an
+// fsync first if it has unsynced acks; an error is returned by sync).
+func (s *spool) useJournal(seg *spoolSegment) {
+	if i := slices.Index(s.journals, seg); i >= 0 {
+		if i == len(s.journals)-1 {
+			return
+		}
+		s.journals = slices.Delete(s.journals, i, i+1)
+	}
+	s.journals = append(s.journals, seg)
+	for len(s.journals) > maxOpenJournals {
+		old := s.journals[0]
+		s.journals = slices.Delete(s.journals, 0, 1)
+		if old.ack == nil {
+			continue
+		}
+		if old.ackDirty {
+			if err := old.ack.Sync(); err != nil {
+				s.syncErrs = append(s.syncErrs, spoolErr(s.dir, "fsync "+ackName(old.num), err))
+			}
+			old.ackDirty = false
+		}
+		old.ack.Close()
+		old.ack = nil
+	}
 }
 
 // rewriteJournal replaces seg's journal with one that holds all its

@@ -3,6 +3,7 @@ package core
 import (
 	"math/bits"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 )
@@ -210,6 +211,9 @@ func (s *spool) segFrom(id uint64) *spoolSegment {
 func (s *spool) removeSegment(seg *spoolSegment) {
 	seg.removed = true
 	seg.closeFiles()
+	if i := slices.Index(s.journals, seg); i >= 0 {
+		s.journals = slices.Delete(s.journals, i, i+1)
+	}
 	for i, x := range s.segs {
 		if x == seg {
 			s.segs = append(s.segs[:i], s.segs[i+1:]...)
