@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 )
@@ -452,8 +453,8 @@ func (s *spool) rotate() error {
 // opened. At most maxUnsynced such handles stay open: past that, the
 // oldest is fsynced here, and an error is returned by the next sync.
 func (s *spool) keepOrClose(seg *spoolSegment) {
-	if seg.w == nil {
-		return
+	if seg.w == nil || seg.syncing {
+		return // sync closes it when its fsync is done
 	}
 	if !seg.dirty {
 		seg.w.Close()
@@ -462,7 +463,7 @@ func (s *spool) keepOrClose(seg *spoolSegment) {
 	}
 	var waiting []*spoolSegment
 	for _, x := range s.segs {
-		if x.sealed && x.w != nil && x.dirty {
+		if x.sealed && x.w != nil && x.dirty && !x.syncing {
 			waiting = append(waiting, x)
 		}
 	}
@@ -518,12 +519,12 @@ func (s *spool) sync() error {
 				errs = append(errs, err)
 			}
 		}
-		if seg.dirty && seg.w != nil {
-			seg.dirty = false
+		if seg.dirty && seg.w != nil && !seg.syncing {
+			seg.dirty, seg.syncing = false, true
 			jobs = append(jobs, job{seg: seg, f: seg.w})
 		}
-		if seg.ackDirty && seg.ack != nil {
-			seg.ackDirty = false
+		if seg.ackDirty && seg.ack != nil && !seg.ackSyncing {
+			seg.ackDirty, seg.ackSyncing = false, true
 			jobs = append(jobs, job{seg: seg, f: seg.ack, journal: true})
 		}
 	}
@@ -550,6 +551,17 @@ func (s *spool) sync() error {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for _, j := range jobs {
+		if j.journal {
+			j.seg.ackSyncing = false
+			if j.seg.ack != nil && !slices.Contains(s.journals, j.seg) {
+				j.seg.ack.Close() // evicted from the open journals meanwhile
+				j.seg.ack = nil
+			}
+		} else {
+			j.seg.syncing = false
+		}
+	}
 	for _, f := range failed {
 		if f.seg.removed {
 			continue // deleted meanwhile (its handle closed): nothing left to make durable

@@ -133,8 +133,8 @@ func (s *spool) useJournal(seg *spoolSegment) {
 	for len(s.journals) > maxOpenJournals {
 		old := s.journals[0]
 		s.journals = slices.Delete(s.journals, 0, 1)
-		if old.ack == nil {
-			continue
+		if old.ack == nil || old.ackSyncing {
+			continue // sync closes it when its fsync is done
 		}
 		if old.ackDirty {
 			if err := old.ack.Sync(); err != nil {

@@ -24,6 +24,9 @@ type spoolSegment struct {
 	sealed  bool      // takes no more appends
 	removed bool
 
+	syncing    bool // sync is fsyncing w outside the lock: do not close it
+	ackSyncing bool // the same for ack
+
 	ack      spoolFile // the journal, opened on the first ack
 	ackSize  int64
 	ackDirty bool // written since its last fsync

@@ -370,3 +370,92 @@ func TestSpoolClosed(t *testing.T) {
 		t.Fatalf("read after close: %v, want errSpoolClosed", err)
 	}
 }
+
+// TestSpoolConcurrent appends, reads back, acknowledges (out of order)
+// and syncs from different goroutines at once, as the sink will: every
+// record is read exactly once, in order, and the spool empties.
+func TestSpoolConcurrent(t *testing.T) {
+	s, _ := openTestSpool(t, t.TempDir(), spoolOptions{segmentBytes: 8 << 10})
+	const total = 20000
+	appended := make(chan uint64, 64) // the last id of each append
+	done := make(chan error, 3)
+	go func() {
+		defer close(appended)
+		for n := 0; n < total; n += 25 {
+			first, k, err := s.append(testRecords(n, n+25))
+			if err != nil || k != 25 {
+				done <- fmt.Errorf("append: %d, %v", k, err)
+				return
+			}
+			appended <- first + 24
+		}
+		done <- nil
+	}()
+	acks := make(chan []uint64, 16)
+	go func() {
+		defer close(acks)
+		r := s.reader(0)
+		defer r.close()
+		want, batch := 0, []uint64(nil)
+		rng := rand.New(rand.NewPCG(3, 4))
+		for last := range appended {
+			for {
+				var rec spoolRecord
+				id, ok, err := r.read(&rec)
+				if err != nil {
+					done <- err
+					return
+				}
+				if !ok {
+					if id := r.position(); id <= last {
+						continue // the reader had not seen the append yet: read again
+					}
+					break
+				}
+				if n := recordNumber(t, &rec); n != want {
+					done <- fmt.Errorf("read record %d, want %d", n, want)
+					return
+				}
+				want++
+				batch = append(batch, id)
+				if len(batch) == 40 {
+					rng.Shuffle(len(batch), func(i, j int) { batch[i], batch[j] = batch[j], batch[i] })
+					acks <- batch
+					batch = nil
+				}
+			}
+		}
+		acks <- batch
+		if want != total {
+			done <- fmt.Errorf("read %d records, want %d", want, total)
+			return
+		}
+		done <- nil
+	}()
+	go func() {
+		i := 0
+		for b := range acks {
+			if err := s.ack(b); err != nil {
+				done <- err
+				return
+			}
+			if i++; i%10 == 0 {
+				if err := s.sync(); err != nil {
+					done <- err
+					return
+				}
+				s.stats()
+			}
+		}
+		done <- nil
+	}()
+	for i := 0; i < 3; i++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := s.stats(); st.records != 0 || st.segments > 1 || st.acked != total {
+		t.Fatalf("after acking everything: %d records, %d segments, %d acked; want 0, at most the active one, %d",
+			st.records, st.segments, st.acked, total)
+	}
+}
