@@ -327,7 +327,7 @@ func crashCheck(t *testing.T, dir string, m *crashModel, appended, acked int, la
 			}
 			continue
 		}
-		if n%3 == 0 && i < len(nums) && nums[i] != n {
+		if n%3 == 0 && (i >= len(nums) || nums[i] != n) {
 			continue // acknowledged after the last line the parent read: may be gone
 		}
 		if i >= len(nums) || nums[i] != n {
