@@ -348,14 +348,17 @@ func crashCheck(t *testing.T, dir string, m *crashModel, appended, acked int, la
 			t.Fatalf("%s: records beyond the last report are not a contiguous run: %v", label, extra)
 		}
 	}
-	m.present = slices.DeleteFunc(slices.Clone(nums), func(n int) bool { return n >= m.next && n%3 == 0 })
-	// Records of this child that are multiples of 3 may come back (their
-	// ack did not make it); the next child does not ack them: drop them
-	// from the model by acking them now.
+	// Keep this child's records that are not multiples of 3 pending for
+	// the next rounds to check; ack the others (those of earlier children,
+	// which were checked twice now, and multiples of 3 whose ack did not
+	// make it) to keep the spool small.
+	m.present = m.present[:0]
 	var reack []uint64
 	ids, _ := readAll(t, s, 0)
 	for j, n := range nums {
-		if n >= m.next && n%3 == 0 {
+		if n >= m.next && n%3 != 0 {
+			m.present = append(m.present, n)
+		} else {
 			reack = append(reack, ids[j])
 		}
 	}
@@ -505,14 +508,14 @@ func openFDs(t *testing.T) int {
 func TestSpoolBoundedHandles(t *testing.T) {
 	before := openFDs(t)
 	s, _ := openTestSpool(t, t.TempDir(), spoolOptions{segmentBytes: 1 << 10})
-	for n := 0; n < 3000; n += 10 {
+	for n := 0; n < 2000; n += 10 {
 		mustAppend(t, s, testRecords(n, n+10))
 	}
 	segs := s.stats().segments
-	if segs < 200 {
+	if segs < 100 {
 		t.Fatalf("%d segments, want hundreds", segs)
 	}
-	for id := uint64(1); id <= 3000; id += 7 {
+	for id := uint64(1); id <= 2000; id += 7 {
 		if err := s.ack([]uint64{id}); err != nil {
 			t.Fatal(err)
 		}
@@ -525,7 +528,7 @@ func TestSpoolBoundedHandles(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, nums := readAll(t, s, 0)
-	if want := 3000 - (3000+6)/7; len(nums) != want {
+	if want := 2000 - (2000+6)/7; len(nums) != want {
 		t.Fatalf("read back %d records, want %d", len(nums), want)
 	}
 }

@@ -214,7 +214,7 @@ func TestSpoolAckOutOfOrder(t *testing.T) {
 	dir := t.TempDir()
 	o := spoolOptions{segmentBytes: 4 << 10}
 	s, _ := openTestSpool(t, dir, o)
-	const total = 3000
+	const total = 1500
 	for n := 0; n < total; n += 50 {
 		mustAppend(t, s, testRecords(n, n+50))
 	}
