@@ -346,7 +346,7 @@ func TestSpoolByteLimit(t *testing.T) {
 }
 
 // dirBytes sums the sizes of dir's files with one of the suffixes.
-func dirBytes(t *testing.T, dir string, suffixes ...string) int64 {
+func dirBytes(t testing.TB, dir string, suffixes ...string) int64 {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
