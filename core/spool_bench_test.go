@@ -42,67 +42,26 @@ var benchSyncPolicies = []syncPolicy{
 }
 
 // BenchmarkSpoolAppend measures append throughput (records/s and bytes/s)
-// in batches of 64 records, synced by policy: "spool" appends only (an
-// outage: the spool grows), "spool+ack" acknowledges each batch after
-// appending it (the steady state: segments are deleted as they fill). The
-// raw baselines write the same frame bytes to one file with one write per
-// batch, under the same sync policy: "raw" lets it grow (compare with
-// "spool"), "raw-cycled" truncates it every 32 MiB (compare with
-// "spool+ack").
+// in batches of 64 records, synced by policy, in two loads: "grow" appends
+// only (an outage: the spool grows), "steady" acknowledges each batch after
+// appending it (segments are deleted as they fill). The baseline,
+// impl=raw, writes the same frame bytes to one file with one write per
+// batch under the same sync policy, letting it grow ("grow") or truncating
+// it every 32 MiB ("steady"). Compare with benchstat -col /impl.
 func BenchmarkSpoolAppend(b *testing.B) {
 	recs := benchRecords(benchBatch * 16)
 	var frameBytes int64
 	for i := range recs {
 		frameBytes += int64(frameHeaderSize + recs[i].bodyLen())
 	}
-	for _, p := range benchSyncPolicies {
-		for _, ack := range []bool{false, true} {
-			name := "spool/"
-			if ack {
-				name = "spool+ack/"
-			}
-			b.Run(name+p.name, func(b *testing.B) {
-				s, _, err := openSpool(b.TempDir(), spoolOptions{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer s.close()
-				ids := make([]uint64, benchBatch)
-				b.SetBytes(frameBytes / int64(len(recs)))
-				b.ReportAllocs()
-				last := time.Now()
-				b.ResetTimer()
-				for i := 0; i < b.N; i += benchBatch {
-					batch := recs[(i/benchBatch)%16*benchBatch:][:benchBatch]
-					first, _, err := s.append(batch)
-					if err != nil {
-						b.Fatal(err)
-					}
-					if ack {
-						for j := range ids {
-							ids[j] = first + uint64(j)
-						}
-						if err := s.ack(ids); err != nil {
-							b.Fatal(err)
-						}
-					}
-					if p.every || (p.tick > 0 && time.Since(last) >= p.tick) {
-						if err := s.sync(); err != nil {
-							b.Fatal(err)
-						}
-						last = time.Now()
-					}
-				}
-				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-			})
+	for _, steady := range []bool{false, true} {
+		load := "load=grow/"
+		if steady {
+			load = "load=steady/"
 		}
-		for _, cycle := range []bool{false, true} {
-			name := "raw/"
-			if cycle {
-				name = "raw-cycled/"
-			}
-			b.Run(name+p.name, func(b *testing.B) {
-				f, err := os.Create(filepath.Join(b.TempDir(), "raw"))
+		for _, p := range benchSyncPolicies {
+			b.Run(load+p.name+"/impl=raw", func(b *testing.B) {
+				f, err := os.Create(filepath.Join(benchDir(b), "raw"))
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -123,7 +82,7 @@ func BenchmarkSpoolAppend(b *testing.B) {
 					if _, err := f.WriteAt(fr, off); err != nil {
 						b.Fatal(err)
 					}
-					if off += int64(len(fr)); cycle && off > defaultSegmentBytes {
+					if off += int64(len(fr)); steady && off > defaultSegmentBytes {
 						f.Truncate(0)
 						off = 0
 					}
@@ -136,8 +95,58 @@ func BenchmarkSpoolAppend(b *testing.B) {
 				}
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 			})
+			b.Run(load+p.name+"/impl=spool", func(b *testing.B) {
+				s, _, err := openSpool(benchDir(b), spoolOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer s.close()
+				ids := make([]uint64, benchBatch)
+				b.SetBytes(frameBytes / int64(len(recs)))
+				b.ReportAllocs()
+				last := time.Now()
+				b.ResetTimer()
+				for i := 0; i < b.N; i += benchBatch {
+					batch := recs[(i/benchBatch)%16*benchBatch:][:benchBatch]
+					first, _, err := s.append(batch)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if steady {
+						for j := range ids {
+							ids[j] = first + uint64(j)
+						}
+						if err := s.ack(ids); err != nil {
+							b.Fatal(err)
+						}
+					}
+					if p.every || (p.tick > 0 && time.Since(last) >= p.tick) {
+						if err := s.sync(); err != nil {
+							b.Fatal(err)
+						}
+						last = time.Now()
+					}
+				}
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+			})
 		}
 	}
+}
+
+// benchDir is where the benchmarks put their files: a new directory under
+// KAFKASINK_SPOOL_BENCH_DIR (e.g. /dev/shm, to measure the spool's own cost
+// without the disk's), or under the system's temporary directory.
+func benchDir(b *testing.B) string {
+	base := os.Getenv("KAFKASINK_SPOOL_BENCH_DIR")
+	if base == "" {
+		return b.TempDir()
+	}
+	dir, err := os.MkdirTemp(base, "spoolbench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }
 
 // benchSpoolBytes is the size of the spool BenchmarkSpoolReplay reads:
@@ -158,11 +167,12 @@ func benchSpoolBytes(b *testing.B) int64 {
 // open (the recovery scan, checking every frame) and then reading every
 // record, as the sink replays. One iteration is the whole spool; records/s
 // is the figure. The raw baseline reads the same files sequentially with
-// the same buffer size, checking nothing. The files are in the page cache
+// the same buffer size, checking nothing (compare with benchstat -col
+// /impl). The files are in the page cache
 // (written just before): this measures the spool's CPU, not the disk.
 func BenchmarkSpoolReplay(b *testing.B) {
 	size := benchSpoolBytes(b)
-	dir := b.TempDir()
+	dir := benchDir(b)
 	s, _, err := openSpool(dir, spoolOptions{})
 	if err != nil {
 		b.Fatal(err)
@@ -182,7 +192,29 @@ func BenchmarkSpoolReplay(b *testing.B) {
 	}
 	bytesOnDisk := dirBytes(b, dir, ".seg")
 
-	b.Run("open", func(b *testing.B) {
+	b.Run("impl=raw", func(b *testing.B) {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
+		buf := make([]byte, scanBufSize)
+		b.SetBytes(bytesOnDisk)
+		for b.Loop() {
+			for _, name := range files {
+				f, err := os.Open(name)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for off := int64(0); ; {
+					n, err := f.ReadAt(buf, off)
+					off += int64(n)
+					if err != nil {
+						break
+					}
+				}
+				f.Close()
+			}
+		}
+		b.ReportMetric(float64(total)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	})
+	b.Run("impl=open", func(b *testing.B) {
 		b.SetBytes(bytesOnDisk)
 		for b.Loop() {
 			s, rec, err := openSpool(dir, spoolOptions{})
@@ -193,7 +225,7 @@ func BenchmarkSpoolReplay(b *testing.B) {
 		}
 		b.ReportMetric(float64(total)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 	})
-	b.Run("open+read", func(b *testing.B) {
+	b.Run("impl=open+read", func(b *testing.B) {
 		b.SetBytes(bytesOnDisk)
 		b.ReportAllocs()
 		for b.Loop() {
@@ -218,28 +250,6 @@ func BenchmarkSpoolReplay(b *testing.B) {
 			s.close()
 			if n != total {
 				b.Fatalf("read %d records, want %d", n, total)
-			}
-		}
-		b.ReportMetric(float64(total)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
-	})
-	b.Run("raw", func(b *testing.B) {
-		files, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
-		buf := make([]byte, scanBufSize)
-		b.SetBytes(bytesOnDisk)
-		for b.Loop() {
-			for _, name := range files {
-				f, err := os.Open(name)
-				if err != nil {
-					b.Fatal(err)
-				}
-				for off := int64(0); ; {
-					n, err := f.ReadAt(buf, off)
-					off += int64(n)
-					if err != nil {
-						break
-					}
-				}
-				f.Close()
 			}
 		}
 		b.ReportMetric(float64(total)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
