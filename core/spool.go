@@ -491,7 +491,16 @@ const (
 // before (a stale manifest, a journal to rewrite, files to remove). How
 // often to call it is the caller's policy (an interval, or every append).
 // The fsyncs run outside the spool's lock.
-func (s *spool) sync() error {
+func (s *spool) sync() error { return s.syncFiles(true) }
+
+// syncData is sync without the journals: it makes the records appended
+// before the call durable (segments and directory), not the acks. Losing
+// acks to a power cut only re-sends records, so a caller that syncs after
+// every append can use syncData there and sync on an interval: one fsync
+// per append instead of two.
+func (s *spool) syncData() error { return s.syncFiles(false) }
+
+func (s *spool) syncFiles(journals bool) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -514,7 +523,7 @@ func (s *spool) sync() error {
 	}
 	var jobs []job
 	for _, seg := range s.segs {
-		if seg.ackStale {
+		if seg.ackStale && journals {
 			if err := s.rewriteJournal(seg); err != nil {
 				errs = append(errs, err)
 			}
@@ -523,7 +532,7 @@ func (s *spool) sync() error {
 			seg.dirty, seg.syncing = false, true
 			jobs = append(jobs, job{seg: seg, f: seg.w})
 		}
-		if seg.ackDirty && seg.ack != nil && !seg.ackSyncing {
+		if journals && seg.ackDirty && seg.ack != nil && !seg.ackSyncing {
 			seg.ackDirty, seg.ackSyncing = false, true
 			jobs = append(jobs, job{seg: seg, f: seg.ack, journal: true})
 		}

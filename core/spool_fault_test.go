@@ -33,6 +33,7 @@ type faultFS struct {
 	removeErr  error
 	openErr    func(name string, flag int) error
 	writes     int
+	syncs      map[string]int // fsyncs by file suffix (".seg", ".ack", …)
 }
 
 func (f *faultFS) set(fn func(f *faultFS)) {
@@ -140,6 +141,10 @@ func (ff *faultFile) WriteAt(p []byte, off int64) (int, error) {
 func (ff *faultFile) Sync() error {
 	ff.fs.mu.Lock()
 	err := ff.fs.syncErr
+	if ff.fs.syncs == nil {
+		ff.fs.syncs = map[string]int{}
+	}
+	ff.fs.syncs[filepath.Ext(ff.name)]++
 	ff.fs.mu.Unlock()
 	if err != nil {
 		return &fs.PathError{Op: "sync", Path: ff.name, Err: err}
@@ -525,4 +530,38 @@ func TestSpoolOpenFaults(t *testing.T) {
 			t.Fatalf("read back %d records, want all but the unreadable segment's %d", len(nums), inSecond)
 		}
 	})
+}
+
+// TestSpoolSyncData checks what each sync makes durable: syncData the
+// segments, sync the journals too.
+func TestSpoolSyncData(t *testing.T) {
+	s, ffs, _ := openFaultSpool(t, spoolOptions{})
+	syncs := func() (seg, ack int) {
+		ffs.mu.Lock()
+		defer ffs.mu.Unlock()
+		return ffs.syncs[".seg"], ffs.syncs[".ack"]
+	}
+	mustAppend(t, s, testRecords(0, 10))
+	if err := s.ack([]uint64{1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.syncData(); err != nil {
+		t.Fatal(err)
+	}
+	if seg, ack := syncs(); seg != 1 || ack != 0 {
+		t.Fatalf("syncData: %d segment and %d journal fsyncs, want 1 and 0", seg, ack)
+	}
+	if err := s.syncData(); err != nil {
+		t.Fatal(err)
+	}
+	if seg, _ := syncs(); seg != 1 {
+		t.Fatalf("syncData with nothing new: %d segment fsyncs in all, want still 1", seg)
+	}
+	mustAppend(t, s, testRecords(10, 20))
+	if err := s.sync(); err != nil {
+		t.Fatal(err)
+	}
+	if seg, ack := syncs(); seg != 2 || ack != 1 {
+		t.Fatalf("sync: %d segment and %d journal fsyncs in all, want 2 and 1", seg, ack)
+	}
 }
