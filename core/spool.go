@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -23,7 +24,7 @@ import (
 // SpoolDir holds:
 //
 //	LOCK                 the lock file (flock(2), see spoolLockKind); holds the owner's pid
-//	MANIFEST             the live segments, replaced atomically (write, fsync, rename, fsync dir)
+//	MANIFEST             the live segments, replaced atomically (write, rename), made durable by sync
 //	<n>.seg              segment n (20 decimal digits): a header, then record frames
 //	<n>.ack              segment n's acknowledgement journal
 //	<n>.seg.corrupt      a segment file recovery could make nothing of, set aside once
@@ -64,14 +65,18 @@ import (
 //   - kill -9 (the process dies, the kernel does not): every record of
 //     every append call that returned is in the page cache and survives.
 //     A kill during an append can leave a prefix of that call's records
-//     (whole frames: kept, replayed) and one torn frame (truncated at
-//     open, counted in tornBytes/tornRecords). Every ack call that
-//     returned survives; acks still being made when the process died are
-//     lost, so their records are read back again: duplicates, never loss.
-//   - Power loss or kernel crash: what the last successful sync covered
-//     (records appended and acks made before that sync was called)
-//     survives; later appends may be lost, later acks may be lost
-//     (duplicates). The file system must honour fsync.
+//     (whole frames: kept, and replayed like the others) and one torn
+//     frame (truncated at open, counted in tornBytes/tornRecords). Every
+//     ack call that returned without error survives; acks being made when
+//     the process died are lost, so their records are read back again:
+//     duplicates, never loss. (An ack whose journal write failed holds in
+//     memory and reaches the disk when sync rewrites that journal.)
+//   - Power loss or kernel crash: the records appended before the last
+//     successful sync or syncData was called survive, and the acks made
+//     before the last successful sync; later appends may be lost (a gap of
+//     lost records is counted exactly, as damage), later acks may be lost
+//     (duplicates). This holds only if the file system and disk honour
+//     fsync.
 //
 // After a restart the spool offers every record not known finalized: all
 // records of all segments, less those its journals mark as acknowledged.
@@ -81,50 +86,72 @@ import (
 //
 // # Recovery rules (openSpool never refuses to start because of a file)
 //
-//   - A frame that fails its checksum, a bad length or a missing magic is
-//     damage: the scanner resynchronizes at the next valid frame. The
-//     records lost there are counted exactly from the record ids around
-//     it (corruptRecords; corruptBytes).
-//   - An incomplete frame at the end of the newest segment is a torn write:
-//     it is truncated away (tornBytes, tornRecords).
-//   - A segment with a bad header is still scanned for valid frames; one
-//     with none is renamed <n>.seg.corrupt (badSegments). An empty or
-//     header-only segment is removed (emptySegments).
+//   - A frame with a bad magic, length or checksum is damage: the scanner
+//     resynchronizes at the next valid frame. The records lost there are
+//     counted exactly from the ids around the damage (corruptRecs;
+//     corruptBytes counts the bytes).
+//   - Damage that runs to the end of the newest segment is what an
+//     interrupted write leaves: it is truncated away and counted as one
+//     record, torn (tornRecords, tornBytes) if its frame is incomplete,
+//     corrupt otherwise.
+//   - Damage that runs to the end of an older segment loses the records up
+//     to the next segment's first id (segment numbers and ids both run on
+//     across a rotation); they are counted when that segment is on disk
+//     or in the manifest, otherwise only the bytes are.
+//   - A segment with a bad header is still scanned for valid frames (its
+//     header counts as 32 damaged bytes); one with none is renamed
+//     <n>.seg.corrupt (badSegments) and never read again. An empty or
+//     header-only segment is removed (emptySegs).
 //   - A segment the manifest lists but the directory lacks was deleted by
-//     someone else: counted in missingSegments, and its records (known
-//     from the next segment's first id, less those its journal had
-//     acknowledged) in missingRecords.
+//     someone else: counted in missingSegs, and its records (up to the
+//     next segment's first id, less those its journal acknowledged) in
+//     missingRecs. If the manifest could not be rewritten after the spool
+//     itself deleted a segment (a full disk), a crash before it is
+//     rewritten makes that segment count as missing although nothing was
+//     lost.
 //   - A journal frame that is torn or fails its checksum ends the journal:
-//     it is truncated there (acknowledgements after it are lost:
-//     duplicates). A journal without a segment is removed.
-//   - An unreadable manifest only disables missing-segment detection.
-//   - Errors reading or removing files are counted and skipped, never
-//     fatal; only failing to create, lock or write the directory itself
-//     (not for lack of space) makes openSpool fail.
+//     it is truncated there (journalBytes; acknowledgements after it are
+//     lost: duplicates). A journal without its segment is removed.
+//   - A segment of a newer format version and any unknown file are left
+//     alone and counted (unknownFiles). An unreadable manifest only
+//     disables missing-segment detection.
+//   - A file that cannot be opened or read is reported (errs) and
+//     skipped. Only failing to create, read, lock or write the directory
+//     itself (not for lack of space) makes openSpool fail.
+//
+// # Limits
+//
+// byteLimit counts the bytes of segments and journals (stats.bytes); the
+// LOCK file and the manifest (16 bytes per segment) are not counted, nor
+// files set aside or unknown. Memory: one bit per record on disk, plus a
+// 16-byte index entry per 1024 records and the readers' buffers. Open
+// files: the lock, the active segment, at most maxUnsynced sealed
+// segments waiting for fsync and maxOpenJournals journals, one per reader.
 type spool struct {
 	dir  string
 	fs   spoolFS
 	opts spoolOptions
 	lock *spoolLock
 
-	mu         sync.Mutex
-	closed     bool
-	segs       []*spoolSegment // live segments, by number (so by first id)
-	active     *spoolSegment   // the segment appends go to; nil until the first append
-	nextID     uint64          // the id the next appended record gets
-	nextNum    uint64          // the number of the next segment
-	oldNext    uint64          // ids below it were appended by an earlier process
-	bytes      int64           // segment and journal bytes
-	pending    uint64          // records not finalized
-	buf        []byte          // encoding buffer of append
-	ackBuf     []byte          // encoding buffer of ack
-	manifest   bool            // the manifest on disk is stale: rewrite it
-	recovering bool            // recover is running: removeSegment leaves the manifest to openSpool
-	dirDirty   bool            // entries were created or removed since the last dir fsync
-	unremoved  []unremoved     // files that could not be removed: retried by sync
-	journals   []*spoolSegment // segments whose journal is open, least recently used first
-	syncErrs   []error         // fsync errors of handles closed early (maxUnsynced, maxOpenJournals), for sync
-	st         spoolStats
+	mu               sync.Mutex
+	closed           bool
+	segs             []*spoolSegment // live segments, by number (so by first id)
+	active           *spoolSegment   // the segment appends go to; nil until the first append
+	nextID           uint64          // the id the next appended record gets
+	nextNum          uint64          // the number of the next segment
+	oldNext          uint64          // ids below it were appended by an earlier process
+	bytes            int64           // segment and journal bytes
+	pending          uint64          // records not finalized
+	buf              []byte          // encoding buffer of append
+	ackBuf           []byte          // encoding buffer of ack
+	manifest         bool            // the manifest on disk is stale: rewrite it
+	manifestUnsynced bool            // the manifest was rewritten since the last sync
+	recovering       bool            // recover is running: removeSegment leaves the manifest to openSpool
+	dirDirty         bool            // entries were created or removed since the last dir fsync
+	unremoved        []unremoved     // files that could not be removed: retried by sync
+	journals         []*spoolSegment // segments whose journal is open, least recently used first
+	syncErrs         []error         // fsync errors of handles closed early (maxUnsynced, maxOpenJournals), for sync
+	st               spoolStats
 }
 
 // spoolOptions configures openSpool. The zero value is valid.
@@ -163,7 +190,6 @@ type spoolRecord struct {
 // spoolRecovery is what openSpool found on disk.
 type spoolRecovery struct {
 	records      uint64 // records to read back (not known finalized)
-	recordBytes  int64  // their frames' bytes
 	first        uint64 // the oldest such record's id; next if none
 	next         uint64 // the id of the first record this process appends
 	segments     int    // live segments
@@ -198,6 +224,7 @@ func (r *spoolRecovery) problem() error {
 	add(uint64(r.badSegments), "%d unreadable segment files set aside as .corrupt")
 	add(uint64(len(r.unknownFiles)), "%d unknown files ignored")
 	add(uint64(len(r.errs)), "%d files skipped after errors")
+	add(uint64(r.journalBytes), "%d journal bytes truncated (their acknowledgements are lost: those records are sent again)")
 	if len(parts) == 0 {
 		return nil
 	}
@@ -299,7 +326,7 @@ func openSpool(dir string, o spoolOptions) (*spool, spoolRecovery, error) {
 		if !isNoSpace(err) {
 			s.closeFiles()
 			lock.release()
-			return nil, spoolRecovery{}, spoolErr(dir, "write manifest", err)
+			return nil, spoolRecovery{}, err // a *spoolError naming the file
 		}
 		s.manifest = true // retried by sync
 	}
@@ -539,6 +566,8 @@ func (s *spool) syncFiles(journals bool) error {
 	}
 	dir := s.dirDirty
 	s.dirDirty = false
+	manifest := s.manifestUnsynced
+	s.manifestUnsynced = false
 	s.mu.Unlock()
 
 	type failure struct {
@@ -549,6 +578,12 @@ func (s *spool) syncFiles(journals bool) error {
 	for _, j := range jobs {
 		if err := j.f.Sync(); err != nil {
 			failed = append(failed, failure{j, err})
+		}
+	}
+	var manifestErr error
+	if manifest {
+		if manifestErr = s.syncFile(manifestName); manifestErr != nil {
+			errs = append(errs, spoolErr(s.dir, "fsync "+manifestName, manifestErr))
 		}
 	}
 	var dirErr error
@@ -586,6 +621,9 @@ func (s *spool) syncFiles(journals bool) error {
 	if dirErr != nil {
 		s.dirDirty = true
 	}
+	if manifestErr != nil {
+		s.manifestUnsynced = true
+	}
 	for _, seg := range s.segs {
 		if seg.sealed {
 			s.keepOrClose(seg)
@@ -597,6 +635,20 @@ func (s *spool) syncFiles(journals bool) error {
 	}
 	s.st.syncs++
 	return nil
+}
+
+// syncFile fsyncs the file name of the spool's directory, through a new
+// handle (for the manifest, which nothing keeps open).
+func (s *spool) syncFile(name string) error {
+	f, err := s.fs.OpenFile(s.path(name), os.O_RDONLY, 0)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // close syncs, closes every file and releases the directory. Readers of

@@ -177,7 +177,7 @@ func (s *spool) rewriteJournal(seg *spoolSegment) error {
 		frame = append(frame, ranges...)
 	}
 	name := ackName(seg.num)
-	if err := s.replaceFile(name, frame); err != nil {
+	if err := s.replaceFile(name, frame, true); err != nil {
 		s.st.ackErrors++
 		return err
 	}
@@ -193,8 +193,12 @@ func (s *spool) rewriteJournal(seg *spoolSegment) error {
 }
 
 // replaceFile atomically replaces the file name with data: a temporary
-// file written and fsynced, renamed over name, then the directory fsynced.
-func (s *spool) replaceFile(name string, data []byte) error {
+// file written, then renamed over name. If durable, the temporary file is
+// fsynced before the rename and the directory after it; if not, a crash
+// of the process still leaves the old or the new file, and sync makes
+// the new one durable later (a power cut before that may leave neither
+// readable: replaced files carry a checksum).
+func (s *spool) replaceFile(name string, data []byte, durable bool) error {
 	tmp := s.path(name + tmpSuffix)
 	f, err := s.fs.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
@@ -204,7 +208,7 @@ func (s *spool) replaceFile(name string, data []byte) error {
 	if err == nil && nw < len(data) {
 		err = io.ErrShortWrite
 	}
-	if err == nil {
+	if err == nil && durable {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
@@ -216,6 +220,10 @@ func (s *spool) replaceFile(name string, data []byte) error {
 	if err != nil {
 		s.fs.Remove(tmp)
 		return spoolErr(s.dir, "write "+name, err)
+	}
+	if !durable {
+		s.dirDirty = true
+		return nil
 	}
 	if err := s.fs.SyncDir(s.dir); err != nil {
 		s.dirDirty = true

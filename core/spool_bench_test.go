@@ -237,7 +237,7 @@ func BenchmarkSpoolReplay(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			r := s.reader(0)
+			r := s.reader(0, 0)
 			n := 0
 			for {
 				var rec spoolRecord

@@ -551,6 +551,12 @@ func TestSpoolSyncData(t *testing.T) {
 	if seg, ack := syncs(); seg != 1 || ack != 0 {
 		t.Fatalf("syncData: %d segment and %d journal fsyncs, want 1 and 0", seg, ack)
 	}
+	ffs.mu.Lock()
+	manifestSyncs := ffs.syncs[""]
+	ffs.mu.Unlock()
+	if manifestSyncs != 1 {
+		t.Fatalf("syncData: %d manifest fsyncs, want 1 (it was rewritten when the segment was created)", manifestSyncs)
+	}
 	if err := s.syncData(); err != nil {
 		t.Fatal(err)
 	}

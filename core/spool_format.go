@@ -160,8 +160,9 @@ func checkFrame(b []byte, avail int64) (c frameCheck, size int, id uint64, need 
 }
 
 // decodeBody decodes a checked frame's body into r. The byte slices alias
-// b; the strings are copied, the logger name through names.
-func decodeBody(b []byte, r *spoolRecord, names *nameCache) bool {
+// b; the strings are copied, through names and msgs (a replay of many
+// entries of a few loggers and messages allocates a few strings).
+func decodeBody(b []byte, r *spoolRecord, names, msgs *nameCache) bool {
 	if len(b) < bodyFixed {
 		return false
 	}
@@ -191,10 +192,7 @@ func decodeBody(b []byte, r *spoolRecord, names *nameCache) bool {
 		r.headers = r.headers[:len(r.headers):len(r.headers)]
 	}
 	r.loggerName = names.get(name)
-	r.message = ""
-	if len(msg) > 0 {
-		r.message = string(msg)
-	}
+	r.message = msgs.get(msg)
 	r.data = b
 	return true
 }
@@ -217,8 +215,10 @@ func uvarintLen(x uint64) int {
 	return n
 }
 
-// nameCache keeps the last few logger names read back, so that replaying
-// many entries of a few loggers does not allocate a string per entry.
+// nameCache keeps the last few strings read back (logger names, or
+// messages), so that replaying many entries of a few loggers and messages
+// does not allocate a string per entry. Strings over 64 bytes are not
+// kept: long messages are rarely repeated.
 type nameCache struct {
 	names [16]string
 	next  int
@@ -227,6 +227,9 @@ type nameCache struct {
 func (c *nameCache) get(b []byte) string {
 	if len(b) == 0 {
 		return ""
+	}
+	if len(b) > 64 {
+		return string(b)
 	}
 	for _, s := range c.names {
 		if s == string(b) {

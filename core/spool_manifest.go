@@ -9,9 +9,11 @@ import (
 
 // The manifest lists the live segments (number, first record id) so that
 // recovery can tell a segment someone deleted from one the spool deleted
-// after all its records were finalized. It is replaced atomically
-// whenever a segment is created or deleted: a crash leaves the old or the
-// new one. Layout: magic "KSSMANIF" | version uint16 = 1 | count uint32 |
+// after all its records were finalized. It is replaced atomically (a
+// temporary file renamed over it) whenever a segment is created or
+// deleted, and made durable by sync: a crash of the process leaves the
+// old or the new one; a power cut before the sync may leave it
+// unreadable, which disables the detection for that recovery only. Layout: magic "KSSMANIF" | version uint16 = 1 | count uint32 |
 // count × (number uint64, first id uint64) | CRC32C of all before.
 
 const manifestName = "MANIFEST"
@@ -32,10 +34,14 @@ func (s *spool) writeManifest() error {
 		b = binary.LittleEndian.AppendUint64(b, seg.first)
 	}
 	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
-	if err := s.replaceFile(manifestName, b); err != nil {
+	// Not fsynced here: this runs on the append and ack paths, and the
+	// manifest only serves missing-segment detection. sync makes it
+	// durable with the directory.
+	if err := s.replaceFile(manifestName, b, false); err != nil {
 		return err
 	}
 	s.manifest = false
+	s.manifestUnsynced = true
 	return nil
 }
 

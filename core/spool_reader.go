@@ -11,37 +11,141 @@ import "os"
 type spoolReader struct {
 	s     *spool
 	next  uint64        // the id to return next, or the first after it
+	end   uint64        // read only ids below it; 0: no end
 	seg   *spoolSegment // the segment being read; nil before the first read
 	f     spoolFile
 	sc    segScanner
 	off   int64  // the offset of the next frame in seg
 	prev  uint64 // the id of the frame before off (to tell lost ids)
 	names nameCache
+	msgs  nameCache
+
+	// Set under the spool's lock after a record is read: a frame at off
+	// can be read without taking the lock first. If it turns stale
+	// meanwhile (the segment deleted, damage found by another reader),
+	// nothing is returned or counted twice: the lock is taken before
+	// anything is decided.
+	ready bool
+	size  int64 // seg.size when ready was set
 }
 
-// reader returns a reader of the records from id from on (0 or 1: from the
-// oldest). Close it when done.
-func (s *spool) reader(from uint64) *spoolReader {
-	return &spoolReader{s: s, next: max(from, 1)}
+// reader returns a reader of the records with ids from from (0 or 1: the
+// oldest) up to, not including, to (0: no end; it then follows the
+// appends). For the replay after a restart, read [recovery.first,
+// recovery.next): the earlier process's records, not this one's. Close
+// it when done.
+func (s *spool) reader(from, to uint64) *spoolReader {
+	return &spoolReader{s: s, next: max(from, 1), end: to}
 }
 
-// position is the id the reader looks for next: every record below it was
+// nextID is the id the reader looks for next: every record below it was
 // returned or skipped.
-func (r *spoolReader) position() uint64 { return r.next }
+func (r *spoolReader) nextID() uint64 { return r.next }
 
 // read fills rec with the next record not finalized and returns its id.
-// ok is false when the reader has caught up with the appends (read again
-// after more). rec's byte slices alias the reader's buffer and are valid
+// ok is false when the reader has reached its end, or caught up with the
+// appends (then read again after more). rec's byte slices alias the reader's buffer and are valid
 // until its next read. Damage it finds (after open) is skipped and counted
 // in the spool's stats, as recovery counts it.
 func (r *spoolReader) read(rec *spoolRecord) (id uint64, ok bool, err error) {
 	s := r.s
 	for {
+		if !r.ready {
+			if err := r.position(); err != nil || r.seg == nil || !r.ready {
+				return 0, false, err
+			}
+		}
+		r.ready = false
+		seg := r.seg
+		r.sc.f, r.sc.size = r.f, r.size
+		fr, res, skip, err := r.sc.next(r.off)
+		if err != nil {
+			return 0, false, spoolErr(s.dir, "read "+segName(seg.num), err)
+		}
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
 			r.closeFile()
 			return 0, false, errSpoolClosed
+		}
+		if res != scanFrame {
+			// Damage found after open (recovery recorded what it found).
+			if seg.addBad(extent{r.off, skip}) {
+				s.st.corruptBytes += skip - r.off
+			}
+			r.off = skip
+			s.mu.Unlock()
+			continue
+		}
+		if r.end != 0 && fr.id >= r.end {
+			r.next = r.end // the first frame past the end: leave it unread
+			s.mu.Unlock()
+			continue
+		}
+		r.off += int64(fr.size)
+		if fr.id <= r.prev {
+			r.refresh()
+			s.mu.Unlock()
+			continue // a stale frame, out of order
+		}
+		if fr.id > r.prev+1 {
+			r.lost(r.prev+1, fr.id)
+		}
+		r.prev = fr.id
+		if fr.id < r.next || seg.removed || seg.isDone(fr.id) {
+			r.refresh()
+			s.mu.Unlock()
+			continue
+		}
+		s.st.readBack++
+		if fr.id < s.oldNext {
+			s.st.replayed++
+		}
+		r.next = fr.id + 1
+		r.refresh()
+		s.mu.Unlock()
+		if !decodeBody(fr.body, rec, &r.names, &r.msgs) {
+			// It passed its checksum yet does not decode: not written by
+			// this version of the format. Damage.
+			s.mu.Lock()
+			s.st.readBack--
+			r.lost(fr.id, fr.id+1)
+			s.mu.Unlock()
+			continue
+		}
+		return fr.id, true, nil
+	}
+}
+
+// refresh sets ready if the frame at off can be read without looking at
+// the spool first. The spool's lock is held.
+func (r *spoolReader) refresh() {
+	seg := r.seg
+	if seg.removed || r.off >= seg.size || (r.end != 0 && r.next >= r.end) {
+		return
+	}
+	if _, bad := seg.badAt(r.off); bad {
+		return
+	}
+	r.ready, r.size = true, seg.size
+}
+
+// position takes the spool's lock and moves the reader to its next frame:
+// past known damage, to the next segment at the end of a sealed one. It
+// leaves ready set if there is a frame to read, seg nil if the reader is
+// at its end or caught up (or the spool closed: then the error).
+func (r *spoolReader) position() error {
+	s := r.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		if s.closed {
+			r.closeFile()
+			return errSpoolClosed
+		}
+		if r.end != 0 && r.next >= r.end {
+			r.closeFile()
+			return nil
 		}
 		if seg := r.seg; seg != nil && !seg.removed && seg.sealed && r.off >= seg.size {
 			// The end of a sealed segment: ids not seen in it are lost.
@@ -52,72 +156,26 @@ func (r *spoolReader) read(rec *spoolRecord) (id uint64, ok bool, err error) {
 		if r.seg == nil || r.seg.removed {
 			seg := s.segFrom(r.next)
 			if seg == nil {
-				s.mu.Unlock()
 				r.closeFile()
-				return 0, false, nil
+				return nil
 			}
 			if err := r.open(seg); err != nil {
-				s.mu.Unlock()
-				return 0, false, err
+				return err
 			}
 		}
 		seg := r.seg
 		if ext, bad := seg.badAt(r.off); bad {
 			r.off = ext.end
-			s.mu.Unlock()
 			continue
 		}
-		size, sealed := seg.size, seg.sealed
-		s.mu.Unlock()
-		if r.off >= size {
-			if !sealed {
-				return 0, false, nil // caught up with the active segment
+		if r.off >= seg.size {
+			if !seg.sealed {
+				return nil // caught up with the active segment: seg stays, ready does not
 			}
 			continue
 		}
-
-		r.sc.f, r.sc.size = r.f, size
-		fr, res, skip, err := r.sc.next(r.off)
-		if err != nil {
-			return 0, false, spoolErr(s.dir, "read "+segName(seg.num), err)
-		}
-		if res != scanFrame {
-			// Damage found after open (recovery recorded what it found).
-			s.mu.Lock()
-			if seg.addBad(extent{r.off, skip}) {
-				s.st.corruptBytes += skip - r.off
-			}
-			s.mu.Unlock()
-			r.off = skip
-			continue
-		}
-		r.off += int64(fr.size)
-		if fr.id <= r.prev {
-			continue // a stale frame, out of order
-		}
-		s.mu.Lock()
-		if fr.id > r.prev+1 {
-			r.lost(r.prev+1, fr.id)
-		}
-		r.prev = fr.id
-		if fr.id < r.next || seg.removed || seg.isDone(fr.id) {
-			s.mu.Unlock()
-			continue
-		}
-		if !decodeBody(fr.body, rec, &r.names) {
-			// It passed its checksum yet does not decode: not written by
-			// this version of the format. Damage.
-			r.lost(fr.id, fr.id+1)
-			s.mu.Unlock()
-			continue
-		}
-		s.st.readBack++
-		if fr.id < s.oldNext {
-			s.st.replayed++
-		}
-		s.mu.Unlock()
-		r.next = fr.id + 1
-		return fr.id, true, nil
+		r.ready, r.size = true, seg.size
+		return nil
 	}
 }
 

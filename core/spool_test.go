@@ -85,7 +85,7 @@ func mustAppend(t *testing.T, s *spool, recs []spoolRecord) uint64 {
 // numbers (testRecord's n) read, in order.
 func readAll(t *testing.T, s *spool, from uint64) (ids []uint64, nums []int) {
 	t.Helper()
-	r := s.reader(from)
+	r := s.reader(from, 0)
 	defer r.close()
 	for {
 		var rec spoolRecord
@@ -157,7 +157,7 @@ func TestSpoolAppendReadBack(t *testing.T) {
 
 func TestSpoolReaderFollowsAppends(t *testing.T) {
 	s, _ := openTestSpool(t, t.TempDir(), spoolOptions{segmentBytes: 4 << 10})
-	r := s.reader(0)
+	r := s.reader(0, 0)
 	defer r.close()
 	next := 0
 	for round := 0; round < 50; round++ {
@@ -201,12 +201,31 @@ func TestSpoolRestartReplaysInOrder(t *testing.T) {
 	if first := mustAppend(t, s, testRecords(500, 700)); first != 501 {
 		t.Fatalf("first id after restart %d, want 501", first)
 	}
+	// The replay of the earlier process's records ends where this
+	// process's begin, even with this process's appended already.
+	r := s.reader(rec.first, rec.next)
+	var old []int
+	for {
+		var sr spoolRecord
+		_, ok, err := r.read(&sr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		old = append(old, recordNumber(t, &sr))
+	}
+	r.close()
+	if !slices.Equal(old, seq(0, 500)) {
+		t.Fatalf("replay [%d, %d) read %d records, want the earlier process's 500", rec.first, rec.next, len(old))
+	}
 	_, nums := readAll(t, s, 0)
 	if !slices.Equal(nums, seq(0, 700)) {
 		t.Fatalf("read back %d records, want 0…699 in order: %v", len(nums), nums)
 	}
-	if st := s.stats(); st.replayed != 500 || st.readBack != 700 {
-		t.Fatalf("stats: replayed %d readBack %d, want 500 and 700", st.replayed, st.readBack)
+	if st := s.stats(); st.replayed != 1000 || st.readBack != 1200 {
+		t.Fatalf("stats: replayed %d readBack %d, want 1000 and 1200 (two readers)", st.replayed, st.readBack)
 	}
 }
 
@@ -349,7 +368,7 @@ func TestSpoolUnusableDir(t *testing.T) {
 func TestSpoolClosed(t *testing.T) {
 	s, _ := openTestSpool(t, t.TempDir(), spoolOptions{})
 	mustAppend(t, s, testRecords(0, 3))
-	r := s.reader(0)
+	r := s.reader(0, 0)
 	if err := s.close(); err != nil {
 		t.Fatal(err)
 	}
@@ -394,7 +413,7 @@ func TestSpoolConcurrent(t *testing.T) {
 	acks := make(chan []uint64, 16)
 	go func() {
 		defer close(acks)
-		r := s.reader(0)
+		r := s.reader(0, 0)
 		defer r.close()
 		want, batch := 0, []uint64(nil)
 		rng := rand.New(rand.NewPCG(3, 4))
@@ -407,7 +426,7 @@ func TestSpoolConcurrent(t *testing.T) {
 					return
 				}
 				if !ok {
-					if id := r.position(); id <= last {
+					if id := r.nextID(); id <= last {
 						continue // the reader had not seen the append yet: read again
 					}
 					break
