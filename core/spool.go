@@ -150,7 +150,6 @@ type spool struct {
 	dirDirty         bool            // entries were created or removed since the last dir fsync
 	unremoved        []unremoved     // files that could not be removed: retried by sync
 	journals         []*spoolSegment // segments whose journal is open, least recently used first
-	syncErrs         []error         // fsync errors of handles closed early (maxUnsynced, maxOpenJournals), for sync
 	st               spoolStats
 }
 
@@ -474,11 +473,13 @@ func (s *spool) rotate() error {
 }
 
 // keepOrClose closes a sealed segment's write handle, unless it still has
-// data to fsync: then sync closes it. The handle is kept rather than the
-// file reopened for its fsync because on Linux an fsync through a newer
-// handle does not report a writeback error that happened before it was
-// opened. At most maxUnsynced such handles stay open: past that, the
-// oldest is fsynced here, and an error is returned by the next sync.
+// data to fsync: then sync closes it after the fsync. The handle is kept
+// for that rather than the file reopened, because an fsync through a
+// handle opened after a failed writeback may miss the error (on Linux
+// before 4.16, or if the inode left the cache meanwhile). At most
+// maxUnsynced such handles stay open, the newest: an older segment's is
+// closed without an fsync (never on the append path), and sync fsyncs
+// that file through a new handle.
 func (s *spool) keepOrClose(seg *spoolSegment) {
 	if seg.w == nil || seg.syncing {
 		return // sync closes it when its fsync is done
@@ -495,20 +496,15 @@ func (s *spool) keepOrClose(seg *spoolSegment) {
 		}
 	}
 	for len(waiting) > maxUnsynced {
-		old := waiting[0]
+		waiting[0].w.Close() // still dirty: sync reopens it
+		waiting[0].w = nil
 		waiting = waiting[1:]
-		if err := old.w.Sync(); err != nil {
-			s.syncErrs = append(s.syncErrs, spoolErr(s.dir, "fsync "+segName(old.num), err))
-		}
-		old.dirty = false
-		old.w.Close()
-		old.w = nil
 	}
 }
 
 // Bounds on open file handles, whatever the number of segments.
 const (
-	maxUnsynced     = 8  // sealed segments whose write handle waits for sync
+	maxUnsynced     = 8  // sealed segments whose write handle is kept for their fsync
 	maxOpenJournals = 16 // journal handles (most recently used)
 )
 
@@ -533,8 +529,7 @@ func (s *spool) syncFiles(journals bool) error {
 		s.mu.Unlock()
 		return errSpoolClosed
 	}
-	errs := s.syncErrs
-	s.syncErrs = nil
+	var errs []error
 	s.retryRemoves()
 	if s.manifest {
 		if err := s.writeManifest(); err != nil {
@@ -545,7 +540,8 @@ func (s *spool) syncFiles(journals bool) error {
 	}
 	type job struct {
 		seg     *spoolSegment
-		f       spoolFile
+		f       spoolFile // the handle to fsync; nil: reopen name
+		name    string
 		journal bool
 	}
 	var jobs []job
@@ -555,13 +551,13 @@ func (s *spool) syncFiles(journals bool) error {
 				errs = append(errs, err)
 			}
 		}
-		if seg.dirty && seg.w != nil && !seg.syncing {
+		if seg.dirty && !seg.syncing {
 			seg.dirty, seg.syncing = false, true
-			jobs = append(jobs, job{seg: seg, f: seg.w})
+			jobs = append(jobs, job{seg: seg, f: seg.w, name: segName(seg.num)})
 		}
-		if journals && seg.ackDirty && seg.ack != nil && !seg.ackSyncing {
+		if journals && seg.ackDirty && !seg.ackSyncing {
 			seg.ackDirty, seg.ackSyncing = false, true
-			jobs = append(jobs, job{seg: seg, f: seg.ack, journal: true})
+			jobs = append(jobs, job{seg: seg, f: seg.ack, name: ackName(seg.num), journal: true})
 		}
 	}
 	dir := s.dirDirty
@@ -576,7 +572,13 @@ func (s *spool) syncFiles(journals bool) error {
 	}
 	var failed []failure
 	for _, j := range jobs {
-		if err := j.f.Sync(); err != nil {
+		var err error
+		if j.f != nil {
+			err = j.f.Sync()
+		} else {
+			err = s.syncFile(j.name) // its handle was closed early
+		}
+		if err != nil {
 			failed = append(failed, failure{j, err})
 		}
 	}
@@ -612,11 +614,10 @@ func (s *spool) syncFiles(journals bool) error {
 		}
 		if f.journal {
 			f.seg.ackDirty = true
-			errs = append(errs, spoolErr(s.dir, "fsync "+ackName(f.seg.num), f.err))
 		} else {
 			f.seg.dirty = true
-			errs = append(errs, spoolErr(s.dir, "fsync "+segName(f.seg.num), f.err))
 		}
+		errs = append(errs, spoolErr(s.dir, "fsync "+f.name, f.err))
 	}
 	if dirErr != nil {
 		s.dirDirty = true

@@ -120,8 +120,9 @@ func (s *spool) writeAcks(seg *spoolSegment, ranges []byte) error {
 }
 
 // useJournal moves seg to the most recently used end of the open
-// journals, closing the least recently used one past maxOpenJournals (an
-// fsync first if it has unsynced acks; an error is returned by sync).
+// journals, closing the least recently used one past maxOpenJournals
+// (without an fsync: if it has unsynced acks, sync fsyncs it through a new
+// handle).
 func (s *spool) useJournal(seg *spoolSegment) {
 	if i := slices.Index(s.journals, seg); i >= 0 {
 		if i == len(s.journals)-1 {
@@ -135,12 +136,6 @@ func (s *spool) useJournal(seg *spoolSegment) {
 		s.journals = slices.Delete(s.journals, 0, 1)
 		if old.ack == nil || old.ackSyncing {
 			continue // sync closes it when its fsync is done
-		}
-		if old.ackDirty {
-			if err := old.ack.Sync(); err != nil {
-				s.syncErrs = append(s.syncErrs, spoolErr(s.dir, "fsync "+ackName(old.num), err))
-			}
-			old.ackDirty = false
 		}
 		old.ack.Close()
 		old.ack = nil

@@ -571,3 +571,35 @@ func TestSpoolSyncData(t *testing.T) {
 		t.Fatalf("sync: %d segment and %d journal fsyncs in all, want 2 and 1", seg, ack)
 	}
 }
+
+// TestSpoolSyncReopens writes many more segments than maxUnsynced handles
+// are kept for, and acks into more journals than maxOpenJournals: sync
+// fsyncs every one of them once, the early-closed ones through new handles.
+func TestSpoolSyncReopens(t *testing.T) {
+	s, ffs, dir := openFaultSpool(t, spoolOptions{segmentBytes: 1 << 10})
+	for n := 0; n < 600; n += 5 {
+		mustAppend(t, s, testRecords(n, n+5))
+	}
+	var ids []uint64
+	for id := uint64(1); id <= 600; id += 10 {
+		ids = append(ids, id)
+	}
+	if err := s.ack(ids); err != nil {
+		t.Fatal(err)
+	}
+	segs := len(segFiles(t, dir))
+	acks, _ := filepath.Glob(filepath.Join(dir, "*.ack"))
+	journals := len(acks)
+	if segs <= 2*maxUnsynced || journals <= 2*maxOpenJournals {
+		t.Fatalf("%d segments and %d journals, want more than %d and %d", segs, journals, 2*maxUnsynced, 2*maxOpenJournals)
+	}
+	if err := s.sync(); err != nil {
+		t.Fatal(err)
+	}
+	ffs.mu.Lock()
+	gotSeg, gotAck := ffs.syncs[".seg"], ffs.syncs[".ack"]
+	ffs.mu.Unlock()
+	if gotSeg != segs || gotAck != journals {
+		t.Fatalf("sync fsynced %d segments and %d journals, want each of the %d and %d once", gotSeg, gotAck, segs, journals)
+	}
+}

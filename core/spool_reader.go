@@ -1,6 +1,10 @@
 package core
 
-import "os"
+import (
+	"errors"
+	"io/fs"
+	"os"
+)
 
 // spoolReader reads a spool's records back in id (acceptance) order, from
 // a starting id, skipping records already finalized and damage. It holds
@@ -44,9 +48,11 @@ func (r *spoolReader) nextID() uint64 { return r.next }
 
 // read fills rec with the next record not finalized and returns its id.
 // ok is false when the reader has reached its end, or caught up with the
-// appends (then read again after more). rec's byte slices alias the reader's buffer and are valid
-// until its next read. Damage it finds (after open) is skipped and counted
-// in the spool's stats, as recovery counts it.
+// appends (then read again after more). rec's byte slices alias the
+// reader's buffer and are valid until its next read. Damage it finds
+// (after open) is skipped and counted in the spool's stats, as recovery
+// counts it; so is a segment file someone deleted. Another error (EIO…)
+// is returned, and the next read tries again.
 func (r *spoolReader) read(rec *spoolRecord) (id uint64, ok bool, err error) {
 	s := r.s
 	for {
@@ -97,6 +103,14 @@ func (r *spoolReader) read(rec *spoolRecord) (id uint64, ok bool, err error) {
 			s.mu.Unlock()
 			continue
 		}
+		if !decodeBody(fr.body, rec, &r.names, &r.msgs) {
+			// It passed its checksum yet does not decode: not written by
+			// this version of the format. Damage.
+			r.lost(fr.id, fr.id+1)
+			r.refresh()
+			s.mu.Unlock()
+			continue
+		}
 		s.st.readBack++
 		if fr.id < s.oldNext {
 			s.st.replayed++
@@ -104,15 +118,6 @@ func (r *spoolReader) read(rec *spoolRecord) (id uint64, ok bool, err error) {
 		r.next = fr.id + 1
 		r.refresh()
 		s.mu.Unlock()
-		if !decodeBody(fr.body, rec, &r.names, &r.msgs) {
-			// It passed its checksum yet does not decode: not written by
-			// this version of the format. Damage.
-			s.mu.Lock()
-			s.st.readBack--
-			r.lost(fr.id, fr.id+1)
-			s.mu.Unlock()
-			continue
-		}
 		return fr.id, true, nil
 	}
 }
@@ -160,7 +165,20 @@ func (r *spoolReader) position() error {
 				return nil
 			}
 			if err := r.open(seg); err != nil {
-				return err
+				if !errors.Is(err, fs.ErrNotExist) {
+					return err
+				}
+				// Deleted by someone else while the spool ran: its
+				// records are lost, counted as recovery would.
+				s.st.missingSegs++
+				for id := seg.first; id < seg.first+seg.n; id++ {
+					if seg.finalize(id) {
+						s.pending--
+						s.st.missingRecs++
+					}
+				}
+				s.removeSegment(seg)
+				continue
 			}
 		}
 		seg := r.seg

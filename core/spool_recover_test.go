@@ -498,3 +498,27 @@ func TestSpoolJournalRecovery(t *testing.T) {
 		})
 	}
 }
+
+// TestSpoolSegmentDeletedWhileOpen deletes a segment file under a running
+// spool: the reader skips it, counting its records as missing.
+func TestSpoolSegmentDeletedWhileOpen(t *testing.T) {
+	dir := t.TempDir()
+	files := makeSpool(t, dir, 100, 2<<10)
+	offs, _ := frameOffsets(t, files[0])
+	inFirst := len(offs)
+	offs, _ = frameOffsets(t, files[1])
+	inSecond := len(offs)
+	s, _ := openTestSpool(t, dir, spoolOptions{})
+	if err := os.Remove(files[1]); err != nil {
+		t.Fatal(err)
+	}
+	_, nums := readAll(t, s, 0)
+	if want := without(seq(0, 100), seq(inFirst, inFirst+inSecond)...); !slices.Equal(nums, want) {
+		t.Fatalf("read back %d records, want the %d outside the deleted segment", len(nums), len(want))
+	}
+	st := s.stats()
+	if st.missingSegs != 1 || st.missingRecs != uint64(inSecond) || st.records != uint64(100-inSecond) {
+		t.Fatalf("stats: %d missing segments, %d missing records, %d pending; want 1, %d, %d",
+			st.missingSegs, st.missingRecs, st.records, inSecond, 100-inSecond)
+	}
+}
