@@ -401,7 +401,7 @@ func (s *spool) appendChunk(recs []spoolRecord) (int, error) {
 			break
 		}
 		a.mark(s.nextID+uint64(k), a.size+int64(len(buf)))
-		buf = appendFrame(buf, &recs[k], s.nextID+uint64(k))
+		buf = appendFrame(buf, &recs[k], s.nextID+uint64(k), bl)
 		k++
 	}
 	s.buf = buf

@@ -69,7 +69,8 @@ func BenchmarkSpoolAppend(b *testing.B) {
 				var frames [16][]byte
 				for k := range frames {
 					for j := range benchBatch {
-						frames[k] = appendFrame(frames[k], &recs[k*benchBatch+j], uint64(j))
+						r := &recs[k*benchBatch+j]
+						frames[k] = appendFrame(frames[k], r, uint64(j), r.bodyLen())
 					}
 				}
 				b.SetBytes(frameBytes / int64(len(recs)))

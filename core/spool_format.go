@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
+	"slices"
 )
 
 // The byte layout of segment files, record frames and entry bodies. The
@@ -77,13 +78,14 @@ func (r *spoolRecord) bodyLen() int {
 	return n
 }
 
-// appendFrame appends r as one frame with the given id. The body length
-// must have been checked against maxSpoolBody.
-func appendFrame(dst []byte, r *spoolRecord, id uint64) []byte {
+// appendFrame appends r as one frame with the given id; bodyLen is
+// r.bodyLen(), checked against maxSpoolBody.
+func appendFrame(dst []byte, r *spoolRecord, id uint64, bodyLen int) []byte {
 	le := binary.LittleEndian
 	start := len(dst)
+	dst = slices.Grow(dst, frameHeaderSize+bodyLen)
 	dst = append(dst, frameMagic[:]...)
-	dst = le.AppendUint32(dst, uint32(r.bodyLen()))
+	dst = le.AppendUint32(dst, uint32(bodyLen))
 	dst = le.AppendUint64(dst, id)
 	dst = le.AppendUint32(dst, 0) // CRC, set below
 	dst = le.AppendUint64(dst, uint64(r.time))

@@ -478,3 +478,19 @@ func TestSpoolConcurrent(t *testing.T) {
 			st.records, st.segments, st.acked, total)
 	}
 }
+
+func TestSpoolRecordTooLarge(t *testing.T) {
+	s, _ := openTestSpool(t, t.TempDir(), spoolOptions{})
+	huge := spoolRecord{data: make([]byte, maxSpoolBody+1)} // never written to: costs no memory
+	recs := []spoolRecord{testRecord(0), testRecord(1), huge, testRecord(2)}
+	first, n, err := s.append(recs)
+	if !errors.Is(err, errSpoolRecordTooLarge) || n != 2 || first != 1 {
+		t.Fatalf("append with a record over the limit: first %d, n %d, %v; want 1, 2, errSpoolRecordTooLarge", first, n, err)
+	}
+	if _, nums := readAll(t, s, 0); !slices.Equal(nums, []int{0, 1}) {
+		t.Fatalf("read back %v, want the 2 records before the large one", nums)
+	}
+	if first := mustAppend(t, s, recs[3:]); first != 3 {
+		t.Fatalf("next append got id %d, want 3", first)
+	}
+}
