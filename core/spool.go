@@ -33,7 +33,7 @@ import (
 //
 // # Segment format, version 1 (all integers little-endian)
 //
-//	header (32 bytes):  magic "KSSPOOL\x00" | version uint16 = 1 | flags uint16 = 0 |
+//	header (32 bytes):  magic "KSSPOOL\x00" | version uint16 = 1 | flags uint16 (1: segNewRun) |
 //	                    segment number uint64 | first record id uint64 | CRC32C of the previous 28 bytes
 //	frame:              magic "ksr\xf1" | body length uint32 | record id uint64 |
 //	                    CRC32C (Castagnoli) of length, id and body | body
@@ -147,6 +147,7 @@ type spool struct {
 	manifest         bool            // the manifest on disk is stale: rewrite it
 	manifestUnsynced bool            // the manifest was rewritten since the last sync
 	recovering       bool            // recover is running: removeSegment leaves the manifest to openSpool
+	newRun           bool            // nextID jumped: the next segment created says so in its header
 	dirDirty         bool            // entries were created or removed since the last dir fsync
 	unremoved        []unremoved     // files that could not be removed: retried by sync
 	journals         []*spoolSegment // segments whose journal is open, least recently used first
@@ -416,10 +417,15 @@ func (s *spool) appendChunk(recs []spoolRecord) (int, error) {
 		s.st.appendErrors++
 		a.unmark(s.nextID)
 		if terr := a.w.Truncate(a.size); terr != nil {
-			// The file may hold part of this write past a.size: write no
-			// more to it. Recovery counts that tail as damage, no record lost.
+			// The file may hold part of this write past a.size, whole
+			// frames included: write no more to it, and do not give
+			// their ids to other records (a restart may read them). The
+			// next segment says its ids jumped, so that recovery counts
+			// no loss for the gap.
 			a.sealed = true
 			s.keepOrClose(a)
+			s.nextID += uint64(k)
+			s.newRun = true
 		}
 		return 0, spoolErr(s.dir, "write "+segName(a.num), err)
 	}
@@ -451,7 +457,11 @@ func (s *spool) rotate() error {
 	if err != nil {
 		return spoolErr(s.dir, "create segment", err)
 	}
-	hdr := appendSegHeader(make([]byte, 0, segHeaderSize), segHeader{version: spoolVersion, seg: num, first: s.nextID})
+	h := segHeader{version: spoolVersion, seg: num, first: s.nextID}
+	if s.newRun {
+		h.flags |= segNewRun
+	}
+	hdr := appendSegHeader(make([]byte, 0, segHeaderSize), h)
 	if nw, err := f.WriteAt(hdr, 0); err != nil || nw < len(hdr) {
 		if err == nil {
 			err = io.ErrShortWrite
@@ -461,7 +471,8 @@ func (s *spool) rotate() error {
 		return spoolErr(s.dir, "write segment header", err)
 	}
 	s.nextNum++
-	seg := &spoolSegment{num: num, first: s.nextID, size: segHeaderSize, w: f, dirty: true}
+	seg := &spoolSegment{num: num, first: s.nextID, size: segHeaderSize, w: f, dirty: true, newRun: s.newRun}
+	s.newRun = false
 	s.segs = append(s.segs, seg)
 	s.active = seg
 	s.bytes += segHeaderSize

@@ -37,15 +37,21 @@ var errSpoolRecordTooLarge = errors.New("kafkasink: spool: record larger than 25
 // segHeader is the header at the start of every segment file.
 type segHeader struct {
 	version uint16
+	flags   uint16
 	seg     uint64 // the segment's number, as in its file name
 	first   uint64 // the id of its first record
 }
+
+// segNewRun is a segment header flag: the segment's first id does not
+// follow on from the previous segment's last (the ids jumped ahead of a
+// segment that could not be read), so a gap before it is no loss.
+const segNewRun = 1
 
 func appendSegHeader(dst []byte, h segHeader) []byte {
 	start := len(dst)
 	dst = append(dst, segMagic[:]...)
 	dst = binary.LittleEndian.AppendUint16(dst, h.version)
-	dst = binary.LittleEndian.AppendUint16(dst, 0) // flags
+	dst = binary.LittleEndian.AppendUint16(dst, h.flags)
 	dst = binary.LittleEndian.AppendUint64(dst, h.seg)
 	dst = binary.LittleEndian.AppendUint64(dst, h.first)
 	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
@@ -62,7 +68,7 @@ func parseSegHeader(b []byte) (h segHeader, ok bool) {
 	if le.Uint32(b[28:]) != crc32.Checksum(b[:28], castagnoli) {
 		return h, false
 	}
-	return segHeader{version: le.Uint16(b[8:]), seg: le.Uint64(b[12:]), first: le.Uint64(b[20:])}, true
+	return segHeader{version: le.Uint16(b[8:]), flags: le.Uint16(b[10:]), seg: le.Uint64(b[12:]), first: le.Uint64(b[20:])}, true
 }
 
 // bodyLen is the length of r's encoded body.

@@ -2,6 +2,7 @@ package core
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -61,20 +62,31 @@ func (s *spool) recover() (spoolRecovery, error) {
 
 	slices.Sort(segNums)
 	scanned := map[uint64]*spoolSegment{}
+	fates := map[uint64]segFate{}
 	gaps := map[*spoolSegment][][2]uint64{} // ids lost inside a segment: [from, to)
+	var prev *spoolSegment
 	for i, num := range segNums {
-		seg, lost := s.scanSegment(num, i == len(segNums)-1, &rec)
+		seg, lost, fate := s.scanSegment(num, i == len(segNums)-1, &rec)
+		if seg != nil && prev != nil && seg.first < prev.first+prev.n {
+			// Its ids overlap the previous segment's: not a file this
+			// spool wrote in place (a copy?). Left alone, reported.
+			rec.errs = append(rec.errs, spoolErr(s.dir, "load "+segName(num),
+				fmt.Errorf("record ids from %d overlap segment %d's (up to %d)", seg.first, prev.num, prev.first+prev.n-1)))
+			seg, fate = nil, segUnreadable
+		}
+		fates[num] = fate
 		if seg != nil {
 			scanned[num] = seg
 			gaps[seg] = lost
+			prev = seg
 		}
 	}
 
 	// firstOf returns the first id of segment num, from its file or the
-	// manifest.
+	// manifest, if it follows on from segment num-1's last.
 	firstOf := func(num uint64) (uint64, bool) {
 		if seg, ok := scanned[num]; ok {
-			return seg.first, true
+			return seg.first, !seg.newRun
 		}
 		f, ok := inManifest[num]
 		return f, ok
@@ -95,12 +107,16 @@ func (s *spool) recover() (spoolRecovery, error) {
 		rec.corruptRecs += lost
 	}
 
-	// Segments the manifest lists that are gone (or unreadable).
+	// Segments the manifest lists that are gone, or were set aside: their
+	// records are lost (those their journal acknowledged aside).
 	for _, m := range manifest {
-		if _, ok := scanned[m.num]; ok {
-			continue
+		fate := fates[m.num]
+		if fate != 0 && fate != segSetAside {
+			continue // read, empty, or still on disk for a later open
 		}
-		rec.missingSegs++
+		if fate == 0 {
+			rec.missingSegs++
+		}
 		next, ok := firstOf(m.num + 1)
 		if !ok || next < m.first {
 			continue // its record count is unknown
@@ -115,7 +131,11 @@ func (s *spool) recover() (spoolRecovery, error) {
 				lost -= tmp.ndone
 			}
 		}
-		rec.missingRecs += lost
+		if fate == 0 {
+			rec.missingRecs += lost
+		} else {
+			rec.corruptRecs += lost
+		}
 	}
 
 	// Lost ids are finalized: nothing can send them. Then the journals
@@ -130,7 +150,9 @@ func (s *spool) recover() (spoolRecovery, error) {
 	for num, size := range acks {
 		seg, ok := scanned[num]
 		if !ok {
-			s.fs.Remove(s.path(ackName(num)))
+			if f := fates[num]; f != segForeign && f != segUnreadable {
+				s.fs.Remove(s.path(ackName(num))) // its segment is gone
+			}
 			continue
 		}
 		before := seg.ndone
@@ -153,6 +175,25 @@ func (s *spool) recover() (spoolRecovery, error) {
 	}
 	for _, m := range manifest {
 		s.nextID = max(s.nextID, m.first)
+	}
+	// A segment left on disk unread (of another version, or unreadable)
+	// numbered after every segment read may hold ids up to any value:
+	// start this process's ids past any it can hold (a segment holds
+	// fewer than 2^32 records), so that they never overlap if it is read
+	// at a later open.
+	var lastKept uint64
+	for _, seg := range s.segs {
+		lastKept = max(lastKept, seg.num)
+	}
+	for num, fate := range fates {
+		if (fate == segForeign || fate == segUnreadable) && num > lastKept {
+			first := s.nextID
+			if f, ok := inManifest[num]; ok {
+				first = max(first, f)
+			}
+			s.nextID = max(s.nextID, first+1<<32)
+			s.newRun = true
+		}
 	}
 	s.recovering = true
 	for _, seg := range slices.Clone(s.segs) {
@@ -192,50 +233,61 @@ func isNumTmp(name string) bool {
 	return ok && strings.HasSuffix(name, tmpSuffix)
 }
 
+// segFate is what recovery did with a segment file.
+type segFate int
+
+const (
+	segKept       segFate = iota + 1
+	segEmpty              // removed: no record in it
+	segSetAside           // renamed .corrupt: nothing readable
+	segForeign            // of another format version: left alone
+	segUnreadable         // could not be opened or read: left for the next open
+)
+
 // scanSegment reads segment num whole, checking every frame. It returns
-// nil for a file that holds no segment (removed if empty, set aside if
-// unreadable, left alone if of another version), else the segment
-// (sealed, no open handles) and the ids lost to damage inside it.
-func (s *spool) scanSegment(num uint64, newest bool, rec *spoolRecovery) (*spoolSegment, [][2]uint64) {
+// the segment (sealed, no open handles) and the ids lost to damage inside
+// it, or nil and what it did with a file that holds no usable segment.
+func (s *spool) scanSegment(num uint64, newest bool, rec *spoolRecovery) (*spoolSegment, [][2]uint64, segFate) {
 	name := segName(num)
 	p := s.path(name)
 	f, err := s.fs.OpenFile(p, os.O_RDWR, 0)
 	if err != nil {
 		if f, err = s.fs.OpenFile(p, os.O_RDONLY, 0); err != nil {
 			rec.errs = append(rec.errs, spoolErr(s.dir, "open "+name, err))
-			return nil, nil
+			return nil, nil, segUnreadable
 		}
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
 		rec.errs = append(rec.errs, spoolErr(s.dir, "stat "+name, err))
-		return nil, nil
+		return nil, nil, segUnreadable
 	}
 	size := fi.Size()
 	sc := &segScanner{f: f, size: size}
 	hb, err := sc.at(0, segHeaderSize)
 	if err != nil {
 		rec.errs = append(rec.errs, spoolErr(s.dir, "read "+name, err))
-		return nil, nil
+		return nil, nil, segUnreadable
 	}
 	h, hok := parseSegHeader(hb)
 	if hok && h.version != spoolVersion {
 		rec.unknownFiles = append(rec.unknownFiles, name) // a newer format: not ours to touch
-		return nil, nil
+		return nil, nil, segForeign
 	}
 	if size <= segHeaderSize && (size == 0 || hok || isHeaderPrefix(hb)) {
 		// Created, then the process died before a record was written.
 		f.Close()
 		s.fs.Remove(p)
 		rec.emptySegs++
-		return nil, nil
+		return nil, nil, segEmpty
 	}
 
 	seg := &spoolSegment{num: num, sealed: true, size: size}
 	haveFirst := hok
 	if hok {
 		seg.first = h.first
+		seg.newRun = h.flags&segNewRun != 0
 	} else {
 		rec.corruptBytes += segHeaderSize // its frames may still be good
 	}
@@ -309,11 +361,11 @@ func (s *spool) scanSegment(num uint64, newest bool, rec *spoolRecovery) (*spool
 			rec.errs = append(rec.errs, spoolErr(s.dir, "set aside "+name, err))
 		}
 		rec.badSegments++
-		return nil, nil
+		return nil, nil, segSetAside
 	}
 	seg.n = next - seg.first
 	seg.done.grow(seg.n)
-	return seg, lost
+	return seg, lost, segKept
 }
 
 // isHeaderPrefix reports whether b could be the start of a segment header

@@ -522,3 +522,50 @@ func TestSpoolSegmentDeletedWhileOpen(t *testing.T) {
 			st.missingSegs, st.missingRecs, st.records, inSecond, 100-inSecond)
 	}
 }
+
+// TestSpoolEmptyNewestSegment is a crash right after a rotation: the new
+// segment is in the manifest, with its header only. It is removed, and
+// not reported as missing.
+func TestSpoolEmptyNewestSegment(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := openTestSpool(t, dir, spoolOptions{segmentBytes: 2 << 10})
+	mustAppend(t, s, testRecords(0, 60))
+	s.close()
+	files := makeSpoolFiles(t, dir)
+	last := files[len(files)-1]
+	offs, _ := frameOffsets(t, last)
+	if err := os.Truncate(last, segHeaderSize); err != nil {
+		t.Fatal(err)
+	}
+	rec := reopenCheck(t, dir, seq(0, 60-len(offs)))
+	if rec.emptySegs != 1 || rec.missingSegs != 0 || rec.problem() != nil {
+		t.Fatalf("recovery: %d empty, %d missing segments, problem %v; want 1, 0, none", rec.emptySegs, rec.missingSegs, rec.problem())
+	}
+}
+
+func makeSpoolFiles(t *testing.T, dir string) []string {
+	files := segFiles(t, dir)
+	slices.Sort(files)
+	return files
+}
+
+// TestSpoolOverlappingSegment puts a copy of a segment under a later
+// number: its ids overlap, so it is not loaded, and it is reported.
+func TestSpoolOverlappingSegment(t *testing.T) {
+	dir := t.TempDir()
+	files := makeSpool(t, dir, 50, 2<<10)
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, segName(99)), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec := reopenCheck(t, dir, seq(0, 50))
+	if len(rec.errs) != 1 || !strings.Contains(rec.errs[0].Error(), "overlap") {
+		t.Fatalf("recovery errors %v, want the overlap reported", rec.errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, segName(99))); err != nil {
+		t.Fatalf("the overlapping copy: %v, want it left alone", err)
+	}
+}

@@ -22,6 +22,7 @@ type spoolSegment struct {
 	w       spoolFile // write handle: the active segment, or a sealed one not yet synced
 	dirty   bool      // written since its last fsync
 	sealed  bool      // takes no more appends
+	newRun  bool      // its header has segNewRun: its first id does not follow the previous segment
 	removed bool
 
 	syncing    bool // sync is fsyncing w outside the lock: do not close it
