@@ -76,7 +76,11 @@ import (
 //     before the last successful sync; later appends may be lost (a gap of
 //     lost records is counted exactly, as damage), later acks may be lost
 //     (duplicates). This holds only if the file system and disk honour
-//     fsync.
+//     fsync (on macOS, fsync does not flush the drive's cache: the spool
+//     does not use F_FULLFSYNC).
+//
+// SpoolDir must be on a local file system: the lock is an flock, which
+// network file systems may not enforce between hosts.
 //
 // After a restart the spool offers every record not known finalized: all
 // records of all segments, less those its journals mark as acknowledged.
