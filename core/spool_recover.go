@@ -1,0 +1,410 @@
+package core
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+)
+
+// recover scans the directory and rebuilds the spool's state from its
+// files, by the recovery rules of the spool's documentation. It repairs
+// what it can (truncating torn tails, removing empty segments, setting
+// unreadable ones aside), counts every problem, and never fails: a file
+// it cannot read is reported in errs and skipped.
+func (s *spool) recover() (spoolRecovery, error) {
+	var rec spoolRecovery
+	entries, err := s.fs.ReadDir(s.dir)
+	if err != nil {
+		return rec, spoolErr(s.dir, "read", err)
+	}
+	var segNums []uint64
+	acks := map[uint64]int64{} // journal number → size
+	maxNum := uint64(0)
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() {
+			rec.unknownFiles = append(rec.unknownFiles, name)
+			continue
+		}
+		if n, ok := parseNum(name, ".seg"); ok {
+			segNums = append(segNums, n)
+			maxNum = max(maxNum, n)
+			continue
+		}
+		if n, ok := parseNum(name, ".ack"); ok {
+			size := int64(-1)
+			if fi, err := e.Info(); err == nil {
+				size = fi.Size()
+			}
+			acks[n] = size
+			continue
+		}
+		if n, ok := parseNum(name, ".seg.corrupt"); ok {
+			maxNum = max(maxNum, n) // set aside by an earlier recovery
+			continue
+		}
+		switch {
+		case name == lockName || name == manifestName:
+		case name == manifestName+tmpSuffix || isNumTmp(name):
+			s.fs.Remove(s.path(name)) // an interrupted atomic replace: the old file stands
+		default:
+			rec.unknownFiles = append(rec.unknownFiles, name)
+		}
+	}
+	manifest, _ := readManifest(s.fs, s.path(manifestName))
+	inManifest := map[uint64]uint64{}
+	for _, m := range manifest {
+		inManifest[m.num] = m.first
+		maxNum = max(maxNum, m.num)
+	}
+
+	slices.Sort(segNums)
+	scanned := map[uint64]*spoolSegment{}
+	fates := map[uint64]segFate{}
+	gaps := map[*spoolSegment][][2]uint64{} // ids lost inside a segment: [from, to)
+	var prev *spoolSegment
+	for i, num := range segNums {
+		seg, lost, fate := s.scanSegment(num, i == len(segNums)-1, &rec)
+		if seg != nil && prev != nil && seg.first < prev.first+prev.n {
+			// Its ids overlap the previous segment's: not a file this
+			// spool wrote in place (a copy?). Left alone, reported.
+			rec.errs = append(rec.errs, spoolErr(s.dir, "load "+segName(num),
+				fmt.Errorf("record ids from %d overlap segment %d's (up to %d)", seg.first, prev.num, prev.first+prev.n-1)))
+			seg, fate = nil, segUnreadable
+		}
+		fates[num] = fate
+		if seg != nil {
+			scanned[num] = seg
+			gaps[seg] = lost
+			prev = seg
+		}
+	}
+
+	// firstOf returns the first id of segment num, from its file or the
+	// manifest, if it follows on from segment num-1's last.
+	firstOf := func(num uint64) (uint64, bool) {
+		if seg, ok := scanned[num]; ok {
+			return seg.first, !seg.newRun
+		}
+		f, ok := inManifest[num]
+		return f, ok
+	}
+
+	// Records lost at the end of a segment show as a gap before the first
+	// id of the next segment (segment numbers and ids are both contiguous
+	// across a rotation), if that segment is on disk or in the manifest.
+	for num, seg := range scanned {
+		next, ok := firstOf(num + 1)
+		if !ok || next <= seg.first+seg.n {
+			continue
+		}
+		lost := next - (seg.first + seg.n)
+		gaps[seg] = append(gaps[seg], [2]uint64{seg.first + seg.n, next})
+		seg.n += lost
+		seg.done.grow(seg.n)
+		rec.corruptRecs += lost
+	}
+
+	// Segments the manifest lists that are gone, or were set aside: their
+	// records are lost (those their journal acknowledged aside).
+	for _, m := range manifest {
+		fate := fates[m.num]
+		if fate != 0 && fate != segSetAside {
+			continue // read, empty, or still on disk for a later open
+		}
+		if fate == 0 {
+			rec.missingSegs++
+		}
+		next, ok := firstOf(m.num + 1)
+		if !ok || next < m.first {
+			continue // its record count is unknown
+		}
+		lost := next - m.first
+		if size, ok := acks[m.num]; ok && size > 0 {
+			if f, err := s.fs.OpenFile(s.path(ackName(m.num)), os.O_RDONLY, 0); err == nil {
+				tmp := &spoolSegment{first: m.first, n: lost}
+				tmp.done.grow(lost)
+				readJournal(f, size, tmp)
+				f.Close()
+				lost -= tmp.ndone
+			}
+		}
+		if fate == 0 {
+			rec.missingRecs += lost
+		} else {
+			rec.corruptRecs += lost
+		}
+	}
+
+	// Lost ids are finalized: nothing can send them. Then the journals
+	// mark their acknowledgements; orphan journals go.
+	for seg, g := range gaps {
+		for _, r := range g {
+			for id := r[0]; id < r[1]; id++ {
+				seg.finalize(id)
+			}
+		}
+	}
+	for num, size := range acks {
+		seg, ok := scanned[num]
+		if !ok {
+			if f := fates[num]; f != segForeign && f != segUnreadable {
+				s.fs.Remove(s.path(ackName(num))) // its segment is gone
+			}
+			continue
+		}
+		before := seg.ndone
+		if size > 0 {
+			s.loadJournal(seg, size, &rec)
+		}
+		rec.finalized += seg.ndone - before
+	}
+
+	// The live set, in order; fully finalized segments are deleted.
+	for _, num := range segNums {
+		seg, ok := scanned[num]
+		if !ok {
+			continue
+		}
+		s.segs = append(s.segs, seg)
+		s.bytes += seg.size + seg.ackSize
+		s.pending += seg.n - seg.ndone
+		s.nextID = max(s.nextID, seg.first+seg.n)
+	}
+	for _, m := range manifest {
+		s.nextID = max(s.nextID, m.first)
+	}
+	// A segment left on disk unread (of another version, or unreadable)
+	// numbered after every segment read may hold ids up to any value:
+	// start this process's ids past any it can hold (a segment holds
+	// fewer than 2^32 records), so that they never overlap if it is read
+	// at a later open.
+	var lastKept uint64
+	for _, seg := range s.segs {
+		lastKept = max(lastKept, seg.num)
+	}
+	for num, fate := range fates {
+		if (fate == segForeign || fate == segUnreadable) && num > lastKept {
+			first := s.nextID
+			if f, ok := inManifest[num]; ok {
+				first = max(first, f)
+			}
+			s.nextID = max(s.nextID, first+1<<32)
+			s.newRun = true
+		}
+	}
+	s.recovering = true
+	for _, seg := range slices.Clone(s.segs) {
+		if seg.ndone == seg.n {
+			s.removeSegment(seg)
+		}
+	}
+	s.recovering = false
+	s.nextNum = maxNum + 1
+	s.oldNext = s.nextID
+
+	rec.records = s.pending
+	rec.next = s.nextID
+	rec.first = s.nextID
+	for _, seg := range s.segs {
+		if first, ok := seg.firstPending(); ok {
+			rec.first = first
+			break
+		}
+	}
+	rec.segments = len(s.segs)
+
+	s.st.corruptRecs = rec.corruptRecs
+	s.st.corruptBytes = rec.corruptBytes
+	s.st.tornBytes = rec.tornBytes
+	s.st.tornRecords = uint64(rec.tornRecords)
+	s.st.missingSegs = uint64(rec.missingSegs)
+	s.st.missingRecs = rec.missingRecs
+	s.st.badSegments = uint64(rec.badSegments)
+	s.st.unknownFiles = uint64(len(rec.unknownFiles))
+	return rec, nil
+}
+
+// isNumTmp reports whether name is a journal's temporary file.
+func isNumTmp(name string) bool {
+	_, ok := parseNum(strings.TrimSuffix(name, tmpSuffix), ".ack")
+	return ok && strings.HasSuffix(name, tmpSuffix)
+}
+
+// segFate is what recovery did with a segment file.
+type segFate int
+
+const (
+	segKept       segFate = iota + 1
+	segEmpty              // removed: no record in it
+	segSetAside           // renamed .corrupt: nothing readable
+	segForeign            // of another format version: left alone
+	segUnreadable         // could not be opened or read: left for the next open
+)
+
+// scanSegment reads segment num whole, checking every frame. It returns
+// the segment (sealed, no open handles) and the ids lost to damage inside
+// it, or nil and what it did with a file that holds no usable segment.
+func (s *spool) scanSegment(num uint64, newest bool, rec *spoolRecovery) (*spoolSegment, [][2]uint64, segFate) {
+	name := segName(num)
+	p := s.path(name)
+	f, err := s.fs.OpenFile(p, os.O_RDWR, 0)
+	if err != nil {
+		if f, err = s.fs.OpenFile(p, os.O_RDONLY, 0); err != nil {
+			rec.errs = append(rec.errs, spoolErr(s.dir, "open "+name, err))
+			return nil, nil, segUnreadable
+		}
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		rec.errs = append(rec.errs, spoolErr(s.dir, "stat "+name, err))
+		return nil, nil, segUnreadable
+	}
+	size := fi.Size()
+	sc := &segScanner{f: f, size: size}
+	hb, err := sc.at(0, segHeaderSize)
+	if err != nil {
+		rec.errs = append(rec.errs, spoolErr(s.dir, "read "+name, err))
+		return nil, nil, segUnreadable
+	}
+	h, hok := parseSegHeader(hb)
+	if hok && h.version != spoolVersion {
+		rec.unknownFiles = append(rec.unknownFiles, name) // a newer format: not ours to touch
+		return nil, nil, segForeign
+	}
+	if size <= segHeaderSize && (size == 0 || hok || isHeaderPrefix(hb)) {
+		// Created, then the process died before a record was written.
+		f.Close()
+		s.fs.Remove(p)
+		rec.emptySegs++
+		return nil, nil, segEmpty
+	}
+
+	seg := &spoolSegment{num: num, sealed: true, size: size}
+	haveFirst := hok
+	if hok {
+		seg.first = h.first
+		seg.newRun = h.flags&segNewRun != 0
+	} else {
+		rec.corruptBytes += segHeaderSize // its frames may still be good
+	}
+	next := seg.first // the id expected next
+	var lost [][2]uint64
+	off := int64(segHeaderSize)
+	for {
+		fr, res, skip, err := sc.next(off)
+		if err != nil {
+			rec.errs = append(rec.errs, spoolErr(s.dir, "read "+name, err))
+			seg.addBad(extent{off, size})
+			off = size
+			break
+		}
+		if res == scanEnd {
+			break
+		}
+		if res == scanFrame {
+			if haveFirst && fr.id < next {
+				// A valid frame out of order (a stale copy): skip it as damage.
+				seg.addBad(extent{off, off + int64(fr.size)})
+				rec.corruptBytes += int64(fr.size)
+				off += int64(fr.size)
+				continue
+			}
+			if !haveFirst {
+				seg.first, next, haveFirst = fr.id, fr.id, true
+			}
+			if fr.id > next {
+				lost = append(lost, [2]uint64{next, fr.id})
+				rec.corruptRecs += fr.id - next
+			}
+			seg.mark(fr.id, off)
+			next = fr.id + 1
+			off += int64(fr.size)
+			continue
+		}
+		// Torn or damaged from off to skip.
+		if skip >= size && newest && haveFirst {
+			// The end of the newest segment: what an interrupted write
+			// leaves. Cut it off, so that the file ends with a whole frame.
+			// It held one record: torn if its frame is incomplete,
+			// damaged otherwise.
+			if res == scanTorn {
+				rec.tornBytes += size - off
+				rec.tornRecords = 1
+			} else {
+				rec.corruptBytes += size - off
+				if haveFirst {
+					lost = append(lost, [2]uint64{next, next + 1})
+					rec.corruptRecs++
+					next++
+				}
+			}
+			if err := f.Truncate(off); err != nil {
+				rec.errs = append(rec.errs, spoolErr(s.dir, "truncate "+name, err))
+				seg.addBad(extent{off, size})
+			} else {
+				seg.size = off
+			}
+			break
+		}
+		seg.addBad(extent{off, skip})
+		rec.corruptBytes += skip - off
+		off = skip
+	}
+	if !haveFirst {
+		// Not one valid frame, and no header to say which ids it held.
+		f.Close()
+		if err := s.fs.Rename(p, p+".corrupt"); err != nil {
+			rec.errs = append(rec.errs, spoolErr(s.dir, "set aside "+name, err))
+		}
+		rec.badSegments++
+		return nil, nil, segSetAside
+	}
+	seg.n = next - seg.first
+	seg.done.grow(seg.n)
+	return seg, lost, segKept
+}
+
+// isHeaderPrefix reports whether b could be the start of a segment header
+// cut short.
+func isHeaderPrefix(b []byte) bool {
+	return len(b) < segHeaderSize && bytes.HasPrefix(segMagic[:], b[:min(len(b), len(segMagic))])
+}
+
+// loadJournal applies seg's journal, truncating a torn or damaged end.
+func (s *spool) loadJournal(seg *spoolSegment, size int64, rec *spoolRecovery) {
+	name := ackName(seg.num)
+	f, err := s.fs.OpenFile(s.path(name), os.O_RDWR, 0)
+	if err != nil {
+		rec.errs = append(rec.errs, spoolErr(s.dir, "open "+name, err))
+		seg.ackStale = true // rewritten from what is known (nothing) by sync
+		return
+	}
+	defer f.Close()
+	good, err := readJournal(f, size, seg)
+	if err != nil {
+		rec.errs = append(rec.errs, spoolErr(s.dir, "read "+name, err))
+	}
+	seg.ackSize = size
+	if good < size {
+		rec.journalBytes += size - good
+		if err := f.Truncate(good); err != nil {
+			seg.ackStale = true
+		} else {
+			seg.ackSize = good
+		}
+	}
+}
+
+// firstPending returns the first id of seg not finalized.
+func (seg *spoolSegment) firstPending() (uint64, bool) {
+	for i := uint64(0); i < seg.n; i++ {
+		if !seg.done.has(i) {
+			return seg.first + i, true
+		}
+	}
+	return 0, false
+}
