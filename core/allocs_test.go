@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"io"
 	"runtime"
 	"testing"
 	"time"
@@ -49,5 +50,45 @@ func testWriteDoesNotAllocate(t *testing.T, policy OverflowPolicy) {
 	runtime.ReadMemStats(&ms1)
 	if per := float64(ms1.Mallocs-ms0.Mallocs) / 20000; per > 0.2 {
 		t.Errorf("writing and delivering allocates %.2f times per entry, want well under 1", per)
+	}
+}
+
+// TestRefusedWritesDoNotAllocate pins the cost of entries Write refuses
+// with a Fallback set, reporter included: the entries' copies go into the
+// reporter's two buffers, reused, not into new ones.
+func TestRefusedWritesDoNotAllocate(t *testing.T) {
+	f := newFake(1)
+	f.block = make(chan struct{})
+	defer close(f.block)
+	s := newTestSink(t, Config{BatchSizeLimit: 1, QueueLimit: 2, ShedThreshold: 1, WriteTimeout: time.Hour,
+		ErrorHandler: func(error) {}, Fallback: io.Discard}, f)
+	defer func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		s.Close(ctx)
+	}()
+	e := Entry{Level: InfoLevel, JSON: []byte(`{"level":"info","msg":"refused","path":"/api/v1/items/42"}`)}
+	for range 10000 { // fill the queue, then warm the reporter
+		s.Write(e)
+	}
+	wantAllocs(t, 0.05, func() {
+		if err := s.Write(e); err != ErrQueueFull {
+			t.Fatalf("Write = %v, want ErrQueueFull", err)
+		}
+	})
+	if raceEnabled {
+		return
+	}
+	// Bytes too: one buffer of the reporter's megabytes, now and then, is
+	// few allocations and much memory.
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	const n = 20000
+	for range n {
+		s.Write(e)
+	}
+	runtime.ReadMemStats(&ms1)
+	if per := float64(ms1.TotalAlloc-ms0.TotalAlloc) / n; per > 64 {
+		t.Errorf("refusing an entry allocates %.0f bytes, want next to none", per)
 	}
 }

@@ -275,8 +275,12 @@ func (r *reporter) deliver(all bool) (next time.Time) {
 		r.poked.Store(false)
 		r.mu.Lock()
 		errs, r.errs = r.errs, errs[:0]
-		fb, ends := r.fb, r.fbEnds
-		r.fb, r.fbEnds, r.fbSpare, r.endsSpare = r.fbSpare, r.endsSpare, nil, nil
+		var fb []byte
+		var ends []int
+		if len(r.fbEnds) > 0 { // swap buffers: writers fill the spare meanwhile
+			fb, ends = r.fb, r.fbEnds
+			r.fb, r.fbEnds, r.fbSpare, r.endsSpare = r.fbSpare, r.endsSpare, nil, nil
+		}
 		suppressed := r.suppressed
 		r.suppressed = 0
 		r.mu.Unlock()
@@ -301,12 +305,14 @@ func (r *reporter) deliver(all bool) (next time.Time) {
 		if suppressed > 0 {
 			r.emit(&SuppressedError{Count: suppressed})
 		}
-		r.writeFallback(fb, ends)
-		r.mu.Lock()
-		if cap(fb) <= r.fbLimit { // else it held one large entry: let it go
-			r.fbSpare, r.endsSpare = fb[:0], ends[:0]
+		if len(ends) > 0 {
+			r.writeFallback(fb, ends)
+			r.mu.Lock()
+			if cap(fb) <= r.fbLimit { // else it held one large entry: let it go
+				r.fbSpare, r.endsSpare = fb[:0], ends[:0]
+			}
+			r.mu.Unlock()
 		}
-		r.mu.Unlock()
 		if r.quitting() {
 			r.discard()
 			return time.Time{}
