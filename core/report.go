@@ -113,7 +113,7 @@ type reporter struct {
 	stopped    bool // the goroutine is gone or going: count, do not queue
 
 	unwritten atomic.Int64 // entries queued for the Fallback and not yet written
-	inCall    atomic.Value // string: the callback running now; "" if none
+	inCall    atomic.Pointer[string] // the name of the callback running now; nil if none
 
 	stop chan struct{} // Close: deliver what is left, then stop
 	quit chan struct{} // Close gave up: stop after the current call
@@ -152,7 +152,6 @@ func newReporter(cfg *resolved, c *counters) *reporter {
 		quit:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
-	r.inCall.Store("")
 	return r
 }
 
@@ -359,19 +358,26 @@ func (r *reporter) emit(err error) {
 		r.printErr(err)
 		return
 	}
-	r.call("ErrorHandler", func() { r.handler(err) })
+	r.call(&nameErrorHandler, func() { r.handler(err) })
 }
 
-// call runs user code fn, named name, recovering a panic.
-func (r *reporter) call(name string, fn func()) (panicked any) {
+// The names of the reporter's callbacks, for Close's AbandonedError.
+var (
+	nameErrorHandler = "ErrorHandler"
+	nameFallback     = "Fallback"
+	nameStderr       = "stderr"
+)
+
+// call runs user code fn, named *name, recovering a panic.
+func (r *reporter) call(name *string, fn func()) (panicked any) {
 	r.inCall.Store(name)
 	defer func() {
-		r.inCall.Store("")
+		r.inCall.Store(nil)
 		if v := recover(); v != nil {
 			panicked = v
 			r.panics++
 			if r.panics <= 3 { // a handler that always panics must not flood stderr
-				fmt.Fprintf(r.stderr, "kafkasink: %s panicked: %v\n", name, v)
+				fmt.Fprintf(r.stderr, "kafkasink: %s panicked: %v\n", *name, v)
 			}
 		}
 	}()
@@ -393,7 +399,7 @@ func (r *reporter) writeFallback(fb []byte, ends []int) {
 		line := fb[start:end:end]
 		start = end
 		var err error
-		if v := r.call("Fallback", func() { _, err = r.fbw.Write(line) }); v != nil {
+		if v := r.call(&nameFallback, func() { _, err = r.fbw.Write(line) }); v != nil {
 			err = fmt.Errorf("panic: %v", v)
 		}
 		r.unwritten.Add(-1)
@@ -475,9 +481,9 @@ func (r *reporter) printLine(msg string) {
 		line += " (since the last report: " + strings.Join(held, ", ") + ")"
 	}
 	r.lastLine = time.Now()
-	r.inCall.Store("stderr") // a pipe nobody reads blocks too
+	r.inCall.Store(&nameStderr) // a pipe nobody reads blocks too
 	fmt.Fprintln(r.stderr, line)
-	r.inCall.Store("")
+	r.inCall.Store(nil)
 }
 
 // close delivers what is waiting and stops the goroutine, by deadline
@@ -495,7 +501,7 @@ func (r *reporter) close(deadline <-chan struct{}) error {
 	close(r.quit)
 	// Between callbacks, it stops at once.
 	wait := time.Duration(0)
-	if name, _ := r.inCall.Load().(string); name == "" {
+	if r.inCall.Load() == nil {
 		wait = closeGrace
 	}
 	select {
@@ -503,9 +509,9 @@ func (r *reporter) close(deadline <-chan struct{}) error {
 		return nil
 	case <-time.After(wait):
 	}
-	name, _ := r.inCall.Load().(string)
-	if name == "" {
-		name = "ErrorHandler or Fallback"
+	name := "ErrorHandler or Fallback"
+	if p := r.inCall.Load(); p != nil {
+		name = *p
 	}
 	return &AbandonedError{Callback: name, FallbackEntries: int(r.unwritten.Load())}
 }
