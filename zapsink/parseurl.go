@@ -131,85 +131,16 @@ func brokers(s string) []string {
 
 func configFromURL(u *url.URL) (URLConfig, error) {
 	var c URLConfig
-	switch {
-	case !strings.EqualFold(u.Scheme, Scheme):
-		return c, fmt.Errorf("got scheme %q, want %q", u.Scheme, Scheme)
-	case u.Opaque != "":
-		return c, errors.New("want kafka://host:port/topic, with two slashes")
-	case u.Fragment != "":
-		return c, errors.New("a fragment (#…) is not allowed")
+	hostBrokers, topic, err := urlParts(u)
+	if err != nil {
+		return c, err
 	}
-	if strings.Contains(u.Host, ",,") || strings.HasPrefix(u.Host, ",") || strings.HasSuffix(u.Host, ",") {
-		return c, fmt.Errorf("host list %q has an empty entry", u.Host)
+	seen, err := applyParams(&c, u.RawQuery)
+	if err != nil {
+		return c, err
 	}
-	hostBrokers := brokers(u.Host)
-	topic := strings.TrimPrefix(u.Path, "/")
-	if strings.Contains(u.Path, "@") {
-		// Most likely a '/' in the password ended the host early: do not
-		// quote what may be the rest of the password.
-		return c, errors.New("the path holds '@'; percent-encode '/', '?', '#' and '@' in the user and password")
-	}
-	if strings.Contains(topic, "/") {
-		return c, fmt.Errorf("path %q: want one topic name, without '/'", u.Path)
-	}
-
-	seen := make(map[string]string) // urlParam.name → the name as given
-	for _, kv := range strings.Split(u.RawQuery, "&") {
-		if kv == "" {
-			continue
-		}
-		rawKey, rawVal, _ := strings.Cut(kv, "=")
-		key, err := url.PathUnescape(rawKey)
-		if err != nil {
-			return c, errors.New("a parameter name has invalid percent-encoding")
-		}
-		p, ok := lookupParam(key)
-		if !ok {
-			continue // reported below, with every unknown parameter
-		}
-		if prev, dup := seen[p.name]; dup { // an alias counts as its parameter
-			return c, fmt.Errorf("parameter %s given twice (as %s and %s)", key, prev, key)
-		}
-		seen[p.name] = key
-		val, err := url.PathUnescape(rawVal)
-		if err != nil {
-			return c, fmt.Errorf("parameter %s: invalid percent-encoding", key)
-		}
-		if err := p.set(&c, val); err != nil {
-			if p.secret {
-				return c, fmt.Errorf("parameter %s: invalid value", key)
-			}
-			return c, fmt.Errorf("parameter %s: %w", key, err)
-		}
-	}
-	if unknown := unknownParams(u.RawQuery); len(unknown) > 0 {
-		return c, fmt.Errorf("unknown parameters %s (want %s)", strings.Join(unknown, ", "), paramNames)
-	}
-
-	// Settings that can come two ways.
-	if len(hostBrokers) > 0 {
-		if _, ok := seen["bootstrapServers"]; ok {
-			return c, errors.New("brokers given both as the URL's hosts and as bootstrapServers")
-		}
-		c.Sink.Brokers = hostBrokers
-	}
-	if topic != "" {
-		if c.Sink.Topic != "" && c.Sink.Topic != topic {
-			return c, fmt.Errorf("topic given both as the path (%q) and as the topic parameter (%q)", topic, c.Sink.Topic)
-		}
-		c.Sink.Topic = topic
-	}
-	if u.User != nil {
-		if _, ok := seen["saslUsername"]; ok {
-			return c, errors.New("SASL user given both in the URL and as saslUsername")
-		}
-		c.Sink.SASLUsername = u.User.Username()
-		if pw, ok := u.User.Password(); ok {
-			if c.Sink.SASLPassword != "" {
-				return c, errors.New("SASL password given both in the URL and as a parameter")
-			}
-			c.Sink.SASLPassword = pw
-		}
+	if err := mergeParts(&c, u, hostBrokers, topic, seen); err != nil {
+		return c, err
 	}
 	if c.Sink.SecurityProtocol == "" && (c.Sink.SASLUsername != "" || c.Sink.SASLPassword != "") {
 		c.Sink.SecurityProtocol = core.SASLSSL
@@ -225,6 +156,100 @@ func configFromURL(u *url.URL) (URLConfig, error) {
 		return c, err
 	}
 	return c, nil
+}
+
+// urlParts checks the URL's shape and returns the brokers of its hosts and
+// the topic of its path.
+func urlParts(u *url.URL) (hostBrokers []string, topic string, err error) {
+	switch {
+	case !strings.EqualFold(u.Scheme, Scheme):
+		return nil, "", fmt.Errorf("got scheme %q, want %q", u.Scheme, Scheme)
+	case u.Opaque != "":
+		return nil, "", errors.New("want kafka://host:port/topic, with two slashes")
+	case u.Fragment != "":
+		return nil, "", errors.New("a fragment (#…) is not allowed")
+	}
+	if strings.Contains(u.Host, ",,") || strings.HasPrefix(u.Host, ",") || strings.HasSuffix(u.Host, ",") {
+		return nil, "", fmt.Errorf("host list %q has an empty entry", u.Host)
+	}
+	topic = strings.TrimPrefix(u.Path, "/")
+	if strings.Contains(u.Path, "@") {
+		// Most likely a '/' in the password ended the host early: do not
+		// quote what may be the rest of the password.
+		return nil, "", errors.New("the path holds '@'; percent-encode '/', '?', '#' and '@' in the user and password")
+	}
+	if strings.Contains(topic, "/") {
+		return nil, "", fmt.Errorf("path %q: want one topic name, without '/'", u.Path)
+	}
+	return brokers(u.Host), topic, nil
+}
+
+// applyParams sets c from the query's parameters, and returns the names of
+// those given (urlParam.name → the name as given).
+func applyParams(c *URLConfig, rawQuery string) (map[string]string, error) {
+	seen := make(map[string]string)
+	for _, kv := range strings.Split(rawQuery, "&") {
+		if kv == "" {
+			continue
+		}
+		rawKey, rawVal, _ := strings.Cut(kv, "=")
+		key, err := url.PathUnescape(rawKey)
+		if err != nil {
+			return nil, errors.New("a parameter name has invalid percent-encoding")
+		}
+		p, ok := lookupParam(key)
+		if !ok {
+			continue // reported below, with every unknown parameter
+		}
+		if prev, dup := seen[p.name]; dup { // an alias counts as its parameter
+			return nil, fmt.Errorf("parameter %s given twice (as %s and %s)", key, prev, key)
+		}
+		seen[p.name] = key
+		val, err := url.PathUnescape(rawVal)
+		if err != nil {
+			return nil, fmt.Errorf("parameter %s: invalid percent-encoding", key)
+		}
+		if err := p.set(c, val); err != nil {
+			if p.secret {
+				return nil, fmt.Errorf("parameter %s: invalid value", key)
+			}
+			return nil, fmt.Errorf("parameter %s: %w", key, err)
+		}
+	}
+	if unknown := unknownParams(rawQuery); len(unknown) > 0 {
+		return nil, fmt.Errorf("unknown parameters %s (want %s)", strings.Join(unknown, ", "), paramNames)
+	}
+	return seen, nil
+}
+
+// mergeParts sets the settings that the URL's hosts, path and user info
+// give, refusing those given a second way by a parameter.
+func mergeParts(c *URLConfig, u *url.URL, hostBrokers []string, topic string, seen map[string]string) error {
+	if len(hostBrokers) > 0 {
+		if _, ok := seen["bootstrapServers"]; ok {
+			return errors.New("brokers given both as the URL's hosts and as bootstrapServers")
+		}
+		c.Sink.Brokers = hostBrokers
+	}
+	if topic != "" {
+		if c.Sink.Topic != "" && c.Sink.Topic != topic {
+			return fmt.Errorf("topic given both as the path (%q) and as the topic parameter (%q)", topic, c.Sink.Topic)
+		}
+		c.Sink.Topic = topic
+	}
+	if u.User != nil {
+		if _, ok := seen["saslUsername"]; ok {
+			return errors.New("SASL user given both in the URL and as saslUsername")
+		}
+		c.Sink.SASLUsername = u.User.Username()
+		if pw, ok := u.User.Password(); ok {
+			if c.Sink.SASLPassword != "" {
+				return errors.New("SASL password given both in the URL and as a parameter")
+			}
+			c.Sink.SASLPassword = pw
+		}
+	}
+	return nil
 }
 
 // unknownParams returns the names in query that are not parameters, as
