@@ -85,14 +85,201 @@ var errNotObject = errors.New("entry is not a JSON object")
 // white space, that RFC 8259 accepts, in UTF-8, nested at most maxDepth
 // deep. Duplicate keys are kept, in order.
 //
-// The loop is written for the compact JSON loggers write: a key's quote
-// right after '{' or ',', its ':' right after the key, strings scanned
-// eight bytes at a time. White space, escapes and non-ASCII text take the
-// general paths, which report errors.
+// What loggers write, compact JSON in printable ASCII, takes readCompact;
+// anything else, and every error, readGeneral.
 func readObject(b []byte, ms []member) ([]member, error) {
 	if len(b) > maxJSONLen {
 		return ms, fmt.Errorf("entry of %d bytes is too long to format", len(b))
 	}
+	n := len(b)
+	for n > 0 && (b[n-1] == '\n' || b[n-1] == ' ' || b[n-1] == '\r' || b[n-1] == '\t') {
+		n--
+	}
+	if n >= 2 && b[0] == '{' && b[n-1] == '}' {
+		if out, ok := readCompact(b[:n], ms); ok {
+			return out, nil
+		}
+	}
+	return readGeneral(b, ms)
+}
+
+// readCompact appends the members of the object t, which starts with '{'
+// and ends with '}', to ms, if t is valid JSON without white space between
+// tokens whose strings are printable ASCII without escapes (nested values
+// may have anything valid); else it reports false, and ms's new elements
+// are garbage.
+//
+// It takes the strings' quotes from a bitmap of each 64 bytes (see
+// quoteBlock), computed with no dependence on what the walk found, so that
+// the CPU computes it ahead of the walk; a plain string is then one quote
+// to the next, and what lies between strings is checked byte by byte.
+func readCompact(t []byte, ms []member) ([]member, bool) {
+	n := len(t)
+	if n == 2 {
+		return ms, true // {}
+	}
+	// The walk's place: the quote flags of t[base:base+64] not yet taken.
+	base := 0
+	q, ok := quoteBlock(t, 0)
+	if !ok {
+		return ms, false
+	}
+	for i := 1; ; {
+		// A key's quote is at t[i]: take its flag and the next one, the
+		// key's end.
+		for q == 0 {
+			if base += 64; base >= n {
+				return ms, false
+			}
+			if q, ok = quoteBlock(t, base); !ok {
+				return ms, false
+			}
+		}
+		if base+bits.TrailingZeros64(q) != i || t[i] != '"' {
+			return ms, false
+		}
+		q &= q - 1
+		for q == 0 {
+			if base += 64; base >= n {
+				return ms, false
+			}
+			if q, ok = quoteBlock(t, base); !ok {
+				return ms, false
+			}
+		}
+		kEnd := base + bits.TrailingZeros64(q) + 1
+		q &= q - 1
+		if kEnd >= n || t[kEnd-1] != '"' || t[kEnd] != ':' {
+			return ms, false
+		}
+		v0, v := kEnd+1, kEnd+1
+		switch c := t[v]; {
+		case c == '"':
+			for q == 0 {
+				if base += 64; base >= n {
+					return ms, false
+				}
+				if q, ok = quoteBlock(t, base); !ok {
+					return ms, false
+				}
+			}
+			if base+bits.TrailingZeros64(q) != v {
+				return ms, false
+			}
+			q &= q - 1
+			for q == 0 {
+				if base += 64; base >= n {
+					return ms, false
+				}
+				if q, ok = quoteBlock(t, base); !ok {
+					return ms, false
+				}
+			}
+			v = base + bits.TrailingZeros64(q) + 1
+			q &= q - 1
+			if t[v-1] != '"' {
+				return ms, false
+			}
+		case c-'0' <= 9 || c == '-':
+			var err error
+			if v, err = checkNumber(t, v); err != nil {
+				return ms, false
+			}
+		case c == '{' || c == '[':
+			var err error
+			if v, err = checkContainer(t, v); err != nil || v >= n {
+				return ms, false
+			}
+			// Go on with the flags after the value; it has read the strings
+			// in it.
+			base = v
+			if q, ok = quoteBlock(t, base); !ok {
+				return ms, false
+			}
+		default:
+			var err error
+			if v, err = checkScalar(t, v); err != nil {
+				return ms, false
+			}
+		}
+		// Fill the new member in place: a member built on the stack is
+		// copied with 16-byte loads of its narrower stores, which stalls
+		// store forwarding.
+		ms = append(ms, member{})
+		m := &ms[len(ms)-1]
+		m.key0, m.key1, m.val0, m.val1 = int32(i), int32(kEnd), int32(v0), int32(v)
+		if v >= n {
+			return ms, false
+		}
+		switch t[v] {
+		case ',':
+			i = v + 1
+		case '}':
+			return ms, v == n-1
+		default:
+			return ms, false
+		}
+	}
+}
+
+// quoteBlock returns a bitmap of the quotes of t[base:base+64], bit k for
+// t[base+k] (with a few false ones: a '#' right after a '"'; the walk
+// checks each), and whether those bytes are free of backslashes, control
+// characters and bytes from 0x80, which only the general reader reads.
+func quoteBlock(t []byte, base int) (uint64, bool) {
+	if base+64 <= len(t) {
+		blk := t[base : base+64 : base+64]
+		q0, b0 := quotes8(binary.LittleEndian.Uint64(blk[0:]))
+		q1, b1 := quotes8(binary.LittleEndian.Uint64(blk[8:]))
+		q2, b2 := quotes8(binary.LittleEndian.Uint64(blk[16:]))
+		q3, b3 := quotes8(binary.LittleEndian.Uint64(blk[24:]))
+		q4, b4 := quotes8(binary.LittleEndian.Uint64(blk[32:]))
+		q5, b5 := quotes8(binary.LittleEndian.Uint64(blk[40:]))
+		q6, b6 := quotes8(binary.LittleEndian.Uint64(blk[48:]))
+		q7, b7 := quotes8(binary.LittleEndian.Uint64(blk[56:]))
+		q := q0 | q1<<8 | q2<<16 | q3<<24 | q4<<32 | q5<<40 | q6<<48 | q7<<56
+		return q, (b0|b1|b2|b3|b4|b5|b6|b7)&0x8080808080808080 == 0
+	}
+	var q, bad uint64
+	for j := 0; base+j < len(t); j += 8 {
+		var x, keep uint64
+		if r := len(t) - base - j; r >= 8 {
+			x, keep = binary.LittleEndian.Uint64(t[base+j:]), ^uint64(0)
+		} else {
+			// The last r bytes, in the low bytes of x; bytes past the end
+			// are neither quotes nor bad.
+			keep = 1<<(8*r) - 1
+			if len(t) >= 8 {
+				x = binary.LittleEndian.Uint64(t[len(t)-8:]) >> (8 * (8 - r))
+			} else {
+				var buf [8]byte
+				copy(buf[:], t[base+j:])
+				x = binary.LittleEndian.Uint64(buf[:])
+			}
+		}
+		qj, bj := quotes8(x)
+		q |= qj << j
+		bad |= bj & keep
+	}
+	return q, bad&0x8080808080808080 == 0
+}
+
+// quotes8 returns the quote flags of the eight bytes of x (in
+// little-endian order), one bit each, and a mask whose high bits flag its
+// bytes that are backslashes, control characters or from 0x80 (with a
+// few false ones, but only above a true one). A zero byte is no quote.
+func quotes8(x uint64) (uint64, uint64) {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	y := x ^ (ones * '"')
+	z := x ^ (ones * '\\')
+	// Gather the high bits of the bytes into the top byte, in order, and
+	// shift it down.
+	return ((y - ones) &^ y & highs) >> 7 * 0x0102040810204080 >> 56, (x-ones*0x20)&^x | (z-ones)&^z | x
+}
+
+// readGeneral is readObject for any input: strings scanned by plainEnd and
+// checkString, white space skipped, errors reported.
+func readGeneral(b []byte, ms []member) ([]member, error) {
 	i := 0
 	if len(b) == 0 || b[0] != '{' {
 		i = skipSpace(b, 0)

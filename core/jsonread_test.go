@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math/bits"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -102,6 +103,9 @@ func FuzzReadObject(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ms, err := readObject(b, nil)
+		if gs, gerr := readGeneral(b, nil); !sameRead(ms, err, gs, gerr) {
+			t.Fatalf("readObject(%q) = %v, %v; readGeneral %v, %v", b, ms, err, gs, gerr)
+		}
 		var obj map[string]json.RawMessage
 		valid := json.Unmarshal(b, &obj) == nil && utf8.Valid(b)
 		if err != nil {
@@ -129,6 +133,111 @@ func FuzzReadObject(f *testing.F) {
 			t.Fatalf("read %d members, encoding/json %d", len(ms), len(obj))
 		}
 	})
+}
+
+// sameRead reports whether two reads found the same members, or failed
+// with the same error.
+func sameRead(ms []member, err error, gs []member, gerr error) bool {
+	if (err == nil) != (gerr == nil) || err != nil && err.Error() != gerr.Error() {
+		return false
+	}
+	return err != nil || slices.Equal(ms, gs)
+}
+
+// TestReadCompact checks that readCompact reads what loggers write, as
+// readGeneral does, and leaves the rest to it; the 64-byte blocks of its
+// bitmap are crossed by keys, strings and nested values.
+func TestReadCompact(t *testing.T) {
+	long := strings.Repeat("x", 70)
+	for _, tt := range []struct {
+		in      string
+		compact bool // readCompact reads it
+	}{
+		{`{}`, true},
+		{`{"a":1}`, true},
+		{`{"a":"b","c":-1.5e3,"d":true,"e":false,"f":null}`, true},
+		{`{"a":[1,{"b":"x"}],"c":"d","e":{}}`, true},
+		{`{"` + long + `":"` + long + `","` + long + `":[` + long[:1] + `1,"` + long + `"],"z":1}`, false}, // x1: no value
+		{`{"` + long + `":"` + long + `","` + long + `":[1,"` + long + `"],"z":1}`, true},
+		{`{"k":"` + long[:57] + `","n":12345678901234567890}`, true},
+		{`{"level":"info","ts":1796108846.0561235,"logger":"http","caller":"app/handler.go:42","msg":"request served"}` + "\n", true},
+		{" {\"a\":1}", false},
+		{`{"a":1 }`, false},
+		{`{"a" :1}`, false},
+		{`{"#a":1}`, false}, // a false quote flag
+		{`{"a":"#"}`, false},
+		{`{"a":"\n"}`, false},
+		{`{"a":"é"}`, false},
+		{`{"a":{"b":"\u00e9"},"c":1}`, false},
+		{"{\"a\":\"\t\"}", false},
+		{`{"a":1}}`, false},
+		{`{"a":"x"},"b":1}`, false},
+		{`{"a":1,}`, false},
+		{`{"a":01}`, false},
+		{`{"a":tru}`, false},
+		{`{"a":[1,]}`, false},
+		{`{"a"}`, false},
+		{`{"a":}`, false},
+		{`{,}`, false},
+		{`{"}`, false},
+		{`{"a":"}`, false},
+	} {
+		b := []byte(tt.in)
+		n := len(b)
+		for n > 0 && b[n-1] == '\n' {
+			n--
+		}
+		cs, ok := readCompact(b[:n], nil)
+		if ok != tt.compact {
+			t.Errorf("readCompact(%.60q) reads it: %v, want %v", tt.in, ok, tt.compact)
+		}
+		gs, gerr := readGeneral(b, nil)
+		if ok && (gerr != nil || !slices.Equal(cs, gs)) {
+			t.Errorf("readCompact(%.60q) = %v; readGeneral %v, %v", tt.in, cs, gs, gerr)
+		}
+		if ms, err := readObject(b, nil); !sameRead(ms, err, gs, gerr) {
+			t.Errorf("readObject(%.60q) = %v, %v; readGeneral %v, %v", tt.in, ms, err, gs, gerr)
+		}
+	}
+}
+
+// TestQuotes8 checks the quote flags of eight bytes against the bytes,
+// and the flags of bytes only the general reader reads: none if there
+// are none, the lowest exact.
+func TestQuotes8(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	interesting := []byte{0, 0x1f, 0x20, '"', '#', '\\', ']', 'a', 0x7f, 0x80, 0xff, '!', 0x21, 0x23}
+	for range 200000 {
+		var b [8]byte
+		for i := range b {
+			if r.IntN(2) == 0 {
+				b[i] = interesting[r.IntN(len(interesting))]
+			} else {
+				b[i] = byte(r.IntN(256))
+			}
+		}
+		q, bad := quotes8(binary.LittleEndian.Uint64(b[:]))
+		firstBad := 8
+		for i := 7; i >= 0; i-- {
+			if b[i] == '\\' || b[i] < 0x20 || b[i] >= 0x80 {
+				firstBad = i
+			}
+		}
+		gotBad := 8
+		if m := bad & 0x8080808080808080; m != 0 {
+			gotBad = bits.TrailingZeros64(m) >> 3
+		}
+		if gotBad != firstBad {
+			t.Fatalf("quotes8(%q): first bad byte %d, want %d", b, gotBad, firstBad)
+		}
+		for i, c := range b {
+			flagged := q&(1<<i) != 0
+			// A '#' after a quote (or after such a '#') may be flagged.
+			if c == '"' && !flagged || c != '"' && flagged && (c != '#' || i == 0 || q&(1<<(i-1)) == 0) {
+				t.Fatalf("quotes8(%q) = %08b: byte %d flagged %v", b, q, i, flagged)
+			}
+		}
+	}
 }
 
 func TestJSONStringEquals(t *testing.T) {
