@@ -41,7 +41,7 @@ var _ Formatter = CLEF{}
 func (f CLEF) Format(dst []byte, e Entry) ([]byte, error) {
 	var ev serilogEvent
 	defer ev.release()
-	if err := ev.read(e, &f.Fields); err != nil {
+	if err := ev.read(&e, &f.Fields); err != nil {
 		return dst, fmt.Errorf("clef: %w", err)
 	}
 	dst = append(dst, `{"@t":"`...)

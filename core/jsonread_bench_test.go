@@ -43,7 +43,7 @@ func BenchmarkReadObject(b *testing.B) {
 		cpu := cpuTime()
 		for i := 0; b.Loop(); i++ {
 			var ev serilogEvent
-			if err := ev.read(entries[i&4095], &fs); err != nil {
+			if err := ev.read(&entries[i&4095], &fs); err != nil {
 				b.Fatal(err)
 			}
 			ev.release()

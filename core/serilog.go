@@ -71,7 +71,7 @@ var _ Formatter = SerilogJSON{}
 func (f SerilogJSON) Format(dst []byte, e Entry) ([]byte, error) {
 	var ev serilogEvent
 	defer ev.release()
-	if err := ev.read(e, &f.Fields); err != nil {
+	if err := ev.read(&e, &f.Fields); err != nil {
 		return dst, fmt.Errorf("serilog: %w", err)
 	}
 	dst = append(dst, `{"Timestamp":"`...)

@@ -18,7 +18,10 @@ type serilogEvent struct {
 	pooled  *[]member
 	taken   [numRoles]int32 // the member each role took, or notTaken
 
-	e     Entry
+	// What the adapter says of the entry, outside its JSON.
+	message, loggerName string
+	entryLevel          Level
+
 	time  instant
 	level serilogLevel
 }
@@ -36,8 +39,8 @@ var membersPool = sync.Pool{New: func() any { s := make([]member, 0, 64); return
 // Each role takes the member whose name comes first in its list, the
 // first such member if there are several, among those whose value fits
 // (see accept); the members no role takes are the properties.
-func (ev *serilogEvent) read(e Entry, fs *Fields) error {
-	ev.e, ev.b = e, e.JSON
+func (ev *serilogEvent) read(e *Entry, fs *Fields) error {
+	ev.b, ev.message, ev.loggerName, ev.entryLevel = e.JSON, e.Message, e.LoggerName, e.Level
 	ev.pooled = membersPool.Get().(*[]member)
 	ms, err := readObject(e.JSON, (*ev.pooled)[:0])
 	ev.members = ms
@@ -45,15 +48,20 @@ func (ev *serilogEvent) read(e Entry, fs *Fields) error {
 		return err
 	}
 	ev.level = serilogLevelOf(e.Level)
-	var rank [numRoles]int // the rank in its list of the name each role took
-	for r := range ev.taken {
-		ev.taken[r], rank[r] = notTaken, maxRank
-	}
+	ev.taken = noneTaken
+	rank := maxRanks // the rank in its list of the name each role took
 	var ft fieldTime
 	defaults := fs.isZero()
 	for i := range ms {
 		m := &ms[i]
-		r, k, ok := fs.roleOf(ev.b, m, defaults)
+		var r role
+		var k int
+		var ok bool
+		if defaults && !m.keyEsc {
+			r, k, ok = defaultRole(ev.b, m)
+		} else {
+			r, k, ok = fs.roleOf(ev.b, m, false)
+		}
 		if !ok || k >= rank[r] || !ev.accept(r, m, &ft) {
 			continue
 		}
@@ -67,6 +75,13 @@ func (ev *serilogEvent) read(e Entry, fs *Fields) error {
 	ev.time = entryTime(ft, ev.taken[roleTime] != notTaken, e.Time)
 	return nil
 }
+
+// noneTaken and maxRanks are the taken and rank of an event before its
+// members are read.
+var (
+	noneTaken = [numRoles]int32{notTaken, notTaken, notTaken, notTaken, notTaken, notTaken, notTaken}
+	maxRanks  = [numRoles]int{maxRank, maxRank, maxRank, maxRank, maxRank, maxRank, maxRank}
+)
 
 // maxRank is more than any list's length.
 const maxRank = int(^uint(0) >> 1)
@@ -92,15 +107,15 @@ func (ev *serilogEvent) accept(r role, m *member, ft *fieldTime) bool {
 			return false
 		}
 		l, ok := parseSerilogLevel(m.content(ev.b))
-		if !ok || ev.e.Level != NoLevel && l != serilogLevelOf(ev.e.Level) {
+		if !ok || ev.entryLevel != NoLevel && l != serilogLevelOf(ev.entryLevel) {
 			return false
 		}
 		ev.level = l
 		return true
 	case roleMessage:
-		return m.isString(ev.b) && (ev.e.Message == "" || m.says(ev.b, ev.e.Message))
+		return m.isString(ev.b) && (ev.message == "" || m.says(ev.b, ev.message))
 	case roleLogger:
-		return m.isString(ev.b) && (ev.e.LoggerName == "" || m.says(ev.b, ev.e.LoggerName))
+		return m.isString(ev.b) && (ev.loggerName == "" || m.says(ev.b, ev.loggerName))
 	}
 	return ev.b[m.val0] != 'n' // error, errorVerbose, stack: anything but null
 }
@@ -174,7 +189,7 @@ func keyIs(b []byte, m *member, name string) bool {
 
 // hasLogger reports whether the event has a logger name.
 func (ev *serilogEvent) hasLogger() bool {
-	return ev.taken[roleLogger] != notTaken || ev.e.LoggerName != ""
+	return ev.taken[roleLogger] != notTaken || ev.loggerName != ""
 }
 
 // appendMessage appends the message as the content of a JSON string: the
@@ -183,7 +198,7 @@ func (ev *serilogEvent) appendMessage(dst []byte) []byte {
 	if m := ev.member(roleMessage); m != nil {
 		return append(dst, m.content(ev.b)...)
 	}
-	return appendEscaped(dst, ev.e.Message)
+	return appendEscaped(dst, ev.message)
 }
 
 // appendTemplate appends the message as a Serilog message template, the
@@ -195,7 +210,7 @@ func (ev *serilogEvent) appendTemplate(dst []byte) []byte {
 		return appendDoubled(dst, m.content(ev.b), m.strEsc)
 	}
 	start := len(dst)
-	dst = appendEscaped(dst, ev.e.Message) // writes braces as they are
+	dst = appendEscaped(dst, ev.message) // writes braces as they are
 	return doubleBraces(dst, start)
 }
 
@@ -204,7 +219,7 @@ func (ev *serilogEvent) messageHasBraces() bool {
 	if m := ev.member(roleMessage); m != nil {
 		return hasBraces(m.content(ev.b), m.strEsc)
 	}
-	return strings.ContainsAny(ev.e.Message, "{}")
+	return strings.ContainsAny(ev.message, "{}")
 }
 
 // hasBraces reports whether the JSON string content q (checked by
@@ -337,7 +352,7 @@ func (ev *serilogEvent) appendLogger(dst []byte) []byte {
 	if m := ev.member(roleLogger); m != nil {
 		return append(dst, m.content(ev.b)...)
 	}
-	return appendEscaped(dst, ev.e.LoggerName)
+	return appendEscaped(dst, ev.loggerName)
 }
 
 // appendEscaped appends s as the content of a JSON string, escaped as
