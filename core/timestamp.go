@@ -1,6 +1,10 @@
 package core
 
-import "time"
+import (
+	"encoding/binary"
+	"sync/atomic"
+	"time"
+)
 
 // This file reads the time fields that zap, zerolog and slog write, and
 // writes timestamps as Serilog does: .NET's round-trip format "O", seven
@@ -273,17 +277,16 @@ func tenth(p uint64) uint64 {
 // writes it, which is what Serilog's JsonFormatter writes as Timestamp:
 // 2026-12-01T07:07:26.0560000+00:00.
 func appendSerilogTime(dst []byte, t instant) []byte {
-	dst = appendClock(dst, t.sec+int64(t.off), t.nsec)
+	var buf [33]byte
+	clock(&buf, t.sec+int64(t.off), t.nsec)
 	off := int(t.off)
-	sign := byte('+')
+	buf[27] = '+'
 	if off < 0 {
-		sign, off = '-', -off
+		buf[27], off = '-', -off
 	}
-	var buf [6]byte
-	buf[0] = sign
-	put2(buf[1:], off/3600%100)
-	buf[3] = ':'
-	put2(buf[4:], off%3600/60)
+	put2(buf[28:], off/3600%100)
+	buf[30] = ':'
+	put2(buf[31:], off%3600/60)
 	return append(dst, buf[:]...)
 }
 
@@ -291,7 +294,10 @@ func appendSerilogTime(dst []byte, t instant) []byte {
 // a UTC time, which is what CompactJsonFormatter writes as @t:
 // 2026-12-01T07:07:26.0560000Z.
 func appendCLEFTime(dst []byte, t instant) []byte {
-	return append(appendClock(dst, t.sec, t.nsec), 'Z')
+	var buf [33]byte
+	clock(&buf, t.sec, t.nsec)
+	buf[27] = 'Z'
+	return append(dst, buf[:28]...)
 }
 
 // The Unix seconds of 0001-01-01T00:00:00 and 9999-12-31T23:59:59, the
@@ -301,22 +307,41 @@ const (
 	maxClock = 253402300799
 )
 
-// appendClock appends the wall clock of Unix time sec, nsec:
+// clock writes the wall clock of Unix time sec, nsec into buf[:27]:
 // 2006-01-02T15:04:05.0000000, clamped to the years 1 to 9999 that .NET
-// reads.
-func appendClock(dst []byte, sec int64, nsec int32) []byte {
+// reads. The text of the second comes from secondCache when it holds it.
+func clock(buf *[33]byte, sec int64, nsec int32) {
 	switch {
 	case sec < minClock:
 		sec, nsec = minClock, 0
 	case sec > maxClock:
 		sec, nsec = maxClock, 999999999
 	}
+	w, ok := secondCache.get(sec)
+	if !ok {
+		w = secondText(sec)
+		secondCache.put(sec, w)
+	}
+	binary.LittleEndian.PutUint64(buf[0:], w[0])
+	binary.LittleEndian.PutUint64(buf[8:], w[1])
+	binary.LittleEndian.PutUint64(buf[16:], w[2]) // its last 5 bytes are overwritten
+	buf[19] = '.'
+	ticks := int(nsec / 100) // 7 digits
+	buf[20] = '0' + byte(ticks/1000000)
+	put2(buf[21:], ticks/10000%100)
+	put2(buf[23:], ticks/100%100)
+	put2(buf[25:], ticks%100)
+}
+
+// secondText returns the text of the second sec, 2006-01-02T15:04:05, as
+// three little-endian words (19 bytes, then zeros).
+func secondText(sec int64) [3]uint64 {
 	days, secs := sec/86400, sec%86400
 	if secs < 0 {
 		days, secs = days-1, secs+86400
 	}
 	year, month, day := civil(days)
-	var buf [27]byte
+	var buf [24]byte
 	put4(buf[0:], year)
 	buf[4] = '-'
 	put2(buf[5:], month)
@@ -328,13 +353,47 @@ func appendClock(dst []byte, sec int64, nsec int32) []byte {
 	put2(buf[14:], int(secs%3600/60))
 	buf[16] = ':'
 	put2(buf[17:], int(secs%60))
-	buf[19] = '.'
-	ticks := int(nsec / 100) // 7 digits
-	buf[20] = '0' + byte(ticks/1000000)
-	put2(buf[21:], ticks/10000%100)
-	put2(buf[23:], ticks/100%100)
-	put2(buf[25:], ticks%100)
-	return append(dst, buf[:]...)
+	return [3]uint64{binary.LittleEndian.Uint64(buf[0:]), binary.LittleEndian.Uint64(buf[8:]), binary.LittleEndian.Uint64(buf[16:])}
+}
+
+// secondCache holds the text of the last second written: consecutive
+// entries are mostly in the same second, and its text costs a calendar
+// conversion and six pairs of digits. The formatters of every sink share
+// it.
+var secondCache textCache
+
+// textCache holds the text of one second. It is a sequence lock of
+// atomics, so that formatters on several goroutines share it without a
+// mutex: a reader that sees a writer at work, or finished while it read,
+// does without it.
+type textCache struct {
+	seq  atomic.Uint64 // 0 while empty, odd while being written
+	sec  atomic.Int64
+	text [3]atomic.Uint64
+}
+
+// get returns the text of sec, if the cache holds it.
+func (c *textCache) get(sec int64) ([3]uint64, bool) {
+	s := c.seq.Load()
+	if s == 0 || s&1 != 0 || c.sec.Load() != sec {
+		return [3]uint64{}, false
+	}
+	w := [3]uint64{c.text[0].Load(), c.text[1].Load(), c.text[2].Load()}
+	return w, c.seq.Load() == s
+}
+
+// put makes the cache hold w, the text of sec, unless another goroutine
+// is writing it.
+func (c *textCache) put(sec int64, w [3]uint64) {
+	s := c.seq.Load()
+	if s&1 != 0 || !c.seq.CompareAndSwap(s, s+1) {
+		return
+	}
+	c.sec.Store(sec)
+	for i := range w {
+		c.text[i].Store(w[i])
+	}
+	c.seq.Store(s + 2)
 }
 
 // civil returns the proleptic Gregorian date of the day days after

@@ -221,3 +221,31 @@ func TestAppendTimes(t *testing.T) {
 		}
 	}
 }
+
+// TestSecondCache formats times of a few seconds from several goroutines
+// at once, so that the cache of the last second's text is hit, missed and
+// written concurrently: every text must be the time package's.
+func TestSecondCache(t *testing.T) {
+	const layout = "2006-01-02T15:04:05.0000000Z"
+	base := time.Date(2026, 12, 1, 7, 7, 26, 0, time.UTC)
+	errs := make(chan string, 4)
+	for g := range 4 {
+		go func() {
+			r := rand.New(rand.NewPCG(uint64(g), 7))
+			for range 20000 {
+				// Mostly the same second as the last call, as a batch is.
+				at := base.Add(time.Duration(r.IntN(3))*time.Second*time.Duration(g+1) + time.Duration(r.IntN(1e9)))
+				if got, want := string(appendCLEFTime(nil, timeOf(at, 0))), at.Format(layout); got != want {
+					errs <- "appendCLEFTime(" + at.String() + ") = " + got + ", want " + want
+					return
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for range 4 {
+		if msg := <-errs; msg != "" {
+			t.Error(msg)
+		}
+	}
+}
