@@ -44,6 +44,11 @@ func (f CLEF) Format(dst []byte, e Entry) ([]byte, error) {
 	if err := ev.read(&e, &f.Fields); err != nil {
 		return dst, fmt.Errorf("clef: %w", err)
 	}
+	return ev.appendCLEF(dst), nil
+}
+
+// appendCLEF appends the event as CLEF writes it.
+func (ev *serilogEvent) appendCLEF(dst []byte) []byte {
 	dst = append(dst, `{"@t":"`...)
 	dst = appendCLEFTime(dst, ev.time)
 	dst = append(dst, `","@mt":"`...)
@@ -70,7 +75,7 @@ func (f CLEF) Format(dst []byte, e Entry) ([]byte, error) {
 		dst = append(dst, '"')
 	}
 	dst = ev.appendProperties(dst, true, true)
-	return append(dst, '}'), nil
+	return append(dst, '}')
 }
 
 // startsWithAt reports whether the quoted key k, checked by checkString,

@@ -52,6 +52,33 @@ func BenchmarkReadObject(b *testing.B) {
 	})
 }
 
+// BenchmarkWriteEvent measures the formatters' writing alone, of events
+// read beforehand.
+func BenchmarkWriteEvent(b *testing.B) {
+	entries := benchJSON(4096)
+	events := make([]serilogEvent, len(entries))
+	var fs Fields
+	for i := range entries {
+		if err := events[i].read(&entries[i], &fs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, w := range []struct {
+		name  string
+		write func(*serilogEvent, []byte) []byte
+	}{{"serilog", (*serilogEvent).appendSerilogJSON}, {"clef", (*serilogEvent).appendCLEF}} {
+		b.Run(w.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var dst []byte
+			cpu := cpuTime()
+			for i := 0; b.Loop(); i++ {
+				dst = w.write(&events[i&4095], dst[:0])
+			}
+			reportCPU(b, cpu)
+		})
+	}
+}
+
 // reportCPU reports the process's CPU time since start per op, as
 // cpu-ns/op, where cpuTime can tell.
 func reportCPU(b *testing.B, start int64) {

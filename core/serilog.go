@@ -74,6 +74,11 @@ func (f SerilogJSON) Format(dst []byte, e Entry) ([]byte, error) {
 	if err := ev.read(&e, &f.Fields); err != nil {
 		return dst, fmt.Errorf("serilog: %w", err)
 	}
+	return ev.appendSerilogJSON(dst), nil
+}
+
+// appendSerilogJSON appends the event as SerilogJSON writes it.
+func (ev *serilogEvent) appendSerilogJSON(dst []byte) []byte {
 	dst = append(dst, `{"Timestamp":"`...)
 	dst = appendSerilogTime(dst, ev.time)
 	dst = append(dst, `","Level":"`...)
@@ -100,5 +105,5 @@ func (f SerilogJSON) Format(dst []byte, e Entry) ([]byte, error) {
 		dst = ev.appendProperties(dst, sep, false)
 		dst = append(dst, '}')
 	}
-	return append(dst, '}'), nil
+	return append(dst, '}')
 }

@@ -2,6 +2,7 @@ package core
 
 import (
 	"encoding/binary"
+	"slices"
 	"sync/atomic"
 	"time"
 )
@@ -277,27 +278,37 @@ func tenth(p uint64) uint64 {
 // writes it, which is what Serilog's JsonFormatter writes as Timestamp:
 // 2026-12-01T07:07:26.0560000+00:00.
 func appendSerilogTime(dst []byte, t instant) []byte {
-	var buf [33]byte
-	clock(&buf, t.sec+int64(t.off), t.nsec)
+	dst, b := grow(dst, 33)
+	clock(b, t.sec+int64(t.off), t.nsec)
 	off := int(t.off)
-	buf[27] = '+'
+	b[27] = '+'
 	if off < 0 {
-		buf[27], off = '-', -off
+		b[27], off = '-', -off
 	}
-	put2(buf[28:], off/3600%100)
-	buf[30] = ':'
-	put2(buf[31:], off%3600/60)
-	return append(dst, buf[:]...)
+	put2(b[28:], off/3600%100)
+	b[30] = ':'
+	put2(b[31:], off%3600/60)
+	return dst
 }
 
 // appendCLEFTime appends t in UTC as .NET's DateTime.ToString("O") writes
 // a UTC time, which is what CompactJsonFormatter writes as @t:
 // 2026-12-01T07:07:26.0560000Z.
 func appendCLEFTime(dst []byte, t instant) []byte {
-	var buf [33]byte
-	clock(&buf, t.sec, t.nsec)
-	buf[27] = 'Z'
-	return append(dst, buf[:28]...)
+	dst, b := grow(dst, 28)
+	clock(b, t.sec, t.nsec)
+	b[27] = 'Z'
+	return dst
+}
+
+// grow extends dst by n bytes and returns it and those n bytes, to be
+// written in place: written into a buffer and then appended, they would
+// be read back with wider loads than they were stored with, which stalls
+// store forwarding.
+func grow(dst []byte, n int) ([]byte, []byte) {
+	l := len(dst)
+	dst = slices.Grow(dst, n)[:l+n]
+	return dst, dst[l : l+n : l+n]
 }
 
 // The Unix seconds of 0001-01-01T00:00:00 and 9999-12-31T23:59:59, the
@@ -307,35 +318,38 @@ const (
 	maxClock = 253402300799
 )
 
-// clock writes the wall clock of Unix time sec, nsec into buf[:27]:
+// clock writes the wall clock of Unix time sec, nsec into b[:27]:
 // 2006-01-02T15:04:05.0000000, clamped to the years 1 to 9999 that .NET
 // reads. The text of the second comes from secondCache when it holds it.
-func clock(buf *[33]byte, sec int64, nsec int32) {
+func clock(b []byte, sec int64, nsec int32) {
+	b = b[:27:27]
 	switch {
 	case sec < minClock:
 		sec, nsec = minClock, 0
 	case sec > maxClock:
 		sec, nsec = maxClock, 999999999
 	}
-	w, ok := secondCache.get(sec)
+	// Three words, not an array: the compiler copies a small array with
+	// wider loads than its stores, which stalls store forwarding.
+	w0, w1, w2, ok := secondCache.get(sec)
 	if !ok {
-		w = secondText(sec)
-		secondCache.put(sec, w)
+		w0, w1, w2 = secondText(sec)
+		secondCache.put(sec, w0, w1, w2)
 	}
-	binary.LittleEndian.PutUint64(buf[0:], w[0])
-	binary.LittleEndian.PutUint64(buf[8:], w[1])
-	binary.LittleEndian.PutUint64(buf[16:], w[2]) // its last 5 bytes are overwritten
-	buf[19] = '.'
+	binary.LittleEndian.PutUint64(b[0:], w0)
+	binary.LittleEndian.PutUint64(b[8:], w1)
+	binary.LittleEndian.PutUint64(b[16:], w2) // its last 5 bytes are overwritten
+	b[19] = '.'
 	ticks := int(nsec / 100) // 7 digits
-	buf[20] = '0' + byte(ticks/1000000)
-	put2(buf[21:], ticks/10000%100)
-	put2(buf[23:], ticks/100%100)
-	put2(buf[25:], ticks%100)
+	b[20] = '0' + byte(ticks/1000000)
+	put2(b[21:], ticks/10000%100)
+	put2(b[23:], ticks/100%100)
+	put2(b[25:], ticks%100)
 }
 
 // secondText returns the text of the second sec, 2006-01-02T15:04:05, as
 // three little-endian words (19 bytes, then zeros).
-func secondText(sec int64) [3]uint64 {
+func secondText(sec int64) (uint64, uint64, uint64) {
 	days, secs := sec/86400, sec%86400
 	if secs < 0 {
 		days, secs = days-1, secs+86400
@@ -353,7 +367,7 @@ func secondText(sec int64) [3]uint64 {
 	put2(buf[14:], int(secs%3600/60))
 	buf[16] = ':'
 	put2(buf[17:], int(secs%60))
-	return [3]uint64{binary.LittleEndian.Uint64(buf[0:]), binary.LittleEndian.Uint64(buf[8:]), binary.LittleEndian.Uint64(buf[16:])}
+	return binary.LittleEndian.Uint64(buf[0:]), binary.LittleEndian.Uint64(buf[8:]), binary.LittleEndian.Uint64(buf[16:])
 }
 
 // secondCache holds the text of the last second written: consecutive
@@ -373,26 +387,26 @@ type textCache struct {
 }
 
 // get returns the text of sec, if the cache holds it.
-func (c *textCache) get(sec int64) ([3]uint64, bool) {
+func (c *textCache) get(sec int64) (w0, w1, w2 uint64, ok bool) {
 	s := c.seq.Load()
 	if s == 0 || s&1 != 0 || c.sec.Load() != sec {
-		return [3]uint64{}, false
+		return 0, 0, 0, false
 	}
-	w := [3]uint64{c.text[0].Load(), c.text[1].Load(), c.text[2].Load()}
-	return w, c.seq.Load() == s
+	w0, w1, w2 = c.text[0].Load(), c.text[1].Load(), c.text[2].Load()
+	return w0, w1, w2, c.seq.Load() == s
 }
 
-// put makes the cache hold w, the text of sec, unless another goroutine
-// is writing it.
-func (c *textCache) put(sec int64, w [3]uint64) {
+// put makes the cache hold the text of sec, unless another goroutine is
+// writing it.
+func (c *textCache) put(sec int64, w0, w1, w2 uint64) {
 	s := c.seq.Load()
 	if s&1 != 0 || !c.seq.CompareAndSwap(s, s+1) {
 		return
 	}
 	c.sec.Store(sec)
-	for i := range w {
-		c.text[i].Store(w[i])
-	}
+	c.text[0].Store(w0)
+	c.text[1].Store(w1)
+	c.text[2].Store(w2)
 	c.seq.Store(s + 2)
 }
 
