@@ -176,6 +176,24 @@ func defaultKeyHash(n int, c byte) int {
 	return int((uint(c) ^ uint(n)*27) >> 3 & 15)
 }
 
+// defaultFirsts has a bit for each default name: bit c&63 of
+// defaultFirsts[n&15] for a name of length n starting with c.
+var defaultFirsts = func() (t [16]uint64) {
+	for _, names := range defaultFields {
+		for _, name := range names {
+			t[len(name)&15] |= 1 << (name[0] & 63)
+		}
+	}
+	return t
+}()
+
+// maybeDefault reports whether m's key may be a default name: false for
+// most keys that are not, at the cost of a few instructions.
+func maybeDefault(b []byte, m *member) bool {
+	n := m.key1 - m.key0 - 2
+	return defaultFirsts[n&15]>>(b[m.key0+1]&63)&1 != 0
+}
+
 // defaultRole is roleOf for the zero Fields and a key without escapes.
 // The comparison has one branch: most keys are no built-in.
 func defaultRole(b []byte, m *member) (role, int, bool) {

@@ -6,7 +6,8 @@ import (
 )
 
 // TestDefaultFieldsTable checks that roleOf's table for the zero Fields
-// says what the default lists say, for every default name and others of
+// says what the default lists say (and that maybeDefault lets every
+// default name through), for every default name and others of
 // the same lengths and first bytes, at the end of the entry and before
 // more of it.
 func TestDefaultFieldsTable(t *testing.T) {
@@ -28,6 +29,9 @@ func TestDefaultFieldsTable(t *testing.T) {
 			r2, k2, ok2 := zero.roleOf(b, &ms[0], false) // the lists
 			if r1 != r2 || k1 != k2 || ok1 != ok2 {
 				t.Errorf("%s: table says role %d rank %d %v, lists say %d %d %v", in, r1, k1, ok1, r2, k2, ok2)
+			}
+			if ok2 && !maybeDefault(b, &ms[0]) {
+				t.Errorf("%s: maybeDefault says no, but it is a default name", in)
 			}
 		}
 	}

@@ -58,6 +58,9 @@ func (ev *serilogEvent) read(e *Entry, fs *Fields) error {
 		var k int
 		var ok bool
 		if defaults && !m.keyEsc {
+			if !maybeDefault(ev.b, m) {
+				continue
+			}
 			r, k, ok = defaultRole(ev.b, m)
 		} else {
 			r, k, ok = fs.roleOf(ev.b, m, false)
