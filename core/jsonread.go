@@ -265,16 +265,21 @@ func quoteBlock(t []byte, base int) (uint64, bool) {
 }
 
 // quotes8 returns the quote flags of the eight bytes of x (in
-// little-endian order), one bit each, and a mask whose high bits flag its
-// bytes that are backslashes, control characters or from 0x80 (with a
-// few false ones, but only above a true one). A zero byte is no quote.
+// little-endian order), one bit each, and a mask whose high bits are all
+// clear if none of the eight is a backslash, a control character or from
+// 0x80 (only the general reader reads those). The flags are exact but for
+// a '#' right after a quote, which may be flagged too, if no byte is from
+// 0x80. A zero byte is no quote.
 func quotes8(x uint64) (uint64, uint64) {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	// Below 0x80, a byte minus 1 has its high bit set only if it was 0, or
+	// 1 with a borrow from a 0 below it; minus 0x20, only if it was below
+	// 0x20, or a borrow came from such a byte.
 	y := x ^ (ones * '"')
 	z := x ^ (ones * '\\')
 	// Gather the high bits of the bytes into the top byte, in order, and
 	// shift it down.
-	return ((y - ones) &^ y & highs) >> 7 * 0x0102040810204080 >> 56, (x-ones*0x20)&^x | (z-ones)&^z | x
+	return (y - ones) & highs >> 7 * 0x0102040810204080 >> 56, x | (x - ones*0x20) | (z - ones)
 }
 
 // readGeneral is readObject for any input: strings scanned by plainEnd and
