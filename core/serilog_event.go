@@ -2,6 +2,7 @@ package core
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -17,6 +18,10 @@ type serilogEvent struct {
 	members []member // its top-level members, in order
 	pooled  *[]member
 	taken   [numRoles]int32 // the member each role took, or notTaken
+	// The members the roles took, in order: the properties are the runs
+	// between them.
+	takenSorted [numRoles]int32
+	numTaken    int
 
 	// What the adapter says of the entry, outside its JSON.
 	message, loggerName string
@@ -70,10 +75,19 @@ func (ev *serilogEvent) read(e *Entry, fs *Fields) error {
 		}
 		ev.taken[r], rank[r] = int32(i), k
 	}
+	ev.numTaken = 0
 	for _, i := range ev.taken {
-		if i != notTaken {
-			ms[i].taken = true
+		if i == notTaken {
+			continue
 		}
+		ms[i].taken = true
+		// Insert i in order: there are at most numRoles.
+		j := ev.numTaken
+		for ; j > 0 && ev.takenSorted[j-1] > i; j-- {
+			ev.takenSorted[j] = ev.takenSorted[j-1]
+		}
+		ev.takenSorted[j] = i
+		ev.numTaken++
 	}
 	ev.time = entryTime(ft, ev.taken[roleTime] != notTaken, e.Time)
 	return nil
@@ -141,22 +155,44 @@ func (ev *serilogEvent) member(r role) *member {
 }
 
 // numProperties counts the members that no role took.
-func (ev *serilogEvent) numProperties() int {
-	n := len(ev.members)
-	for _, t := range ev.taken {
-		if t != notTaken {
-			n--
-		}
-	}
-	return n
-}
+func (ev *serilogEvent) numProperties() int { return len(ev.members) - ev.numTaken }
 
 // appendProperties appends the members no role took, as "key":value
 // pairs separated by commas, starting with one if comma. Runs of adjacent
-// members are copied whole from the entry, the separators between them
-// as the logger wrote them. With atEscape, as CLEF writes them: a key
-// that starts with '@' gets one more.
+// members (those between two that a role took) are copied whole from the
+// entry, the separators between them as the logger wrote them. With
+// atEscape, as CLEF writes them: a key that starts with '@' gets one more.
 func (ev *serilogEvent) appendProperties(dst []byte, comma, atEscape bool) []byte {
+	ms := ev.members
+	if atEscape {
+		for i := range ms {
+			if ms[i].keyEsc || ev.b[ms[i].key0+1] == '@' {
+				return ev.appendEscapedProperties(dst, comma)
+			}
+		}
+	}
+	from := 0 // the first member of the run
+	for k := 0; k <= ev.numTaken; k++ {
+		to := len(ms) // the member after the run
+		if k < ev.numTaken {
+			to = int(ev.takenSorted[k])
+		}
+		if to > from {
+			if comma {
+				dst = append(dst, ',')
+			}
+			comma = true
+			dst = append(dst, ev.b[ms[from].key0:ms[to-1].val1]...)
+		}
+		from = to + 1
+	}
+	return dst
+}
+
+// appendEscapedProperties is appendProperties with atEscape, member by
+// member, for entries with a key that starts with '@' (or may: it has
+// escapes).
+func (ev *serilogEvent) appendEscapedProperties(dst []byte, comma bool) []byte {
 	ms := ev.members
 	for i := 0; i < len(ms); i++ {
 		if ms[i].taken {
@@ -167,12 +203,12 @@ func (ev *serilogEvent) appendProperties(dst []byte, comma, atEscape bool) []byt
 		}
 		comma = true
 		start := ms[i].key0
-		if atEscape && startsWithAt(ms[i].key(ev.b)) {
+		if startsWithAt(ms[i].key(ev.b)) {
 			dst = append(dst, '"', '@')
 			start++
 		}
 		j := i
-		for j+1 < len(ms) && !ms[j+1].taken && !(atEscape && startsWithAt(ms[j+1].key(ev.b))) {
+		for j+1 < len(ms) && !ms[j+1].taken && !startsWithAt(ms[j+1].key(ev.b)) {
 			j++
 		}
 		dst = append(dst, ev.b[start:ms[j].val1]...)
@@ -228,10 +264,8 @@ func (ev *serilogEvent) messageHasBraces() bool {
 // hasBraces reports whether the JSON string content q (checked by
 // checkString; esc if it has escapes) stands for a text with a brace.
 func hasBraces(q []byte, esc bool) bool {
-	for _, c := range q {
-		if c == '{' || c == '}' {
-			return true
-		}
+	if braceIn(q) {
+		return true
 	}
 	for i := 0; esc && i < len(q); i++ {
 		if q[i] == '\\' {
@@ -239,6 +273,36 @@ func hasBraces(q []byte, esc bool) bool {
 				return true
 			}
 			i++ // skip the escaped character; \uXXXX's digits are not '\\'
+		}
+	}
+	return false
+}
+
+// braceIn reports whether q has a '{' or a '}', testing eight bytes at a
+// time.
+func braceIn(q []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	// x has a zero byte if and only if (x-ones)&^x has a high bit set.
+	brace := func(x uint64) bool {
+		l, r := x^(ones*'{'), x^(ones*'}')
+		return ((l-ones)&^l|(r-ones)&^r)&highs != 0
+	}
+	i := 0
+	for ; i+8 <= len(q); i += 8 {
+		if brace(binary.LittleEndian.Uint64(q[i:])) {
+			return true
+		}
+	}
+	if n := len(q) - i; n > 0 {
+		if len(q) >= 8 {
+			// The last n bytes, shifted down; the zero bytes above them
+			// are no braces.
+			return brace(binary.LittleEndian.Uint64(q[len(q)-8:]) >> (8 * (8 - n)))
+		}
+		for _, c := range q[i:] {
+			if c == '{' || c == '}' {
+				return true
+			}
 		}
 	}
 	return false
