@@ -575,12 +575,34 @@ func checkNumber(b []byte, i int) (int, error) {
 }
 
 // skipDigits returns the index of the first byte from b[i] on that is not
-// a decimal digit.
+// a decimal digit, testing eight bytes at a time.
 func skipDigits(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		if m := nonDigits8(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	if n := len(b) - i; n > 0 && len(b) >= 8 {
+		// The last n bytes, shifted down: the zero bytes above them are no
+		// digits.
+		return i + bits.TrailingZeros64(nonDigits8(binary.LittleEndian.Uint64(b[len(b)-8:])>>(8*(8-n))))>>3
+	}
 	for i < len(b) && b[i]-'0' <= 9 {
 		i++
 	}
 	return i
+}
+
+// nonDigits8 returns a mask with the high bit of the lowest byte of x (in
+// little-endian order) that is not a decimal digit set, or 0 if all eight
+// are digits. Bits above the lowest may be set spuriously.
+func nonDigits8(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	// Minus '0', a digit is 0 to 9, and plus 0x76 still below 0x80; any
+	// other byte is at or above 0x80 in one of the two (a borrow or a
+	// carry can only come from a byte below that is no digit).
+	d := x - ones*'0'
+	return (d | (d + ones*0x76)) & highs
 }
 
 func badNumber(b []byte, start, i int, what string) error {

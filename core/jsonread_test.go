@@ -204,6 +204,29 @@ func TestReadCompact(t *testing.T) {
 	}
 }
 
+// TestSkipDigits checks the eight-bytes-at-a-time digit scan against a
+// byte-by-byte one, for runs of every length around the word size and
+// every byte after them.
+func TestSkipDigits(t *testing.T) {
+	for n := range 20 {
+		for c := range 256 {
+			for _, pre := range []string{"", "x", "-1.", "abcdefg"} {
+				b := []byte(pre + strings.Repeat("7", n) + string([]byte{byte(c)}) + "9")
+				want := len(pre)
+				for want < len(b) && b[want] >= '0' && b[want] <= '9' {
+					want++
+				}
+				if got := skipDigits(b, len(pre)); got != want {
+					t.Fatalf("skipDigits(%q, %d) = %d, want %d", b, len(pre), got, want)
+				}
+				if got := skipDigits(b[:len(pre)+n], len(pre)); got != len(pre)+n {
+					t.Fatalf("skipDigits(%q, %d) = %d, want %d", b[:len(pre)+n], len(pre), got, len(pre)+n)
+				}
+			}
+		}
+	}
+}
+
 // TestQuotes8 checks the quote flags of eight bytes against the bytes,
 // when none is from 0x80, and that the second mask flags the eight if and
 // only if one is a backslash, a control character or from 0x80.
