@@ -192,35 +192,32 @@ func parseUnixTime(v []byte) (fieldTime, bool) {
 	if v[0] == '-' {
 		neg, i = true, 1
 	}
-	var ip uint64
-	n := 0
-	for ; i < len(v) && '0' <= v[i] && v[i] <= '9'; i++ {
-		if n++; n > 19 {
-			return fieldTime{}, false
-		}
-		ip = ip*10 + uint64(v[i]-'0')
+	end := skipDigits(v, i)
+	if end-i > 19 {
+		return fieldTime{}, false
 	}
+	ip := digitsValue(v[i:end])
 	var unit uint64 // nanoseconds
+	var prec int    // the fraction digits that count: unit is 10^prec
 	switch {
 	case ip < 1e11:
-		unit = 1e9
+		unit, prec = 1e9, 9
 	case ip < 1e14:
-		unit = 1e6
+		unit, prec = 1e6, 6
 	case ip < 1e17:
-		unit = 1e3
+		unit, prec = 1e3, 3
 	default:
-		unit = 1
+		unit, prec = 1, 0
 	}
-	// The fraction, in nanoseconds: only its first digits matter.
+	// The fraction, in nanoseconds: only its first prec digits matter.
 	var frac uint64
 	res := unit
-	if i < len(v) && v[i] == '.' {
-		for i++; i < len(v) && '0' <= v[i] && v[i] <= '9'; i++ {
-			if res > 1 {
-				res = tenth(res)
-				frac += uint64(v[i]-'0') * res
-			}
-		}
+	if i = end; i < len(v) && v[i] == '.' {
+		end = skipDigits(v, i+1)
+		k := min(end-i-1, prec)
+		res = pow10[prec-k]
+		frac = digitsValue(v[i+1:i+1+k]) * res
+		i = end
 	}
 	if i != len(v) { // an exponent: not a time we read
 		return fieldTime{}, false
@@ -250,28 +247,30 @@ func parseUnixTime(v []byte) (fieldTime, bool) {
 	return fieldTime{instant: instant{sec: sec, nsec: int32(nsec)}, res: int64(res), slack: 1000}, true
 }
 
-// tenth returns p/10 for a power of ten p from 10 to 10⁹, without a
-// division.
-func tenth(p uint64) uint64 {
-	switch p {
-	case 1e9:
-		return 1e8
-	case 1e8:
-		return 1e7
-	case 1e7:
-		return 1e6
-	case 1e6:
-		return 1e5
-	case 1e5:
-		return 1e4
-	case 1e4:
-		return 1e3
-	case 1e3:
-		return 100
-	case 100:
-		return 10
+// pow10 holds 10⁰ to 10⁹.
+var pow10 = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9}
+
+// digitsValue returns the value of the decimal digits s, at most 19 of
+// them, eight at a time.
+func digitsValue(s []byte) uint64 {
+	var v uint64
+	for ; len(s) >= 8; s = s[8:] {
+		v = v*1e8 + eightDigits(binary.LittleEndian.Uint64(s))
 	}
-	return 1
+	for _, c := range s {
+		v = v*10 + uint64(c-'0')
+	}
+	return v
+}
+
+// eightDigits returns the value of the eight decimal digits in x, the
+// first in its lowest byte: pairs, then quadruples, then the eight are
+// combined by multiplications (Daniel Lemire's method).
+func eightDigits(x uint64) uint64 {
+	x -= 0x3030303030303030
+	x = (x * (10<<8 + 1)) >> 8 & 0x00ff00ff00ff00ff
+	x = (x * (100<<16 + 1)) >> 16 & 0x0000ffff0000ffff
+	return (x * (10000<<32 + 1)) >> 32
 }
 
 // appendSerilogTime appends t as .NET's DateTimeOffset.ToString("O")

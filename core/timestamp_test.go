@@ -2,6 +2,7 @@ package core
 
 import (
 	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 
@@ -106,6 +107,30 @@ func TestParseUnixTime(t *testing.T) {
 		want := fieldTime{instant: instant{sec: tt.sec, nsec: int32(tt.nsec)}, res: tt.res, slack: tt.slack}
 		if !ok || got != want {
 			t.Errorf("parseUnixTime(%q) (%s) = %+v, %v; want %+v", tt.in, tt.description, got, ok, want)
+		}
+	}
+}
+
+// TestDigitsValue checks the eight-at-a-time digits' value against
+// strconv for every length up to 19 digits.
+func TestDigitsValue(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	for n := 1; n <= 19; n++ {
+		for range 2000 {
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = '0' + byte(r.IntN(10))
+				if r.IntN(8) == 0 {
+					b[i] = "09"[r.IntN(2)]
+				}
+			}
+			want, err := strconv.ParseUint(string(b), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := digitsValue(b); got != want {
+				t.Fatalf("digitsValue(%s) = %d, want %d", b, got, want)
+			}
 		}
 	}
 }
