@@ -84,13 +84,15 @@ func parseTimeText(s []byte) (fieldTime, bool) {
 	if c := s[10]; c != 'T' && c != 't' && c != ' ' {
 		return fieldTime{}, false
 	}
-	year, ok1 := digitsAt(s, 0, 4)
-	month, ok2 := digitsAt(s, 5, 2)
-	day, ok3 := digitsAt(s, 8, 2)
-	hour, ok4 := digitsAt(s, 11, 2)
-	minute, ok5 := digitsAt(s, 14, 2)
-	sec, ok6 := digitsAt(s, 17, 2)
-	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 ||
+	century, ok0 := twoDigits(s, 0)
+	year, ok1 := twoDigits(s, 2)
+	year += 100 * century
+	month, ok2 := twoDigits(s, 5)
+	day, ok3 := twoDigits(s, 8)
+	hour, ok4 := twoDigits(s, 11)
+	minute, ok5 := twoDigits(s, 14)
+	sec, ok6 := twoDigits(s, 17)
+	if !(ok0 && ok1 && ok2 && ok3 && ok4 && ok5 && ok6) ||
 		year < 1 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) ||
 		hour > 23 || minute > 59 || sec > 59 {
 		return fieldTime{}, false
@@ -151,8 +153,33 @@ func parseTimeText(s []byte) (fieldTime, bool) {
 	if i != len(s) {
 		return fieldTime{}, false
 	}
-	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
-	return fieldTime{instant: instant{sec: t.Unix() - int64(off), nsec: int32(nsec), off: int32(off)}, res: res}, true
+	unix := daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+sec)
+	return fieldTime{instant: instant{sec: unix - int64(off), nsec: int32(nsec), off: int32(off)}, res: res}, true
+}
+
+// daysFromCivil returns the day of the proleptic Gregorian date year
+// (from 1), month, day counted from 1970-01-01 (Howard Hinnant's
+// days_from_civil), the inverse of civil.
+func daysFromCivil(year, month, day int) int64 {
+	y := year
+	if month <= 2 {
+		y--
+	}
+	era := y / 400 // y ≥ 0
+	yoe := y - era*400
+	mp := month - 3 // from March
+	if mp < 0 {
+		mp += 12
+	}
+	doe := yoe*365 + yoe/4 - yoe/100 + (153*mp+2)/5 + day - 1
+	return int64(era)*146097 + int64(doe) - 719468
+}
+
+// twoDigits returns the two-digit decimal number at s[i:i+2], which
+// exist.
+func twoDigits(s []byte, i int) (int, bool) {
+	a, b := s[i]-'0', s[i+1]-'0'
+	return int(a)*10 + int(b), a <= 9 && b <= 9
 }
 
 // digitsAt returns the n-digit decimal number at s[i].

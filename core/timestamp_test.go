@@ -72,6 +72,20 @@ func TestParseTimeText(t *testing.T) {
 	}
 }
 
+// TestDaysFromCivil checks the day count of every date from 0001 to 9999
+// against the time package's, and that civil inverts it.
+func TestDaysFromCivil(t *testing.T) {
+	for d := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC); d.Year() < 10000; d = d.AddDate(0, 0, 1) {
+		days := daysFromCivil(d.Year(), int(d.Month()), d.Day())
+		if days*86400 != d.Unix() { // d is a midnight in UTC
+			t.Fatalf("daysFromCivil(%v) = %d, want %d", d, days, d.Unix()/86400)
+		}
+		if y, m, dd := civil(days); y != d.Year() || m != int(d.Month()) || dd != d.Day() {
+			t.Fatalf("civil(daysFromCivil(%v)) = %d-%d-%d", d, y, m, dd)
+		}
+	}
+}
+
 func TestParseUnixTime(t *testing.T) {
 	for _, tt := range []struct {
 		in          string
