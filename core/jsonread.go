@@ -181,9 +181,11 @@ func readCompact(t []byte, ms []member) ([]member, bool) {
 				return ms, false
 			}
 		case c-'0' <= 9 || c == '-':
-			var err error
-			if v, err = checkNumber(t, v); err != nil {
-				return ms, false
+			if v = compactNumber(t, v); v < 0 {
+				var err error
+				if v, err = checkNumber(t, v0); err != nil {
+					return ms, false
+				}
 			}
 		case c == '{' || c == '[':
 			var err error
@@ -262,6 +264,50 @@ func quoteBlock(t []byte, base int) (uint64, bool) {
 		bad |= bj & keep
 	}
 	return q, bad&0x8080808080808080 == 0
+}
+
+// compactNumber returns the end of the JSON number at t[i], if it has no
+// exponent and 8 bytes of t follow the start of each of its digit runs;
+// else -1, and checkNumber reads it. Its digit runs are tested as words.
+func compactNumber(t []byte, i int) int {
+	if t[i] == '-' {
+		i++
+	}
+	j := i // the integer part
+	for {
+		if j+8 > len(t) {
+			return -1
+		}
+		if m := nonDigits8(binary.LittleEndian.Uint64(t[j:])); m != 0 {
+			j += bits.TrailingZeros64(m) >> 3
+			break
+		}
+		j += 8
+	}
+	if j == i || t[i] == '0' && j > i+1 {
+		return -1
+	}
+	if t[j] == '.' {
+		k := j + 1 // the fraction
+		for {
+			if k+8 > len(t) {
+				return -1
+			}
+			if m := nonDigits8(binary.LittleEndian.Uint64(t[k:])); m != 0 {
+				k += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			k += 8
+		}
+		if k == j+1 {
+			return -1
+		}
+		j = k
+	}
+	if t[j]|0x20 == 'e' {
+		return -1
+	}
+	return j
 }
 
 // quotes8 returns the quote flags of the eight bytes of x (in
