@@ -47,6 +47,14 @@ func (f CLEF) Format(dst []byte, e Entry) ([]byte, error) {
 	return ev.appendCLEF(dst), nil
 }
 
+// clefLevelMembers holds the @l member of each level.
+var clefLevelMembers = func() (t [len(serilogLevelNames)]string) {
+	for l, name := range serilogLevelNames {
+		t[l] = `,"@l":"` + name + `"`
+	}
+	return t
+}()
+
 // appendCLEF appends the event as CLEF writes it.
 func (ev *serilogEvent) appendCLEF(dst []byte) []byte {
 	dst = append(dst, `{"@t":"`...)
@@ -60,9 +68,7 @@ func (ev *serilogEvent) appendCLEF(dst []byte) []byte {
 		dst = append(dst, '"')
 	}
 	if ev.level != slInformation {
-		dst = append(dst, `,"@l":"`...)
-		dst = append(dst, ev.level.String()...)
-		dst = append(dst, '"')
+		dst = append(dst, clefLevelMembers[ev.level]...)
 	}
 	if ev.hasException() {
 		dst = append(dst, `,"@x":"`...)

@@ -77,13 +77,20 @@ func (f SerilogJSON) Format(dst []byte, e Entry) ([]byte, error) {
 	return ev.appendSerilogJSON(dst), nil
 }
 
+// serilogLevelMembers holds, for each level, the text from the end of
+// the Timestamp to the start of the MessageTemplate's content.
+var serilogLevelMembers = func() (t [len(serilogLevelNames)]string) {
+	for l, name := range serilogLevelNames {
+		t[l] = `","Level":"` + name + `","MessageTemplate":"`
+	}
+	return t
+}()
+
 // appendSerilogJSON appends the event as SerilogJSON writes it.
 func (ev *serilogEvent) appendSerilogJSON(dst []byte) []byte {
 	dst = append(dst, `{"Timestamp":"`...)
 	dst = appendSerilogTime(dst, ev.time)
-	dst = append(dst, `","Level":"`...)
-	dst = append(dst, ev.level.String()...)
-	dst = append(dst, `","MessageTemplate":"`...)
+	dst = append(dst, serilogLevelMembers[ev.level]...)
 	dst = ev.appendTemplate(dst)
 	dst = append(dst, `","RenderedMessage":"`...)
 	dst = ev.appendMessage(dst)
