@@ -206,7 +206,7 @@ func defaultRole(b []byte, m *member) (role, int, bool) {
 		w = buf[:]
 	}
 	lo, hi := binary.LittleEndian.Uint64(w), binary.LittleEndian.Uint64(w[8:])
-	if lo&e.loMask^e.lo|hi&e.hiMask^e.hi|uint64(e.n^n) != 0 {
+	if (lo&e.loMask^e.lo)|(hi&e.hiMask^e.hi)|uint64(e.n^n) != 0 {
 		return 0, 0, false
 	}
 	return e.role, e.rank, true

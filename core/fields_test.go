@@ -14,7 +14,8 @@ func TestDefaultFieldsTable(t *testing.T) {
 	var zero Fields
 	names := []string{"", "t", "tsx", "Time", "LEVEL", "messages", "log", "errors", "errorverbose", "Stack", "caller", "source",
 		"tz", "mag", "erf", "tima", "lever", "errox", "stacc", "logges", "messagf", "stacktracf", "errorVerbosf", "xrrorVerbose",
-		"method", "status", "user", "path", "0123456789abcdef", "0123456789abcdefg"}
+		"method", "status", "user", "path", "0123456789abcdef", "0123456789abcdefg",
+		"e00*rVerbo1a", "errorVerbosa", "xrrorVerbose", "e" + strings.Repeat("~", 11)} // e00*rVerbo1a: found by FuzzFormatters
 	for _, l := range defaultFields {
 		names = append(names, l...)
 	}
