@@ -402,7 +402,7 @@ func readGeneral(b []byte, ms []member) ([]member, error) {
 		}
 		// Fill the new member in place: a member built on the stack is
 		// copied with 16-byte loads of its narrower stores, which stalls
-		// store forwarding (a third of the reader's time).
+		// store forwarding.
 		ms = append(ms, member{})
 		m := &ms[len(ms)-1]
 		m.key0, m.key1, m.val0, m.val1 = int32(k0), int32(kEnd), int32(v0), int32(i)
@@ -540,25 +540,6 @@ func special8(x uint64) uint64 {
 	bs := x ^ (ones * '\\')
 	backslash := (bs - ones) &^ bs
 	return (below | quote | backslash | x) & highs
-}
-
-// checkValue checks the JSON value starting at b[i] and returns the index
-// just past it, and whether it is a string with escapes. Objects and
-// arrays are checked without recursion, nested up to maxDepth deep.
-func checkValue(b []byte, i int) (int, bool, error) {
-	if i >= len(b) {
-		return 0, false, &jsonError{off: i, msg: "want a value, got the end of the entry"}
-	}
-	switch c := b[i]; {
-	case c == '"':
-		return checkString(b, i)
-	case c == '{' || c == '[':
-		end, err := checkContainer(b, i)
-		return end, false, err
-	default:
-		end, err := checkScalar(b, i)
-		return end, false, err
-	}
 }
 
 // checkScalar checks the number, true, false or null at b[i].

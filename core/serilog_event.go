@@ -468,8 +468,8 @@ func appendEscaped(dst []byte, s string) []byte {
 	return append(dst, s[start:]...)
 }
 
-// appendEscapedJSON appends the JSON text v, already checked by
-// checkValue, as the content of a JSON string. Checked JSON has control
+// appendEscapedJSON appends the JSON text v, a value already checked by
+// readObject, as the content of a JSON string. Checked JSON has control
 // characters only as white space between tokens, and is valid UTF-8, so
 // escaping '"', '\\', '\n', '\r' and '\t' suffices.
 func appendEscapedJSON(dst, v []byte) []byte {
