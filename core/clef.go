@@ -41,9 +41,22 @@ var _ Formatter = CLEF{}
 func (f CLEF) Format(dst []byte, e Entry) ([]byte, error) {
 	var ev serilogEvent
 	defer ev.release()
-	if err := ev.read(e, &f.Fields); err != nil {
+	if err := ev.read(&e, &f.Fields); err != nil {
 		return dst, fmt.Errorf("clef: %w", err)
 	}
+	return ev.appendCLEF(dst), nil
+}
+
+// clefLevelMembers holds the @l member of each level.
+var clefLevelMembers = func() (t [len(serilogLevelNames)]string) {
+	for l, name := range serilogLevelNames {
+		t[l] = `,"@l":"` + name + `"`
+	}
+	return t
+}()
+
+// appendCLEF appends the event as CLEF writes it.
+func (ev *serilogEvent) appendCLEF(dst []byte) []byte {
 	dst = append(dst, `{"@t":"`...)
 	dst = appendCLEFTime(dst, ev.time)
 	dst = append(dst, `","@mt":"`...)
@@ -55,9 +68,7 @@ func (f CLEF) Format(dst []byte, e Entry) ([]byte, error) {
 		dst = append(dst, '"')
 	}
 	if ev.level != slInformation {
-		dst = append(dst, `,"@l":"`...)
-		dst = append(dst, ev.level.String()...)
-		dst = append(dst, '"')
+		dst = append(dst, clefLevelMembers[ev.level]...)
 	}
 	if ev.hasException() {
 		dst = append(dst, `,"@x":"`...)
@@ -70,7 +81,7 @@ func (f CLEF) Format(dst []byte, e Entry) ([]byte, error) {
 		dst = append(dst, '"')
 	}
 	dst = ev.appendProperties(dst, true, true)
-	return append(dst, '}'), nil
+	return append(dst, '}')
 }
 
 // startsWithAt reports whether the quoted key k, checked by checkString,

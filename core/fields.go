@@ -1,5 +1,10 @@
 package core
 
+import (
+	"encoding/binary"
+	"strconv"
+)
+
 // Fields names the top-level fields of an entry's JSON that [SerilogJSON]
 // and [CLEF] read as the entry's built-ins (time, level, message, logger
 // name, error) instead of copying them as properties. Each list is tried
@@ -112,55 +117,10 @@ func (f *Fields) isZero() bool {
 
 // roleOf returns the role whose list names m's key, and the name's rank
 // in that list. A name in several lists belongs to the first role. With
-// defaults (f.isZero()), a switch stands for the default lists.
+// defaults (f.isZero()), defaultKeys stands for the default lists.
 func (f *Fields) roleOf(b []byte, m *member, defaults bool) (role, int, bool) {
 	if defaults && !m.keyEsc {
-		// defaultFields, as a switch on the length first: cheaper than
-		// comparing the key with each name.
-		k := b[m.key0+1 : m.key1-1]
-		switch len(k) {
-		case 2:
-			if string(k) == "ts" {
-				return roleTime, 0, true
-			}
-		case 3:
-			switch string(k) {
-			case "msg":
-				return roleMessage, 0, true
-			case "err":
-				return roleError, 1, true
-			}
-		case 4:
-			if string(k) == "time" {
-				return roleTime, 1, true
-			}
-		case 5:
-			switch string(k) {
-			case "level":
-				return roleLevel, 0, true
-			case "error":
-				return roleError, 0, true
-			case "stack":
-				return roleStack, 1, true
-			}
-		case 6:
-			if string(k) == "logger" {
-				return roleLogger, 0, true
-			}
-		case 7:
-			if string(k) == "message" {
-				return roleMessage, 1, true
-			}
-		case 10:
-			if string(k) == "stacktrace" {
-				return roleStack, 0, true
-			}
-		case 12:
-			if string(k) == "errorVerbose" {
-				return roleErrorVerbose, 0, true
-			}
-		}
-		return 0, 0, false
+		return defaultRole(b, m)
 	}
 	for r := range numRoles {
 		for rank, name := range f.names(r) {
@@ -170,4 +130,84 @@ func (f *Fields) roleOf(b []byte, m *member, defaults bool) (role, int, bool) {
 		}
 	}
 	return 0, 0, false
+}
+
+// defaultKey is a name of defaultFields, in defaultKeys.
+type defaultKey struct {
+	lo, hi         uint64 // the name's bytes in little-endian order: the first 8, the rest
+	loMask, hiMask uint64 // the bytes of lo and hi that the name has
+	n              int    // its length; -1 in an empty slot
+	role           role
+	rank           int
+}
+
+// defaultKeys holds the names of defaultFields at defaultKeyHash of their
+// length and first byte, a perfect hash for them: the role of a key is
+// then one lookup and one comparison of two words.
+var defaultKeys = func() (t [16]defaultKey) {
+	for i := range t {
+		t[i].n = -1
+	}
+	for r, names := range defaultFields {
+		for rank, name := range names {
+			if len(name) == 0 || len(name) > 16 {
+				panic("core: default field name " + strconv.Quote(name) + " does not fit defaultKeys")
+			}
+			e := &t[defaultKeyHash(len(name), name[0])]
+			if e.n != -1 {
+				panic("core: default field names collide in defaultKeys")
+			}
+			var buf, mask [16]byte
+			copy(buf[:], name)
+			for i := range name {
+				mask[i] = 0xff
+			}
+			*e = defaultKey{lo: binary.LittleEndian.Uint64(buf[:]), hi: binary.LittleEndian.Uint64(buf[8:]),
+				loMask: binary.LittleEndian.Uint64(mask[:]), hiMask: binary.LittleEndian.Uint64(mask[8:]),
+				n: len(name), role: role(r), rank: rank}
+		}
+	}
+	return t
+}()
+
+// defaultKeyHash returns the slot in defaultKeys of a name of length n
+// starting with c.
+func defaultKeyHash(n int, c byte) int {
+	return int((uint(c) ^ uint(n)*27) >> 3 & 15)
+}
+
+// defaultFirsts has a bit for each default name: bit c&63 of
+// defaultFirsts[n&15] for a name of length n starting with c.
+var defaultFirsts = func() (t [16]uint64) {
+	for _, names := range defaultFields {
+		for _, name := range names {
+			t[len(name)&15] |= 1 << (name[0] & 63)
+		}
+	}
+	return t
+}()
+
+// maybeDefault reports whether m's key may be a default name: false for
+// most keys that are not, at the cost of a few instructions.
+func maybeDefault(b []byte, m *member) bool {
+	n := m.key1 - m.key0 - 2
+	return defaultFirsts[n&15]>>(b[m.key0+1]&63)&1 != 0
+}
+
+// defaultRole is roleOf for the zero Fields and a key without escapes.
+// The comparison has one branch: most keys are no built-in.
+func defaultRole(b []byte, m *member) (role, int, bool) {
+	k, n := int(m.key0)+1, int(m.key1-m.key0)-2
+	e := &defaultKeys[defaultKeyHash(n, b[k])] // b[k] is the closing quote of ""
+	w := b[k:]
+	if len(w) < 16 {
+		var buf [16]byte
+		copy(buf[:], b[k:k+n])
+		w = buf[:]
+	}
+	lo, hi := binary.LittleEndian.Uint64(w), binary.LittleEndian.Uint64(w[8:])
+	if (lo&e.loMask^e.lo)|(hi&e.hiMask^e.hi)|uint64(e.n^n) != 0 {
+		return 0, 0, false
+	}
+	return e.role, e.rank, true
 }

@@ -84,53 +84,338 @@ var errNotObject = errors.New("entry is not a JSON object")
 // them. It fails if b is anything but one object, surrounded by optional
 // white space, that RFC 8259 accepts, in UTF-8, nested at most maxDepth
 // deep. Duplicate keys are kept, in order.
+//
+// What loggers write, compact JSON in printable ASCII, takes readCompact;
+// anything else, and every error, readGeneral.
 func readObject(b []byte, ms []member) ([]member, error) {
 	if len(b) > maxJSONLen {
 		return ms, fmt.Errorf("entry of %d bytes is too long to format", len(b))
 	}
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
-		return ms, errNotObject
+	n := len(b)
+	for n > 0 && (b[n-1] == '\n' || b[n-1] == ' ' || b[n-1] == '\r' || b[n-1] == '\t') {
+		n--
 	}
-	i = skipSpace(b, i+1)
-	if i < len(b) && b[i] == '}' {
-		return ms, checkEnd(b, i+1)
+	if n >= 2 && b[0] == '{' && b[n-1] == '}' {
+		if out, ok := readCompact(b[:n], ms); ok {
+			return out, nil
+		}
+	}
+	return readGeneral(b, ms)
+}
+
+// readCompact appends the members of the object t, which starts with '{'
+// and ends with '}', to ms, if t is valid JSON without white space between
+// tokens whose strings are printable ASCII without escapes (nested values
+// may have anything valid); else it reports false, and ms's new elements
+// are garbage.
+//
+// It takes the strings' quotes from a bitmap of each 64 bytes (see
+// quoteBlock), computed with no dependence on what the walk found, so that
+// the CPU computes it ahead of the walk; a plain string is then one quote
+// to the next, and what lies between strings is checked byte by byte.
+func readCompact(t []byte, ms []member) ([]member, bool) {
+	n := len(t)
+	if n == 2 {
+		return ms, true // {}
+	}
+	// The walk's place: the quote flags of t[base:base+64] not yet taken.
+	base := 0
+	q, ok := quoteBlock(t, 0)
+	if !ok {
+		return ms, false
+	}
+	for i := 1; ; {
+		// A key's quote is at t[i]: take its flag and the next one, the
+		// key's end.
+		for q == 0 {
+			if base += 64; base >= n {
+				return ms, false
+			}
+			if q, ok = quoteBlock(t, base); !ok {
+				return ms, false
+			}
+		}
+		if base+bits.TrailingZeros64(q) != i || t[i] != '"' {
+			return ms, false
+		}
+		q &= q - 1
+		for q == 0 {
+			if base += 64; base >= n {
+				return ms, false
+			}
+			if q, ok = quoteBlock(t, base); !ok {
+				return ms, false
+			}
+		}
+		kEnd := base + bits.TrailingZeros64(q) + 1
+		q &= q - 1
+		if kEnd >= n || t[kEnd-1] != '"' || t[kEnd] != ':' {
+			return ms, false
+		}
+		v0, v := kEnd+1, kEnd+1
+		switch c := t[v]; {
+		case c == '"':
+			for q == 0 {
+				if base += 64; base >= n {
+					return ms, false
+				}
+				if q, ok = quoteBlock(t, base); !ok {
+					return ms, false
+				}
+			}
+			if base+bits.TrailingZeros64(q) != v {
+				return ms, false
+			}
+			q &= q - 1
+			for q == 0 {
+				if base += 64; base >= n {
+					return ms, false
+				}
+				if q, ok = quoteBlock(t, base); !ok {
+					return ms, false
+				}
+			}
+			v = base + bits.TrailingZeros64(q) + 1
+			q &= q - 1
+			if t[v-1] != '"' {
+				return ms, false
+			}
+		case c-'0' <= 9 || c == '-':
+			if v = compactNumber(t, v); v < 0 {
+				var err error
+				if v, err = checkNumber(t, v0); err != nil {
+					return ms, false
+				}
+			}
+		case c == '{' || c == '[':
+			var err error
+			if v, err = checkContainer(t, v); err != nil || v >= n {
+				return ms, false
+			}
+			// Go on with the flags after the value; it has read the strings
+			// in it.
+			base = v
+			if q, ok = quoteBlock(t, base); !ok {
+				return ms, false
+			}
+		default:
+			var err error
+			if v, err = checkScalar(t, v); err != nil {
+				return ms, false
+			}
+		}
+		// Fill the new member in place: a member built on the stack is
+		// copied with 16-byte loads of its narrower stores, which stalls
+		// store forwarding.
+		ms = append(ms, member{})
+		m := &ms[len(ms)-1]
+		m.key0, m.key1, m.val0, m.val1 = int32(i), int32(kEnd), int32(v0), int32(v)
+		if v >= n {
+			return ms, false
+		}
+		switch t[v] {
+		case ',':
+			i = v + 1
+		case '}':
+			return ms, v == n-1
+		default:
+			return ms, false
+		}
+	}
+}
+
+// quoteBlock returns a bitmap of the quotes of t[base:base+64], bit k for
+// t[base+k] (with a few false ones: a '#' right after a '"'; the walk
+// checks each), and whether those bytes are free of backslashes, control
+// characters and bytes from 0x80, which only the general reader reads.
+func quoteBlock(t []byte, base int) (uint64, bool) {
+	if base+64 <= len(t) {
+		blk := t[base : base+64 : base+64]
+		q0, b0 := quotes8(binary.LittleEndian.Uint64(blk[0:]))
+		q1, b1 := quotes8(binary.LittleEndian.Uint64(blk[8:]))
+		q2, b2 := quotes8(binary.LittleEndian.Uint64(blk[16:]))
+		q3, b3 := quotes8(binary.LittleEndian.Uint64(blk[24:]))
+		q4, b4 := quotes8(binary.LittleEndian.Uint64(blk[32:]))
+		q5, b5 := quotes8(binary.LittleEndian.Uint64(blk[40:]))
+		q6, b6 := quotes8(binary.LittleEndian.Uint64(blk[48:]))
+		q7, b7 := quotes8(binary.LittleEndian.Uint64(blk[56:]))
+		q := q0 | q1<<8 | q2<<16 | q3<<24 | q4<<32 | q5<<40 | q6<<48 | q7<<56
+		return q, (b0|b1|b2|b3|b4|b5|b6|b7)&0x8080808080808080 == 0
+	}
+	var q, bad uint64
+	for j := 0; base+j < len(t); j += 8 {
+		var x, keep uint64
+		if r := len(t) - base - j; r >= 8 {
+			x, keep = binary.LittleEndian.Uint64(t[base+j:]), ^uint64(0)
+		} else {
+			// The last r bytes, in the low bytes of x; bytes past the end
+			// are neither quotes nor bad.
+			keep = 1<<(8*r) - 1
+			if len(t) >= 8 {
+				x = binary.LittleEndian.Uint64(t[len(t)-8:]) >> (8 * (8 - r))
+			} else {
+				var buf [8]byte
+				copy(buf[:], t[base+j:])
+				x = binary.LittleEndian.Uint64(buf[:])
+			}
+		}
+		qj, bj := quotes8(x)
+		q |= qj << j
+		bad |= bj & keep
+	}
+	return q, bad&0x8080808080808080 == 0
+}
+
+// compactNumber returns the end of the JSON number at t[i], if it has no
+// exponent and 8 bytes of t follow the start of each of its digit runs;
+// else -1, and checkNumber reads it. Its digit runs are tested as words.
+func compactNumber(t []byte, i int) int {
+	if t[i] == '-' {
+		i++
+	}
+	j := i // the integer part
+	for {
+		if j+8 > len(t) {
+			return -1
+		}
+		if m := nonDigits8(binary.LittleEndian.Uint64(t[j:])); m != 0 {
+			j += bits.TrailingZeros64(m) >> 3
+			break
+		}
+		j += 8
+	}
+	if j == i || t[i] == '0' && j > i+1 {
+		return -1
+	}
+	if t[j] == '.' {
+		k := j + 1 // the fraction
+		for {
+			if k+8 > len(t) {
+				return -1
+			}
+			if m := nonDigits8(binary.LittleEndian.Uint64(t[k:])); m != 0 {
+				k += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			k += 8
+		}
+		if k == j+1 {
+			return -1
+		}
+		j = k
+	}
+	if t[j]|0x20 == 'e' {
+		return -1
+	}
+	return j
+}
+
+// quotes8 returns the quote flags of the eight bytes of x (in
+// little-endian order), one bit each, and a mask whose high bits are all
+// clear if none of the eight is a backslash, a control character or from
+// 0x80 (only the general reader reads those). The flags are exact but for
+// a '#' right after a quote, which may be flagged too, if no byte is from
+// 0x80. A zero byte is no quote.
+func quotes8(x uint64) (uint64, uint64) {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	// Below 0x80, a byte minus 1 has its high bit set only if it was 0, or
+	// 1 with a borrow from a 0 below it; minus 0x20, only if it was below
+	// 0x20, or a borrow came from such a byte.
+	y := x ^ (ones * '"')
+	z := x ^ (ones * '\\')
+	// Gather the high bits of the bytes into the top byte, in order, and
+	// shift it down.
+	return (y - ones) & highs >> 7 * 0x0102040810204080 >> 56, x | (x - ones*0x20) | (z - ones)
+}
+
+// readGeneral is readObject for any input: strings scanned by plainEnd and
+// checkString, white space skipped, errors reported.
+func readGeneral(b []byte, ms []member) ([]member, error) {
+	i := 0
+	if len(b) == 0 || b[0] != '{' {
+		i = skipSpace(b, 0)
+		if i >= len(b) || b[i] != '{' {
+			return ms, errNotObject
+		}
+	}
+	i++
+	if i < len(b) && b[i] != '"' {
+		i = skipSpace(b, i)
+		if i < len(b) && b[i] == '}' {
+			return ms, checkEnd(b, i+1)
+		}
 	}
 	for {
+		// A key starts at b[i].
 		if i >= len(b) {
 			return ms, &jsonError{off: i, msg: "unexpected end of the object"}
 		}
 		if b[i] != '"' {
 			return ms, &jsonError{off: i, msg: "want a quoted key, got " + describe(b[i])}
 		}
-		kEnd, kEsc, err := checkString(b, i)
-		if err != nil {
-			return ms, err
-		}
-		key := b[i:kEnd]
 		k0 := i
-		i = skipSpace(b, kEnd)
-		if i >= len(b) || b[i] != ':' {
-			return ms, &jsonError{off: i, msg: "want ':' after the key", key: key}
+		kEsc := false
+		if i = plainEnd(b, i+1); i >= len(b) || b[i] != '"' {
+			end, esc, err := checkString(b, k0)
+			if err != nil {
+				return ms, err
+			}
+			i, kEsc = end-1, esc
 		}
-		i = skipSpace(b, i+1)
-		vEnd, vEsc, err := checkValue(b, i)
+		i++
+		kEnd := i
+		if i >= len(b) || b[i] != ':' {
+			if i = skipSpace(b, i); i >= len(b) || b[i] != ':' {
+				return ms, &jsonError{off: i, msg: "want ':' after the key", key: b[k0:kEnd]}
+			}
+		}
+		i++
+		if i < len(b) && b[i] <= ' ' {
+			i = skipSpace(b, i)
+		}
+		// A value starts at b[i].
+		if i >= len(b) {
+			return ms, &jsonError{off: i, msg: "want a value, got the end of the entry", key: b[k0:kEnd]}
+		}
+		v0 := i
+		vEsc := false
+		var err error
+		switch c := b[i]; {
+		case c == '"':
+			if i = plainEnd(b, i+1); i < len(b) && b[i] == '"' {
+				i++
+			} else {
+				i, vEsc, err = checkString(b, v0)
+			}
+		case c-'0' <= 9 || c == '-':
+			i, err = checkNumber(b, i)
+		case c == '{' || c == '[':
+			i, err = checkContainer(b, i)
+		default:
+			i, err = checkScalar(b, i)
+		}
 		if err != nil {
-			var je *jsonError
-			if errors.As(err, &je) {
-				je.key = key
+			if je, ok := err.(*jsonError); ok {
+				je.key = b[k0:kEnd]
 			}
 			return ms, err
 		}
-		// Fill the new member in place: building it on the stack and
-		// copying it costs a store-forwarding stall per member.
+		// Fill the new member in place: a member built on the stack is
+		// copied with 16-byte loads of its narrower stores, which stalls
+		// store forwarding.
 		ms = append(ms, member{})
 		m := &ms[len(ms)-1]
-		m.key0, m.key1, m.val0, m.val1 = int32(k0), int32(kEnd), int32(i), int32(vEnd)
+		m.key0, m.key1, m.val0, m.val1 = int32(k0), int32(kEnd), int32(v0), int32(i)
 		m.keyEsc, m.strEsc = kEsc, vEsc
-		i = skipSpace(b, vEnd)
-		if i >= len(b) {
-			return ms, &jsonError{off: i, msg: "unexpected end of the object", key: key}
+		// A value ended at b[i].
+		if i < len(b) && b[i] == ',' {
+			if i++; i >= len(b) || b[i] != '"' {
+				i = skipSpace(b, i)
+			}
+			continue
+		}
+		if i = skipSpace(b, i); i >= len(b) {
+			return ms, &jsonError{off: i, msg: "unexpected end of the object", key: b[k0:kEnd]}
 		}
 		switch b[i] {
 		case ',':
@@ -138,9 +423,30 @@ func readObject(b []byte, ms []member) ([]member, error) {
 		case '}':
 			return ms, checkEnd(b, i+1)
 		default:
-			return ms, &jsonError{off: i, msg: "want ',' or '}' after the value, got " + describe(b[i]), key: key}
+			return ms, &jsonError{off: i, msg: "want ',' or '}' after the value, got " + describe(b[i]), key: b[k0:kEnd]}
 		}
 	}
+}
+
+// plainEnd returns the index of the first byte from b[i] on that does not
+// stand for itself in a JSON string (see strPlain), or len(b). It tests
+// eight bytes at a time, the last few of b too.
+func plainEnd(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		if m := special8(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	if n := len(b) - i; n > 0 && len(b) >= 8 {
+		// The last n bytes, shifted down: the zero bytes above them count
+		// as control characters, so the first flagged is at most n.
+		x := binary.LittleEndian.Uint64(b[len(b)-8:]) >> (8 * (8 - n))
+		return i + bits.TrailingZeros64(special8(x))>>3
+	}
+	for i < len(b) && strPlain[b[i]] {
+		i++
+	}
+	return i
 }
 
 // checkEnd fails unless only white space follows b[i].
@@ -236,25 +542,6 @@ func special8(x uint64) uint64 {
 	return (below | quote | backslash | x) & highs
 }
 
-// checkValue checks the JSON value starting at b[i] and returns the index
-// just past it, and whether it is a string with escapes. Objects and
-// arrays are checked without recursion, nested up to maxDepth deep.
-func checkValue(b []byte, i int) (int, bool, error) {
-	if i >= len(b) {
-		return 0, false, &jsonError{off: i, msg: "want a value, got the end of the entry"}
-	}
-	switch c := b[i]; {
-	case c == '"':
-		return checkString(b, i)
-	case c == '{' || c == '[':
-		end, err := checkContainer(b, i)
-		return end, false, err
-	default:
-		end, err := checkScalar(b, i)
-		return end, false, err
-	}
-}
-
 // checkScalar checks the number, true, false or null at b[i].
 func checkScalar(b []byte, i int) (int, error) {
 	switch c := b[i]; {
@@ -315,12 +602,34 @@ func checkNumber(b []byte, i int) (int, error) {
 }
 
 // skipDigits returns the index of the first byte from b[i] on that is not
-// a decimal digit.
+// a decimal digit, testing eight bytes at a time.
 func skipDigits(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		if m := nonDigits8(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	if n := len(b) - i; n > 0 && len(b) >= 8 {
+		// The last n bytes, shifted down: the zero bytes above them are no
+		// digits.
+		return i + bits.TrailingZeros64(nonDigits8(binary.LittleEndian.Uint64(b[len(b)-8:])>>(8*(8-n))))>>3
+	}
 	for i < len(b) && b[i]-'0' <= 9 {
 		i++
 	}
 	return i
+}
+
+// nonDigits8 returns a mask with the high bit of the lowest byte of x (in
+// little-endian order) that is not a decimal digit set, or 0 if all eight
+// are digits. Bits above the lowest may be set spuriously.
+func nonDigits8(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	// Minus '0', a digit is 0 to 9, and plus 0x76 still below 0x80; any
+	// other byte is at or above 0x80 in one of the two (a borrow or a
+	// carry can only come from a byte below that is no digit).
+	d := x - ones*'0'
+	return (d | (d + ones*0x76)) & highs
 }
 
 func badNumber(b []byte, start, i int, what string) error {

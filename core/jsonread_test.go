@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math/bits"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -102,6 +103,9 @@ func FuzzReadObject(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ms, err := readObject(b, nil)
+		if gs, gerr := readGeneral(b, nil); !sameRead(ms, err, gs, gerr) {
+			t.Fatalf("readObject(%q) = %v, %v; readGeneral %v, %v", b, ms, err, gs, gerr)
+		}
 		var obj map[string]json.RawMessage
 		valid := json.Unmarshal(b, &obj) == nil && utf8.Valid(b)
 		if err != nil {
@@ -129,6 +133,143 @@ func FuzzReadObject(f *testing.F) {
 			t.Fatalf("read %d members, encoding/json %d", len(ms), len(obj))
 		}
 	})
+}
+
+// sameRead reports whether two reads found the same members, or failed
+// with the same error.
+func sameRead(ms []member, err error, gs []member, gerr error) bool {
+	if (err == nil) != (gerr == nil) || err != nil && err.Error() != gerr.Error() {
+		return false
+	}
+	return err != nil || slices.Equal(ms, gs)
+}
+
+// TestReadCompact checks that readCompact reads what loggers write, as
+// readGeneral does, and leaves the rest to it; the 64-byte blocks of its
+// bitmap are crossed by keys, strings and nested values.
+func TestReadCompact(t *testing.T) {
+	long := strings.Repeat("x", 70)
+	for _, tt := range []struct {
+		in      string
+		compact bool // readCompact reads it
+	}{
+		{`{}`, true},
+		{`{"a":1}`, true},
+		{`{"a":"b","c":-1.5e3,"d":true,"e":false,"f":null}`, true},
+		{`{"a":[1,{"b":"x"}],"c":"d","e":{}}`, true},
+		{`{"` + long + `":"` + long + `","` + long + `":[` + long[:1] + `1,"` + long + `"],"z":1}`, false}, // x1: no value
+		{`{"` + long + `":"` + long + `","` + long + `":[1,"` + long + `"],"z":1}`, true},
+		{`{"k":"` + long[:57] + `","n":12345678901234567890}`, true},
+		{`{"level":"info","ts":1796108846.0561235,"logger":"http","caller":"app/handler.go:42","msg":"request served"}` + "\n", true},
+		{`{"x":1,"ts":1}`, true},
+		{`{"a":-0.5,"b":12345678901234567890.12345678901,"c":0,"d":1e5,"e":-2.5E-3,"f":0.0,"g":7}`, true},
+		{`{"a":1234567890123456,"b":-1234567.123456789012,"c":0.12345678,"d":"x"}`, true},
+		{`{"a":-}`, false},
+		{`{"a":1.}`, false},
+		{`{"a":1.,"b":"xxxxxxxxxxxx"}`, false},
+		{`{"a":-01,"b":"xxxxxxxxxxxx"}`, false},
+		{`{"a":1.5e,"b":"xxxxxxxxxxxx"}`, false},
+		{`{"a":.5,"b":"xxxxxxxxxxxx"}`, false},
+		{`{"errorVerbose":"a","stacktrace":"b","error":"c","err":"d","message":"e","time":"f","stack":"g","tsx":1,"levels":2}`, true},
+		{`{"k":"` + strings.Repeat("y", 5000) + `","` + strings.Repeat("z", 100) + `":[1,"` + strings.Repeat("w", 130) + `"],"e":{}}`, true}, // many blocks
+		{" {\"a\":1}", false},
+		{`{"a":1 }`, false},
+		{`{"a" :1}`, false},
+		{`{"#a":1}`, false}, // a false quote flag
+		{`{"a":"#"}`, false},
+		{`{"a":"\n"}`, false},
+		{`{"a":"é"}`, false},
+		{`{"a":{"b":"\u00e9"},"c":1}`, false},
+		{"{\"a\":\"\t\"}", false},
+		{`{"a":1}}`, false},
+		{`{"a":"x"},"b":1}`, false},
+		{`{"a":1,}`, false},
+		{`{"a":01}`, false},
+		{`{"a":tru}`, false},
+		{`{"a":[1,]}`, false},
+		{`{"a"}`, false},
+		{`{"a":}`, false},
+		{`{,}`, false},
+		{`{"}`, false},
+		{`{"a":"}`, false},
+	} {
+		b := []byte(tt.in)
+		n := len(b)
+		for n > 0 && b[n-1] == '\n' {
+			n--
+		}
+		cs, ok := readCompact(b[:n], nil)
+		if ok != tt.compact {
+			t.Errorf("readCompact(%.60q) reads it: %v, want %v", tt.in, ok, tt.compact)
+		}
+		gs, gerr := readGeneral(b, nil)
+		if ok && (gerr != nil || !slices.Equal(cs, gs)) {
+			t.Errorf("readCompact(%.60q) = %v; readGeneral %v, %v", tt.in, cs, gs, gerr)
+		}
+		if ms, err := readObject(b, nil); !sameRead(ms, err, gs, gerr) {
+			t.Errorf("readObject(%.60q) = %v, %v; readGeneral %v, %v", tt.in, ms, err, gs, gerr)
+		}
+	}
+}
+
+// TestSkipDigits checks the eight-bytes-at-a-time digit scan against a
+// byte-by-byte one, for runs of every length around the word size and
+// every byte after them.
+func TestSkipDigits(t *testing.T) {
+	for n := range 20 {
+		for c := range 256 {
+			for _, pre := range []string{"", "x", "-1.", "abcdefg"} {
+				b := []byte(pre + strings.Repeat("7", n) + string([]byte{byte(c)}) + "9")
+				want := len(pre)
+				for want < len(b) && b[want] >= '0' && b[want] <= '9' {
+					want++
+				}
+				if got := skipDigits(b, len(pre)); got != want {
+					t.Fatalf("skipDigits(%q, %d) = %d, want %d", b, len(pre), got, want)
+				}
+				if got := skipDigits(b[:len(pre)+n], len(pre)); got != len(pre)+n {
+					t.Fatalf("skipDigits(%q, %d) = %d, want %d", b[:len(pre)+n], len(pre), got, len(pre)+n)
+				}
+			}
+		}
+	}
+}
+
+// TestQuotes8 checks the quote flags of eight bytes against the bytes,
+// when none is from 0x80, and that the second mask flags the eight if and
+// only if one is a backslash, a control character or from 0x80.
+func TestQuotes8(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	interesting := []byte{0, 1, 0x1f, 0x20, 0x21, '"', '#', '\\', ']', 'a', 0x7f, 0x80, 0xff}
+	for range 500000 {
+		var b [8]byte
+		for i := range b {
+			if r.IntN(4) != 0 {
+				b[i] = interesting[r.IntN(len(interesting))]
+			} else {
+				b[i] = byte(r.IntN(256))
+			}
+		}
+		q, bad := quotes8(binary.LittleEndian.Uint64(b[:]))
+		wantBad, high := false, false
+		for _, c := range b {
+			wantBad = wantBad || c == '\\' || c < 0x20 || c >= 0x80
+			high = high || c >= 0x80
+		}
+		if got := bad&0x8080808080808080 != 0; got != wantBad {
+			t.Fatalf("quotes8(%q) flags it bad: %v, want %v", b, got, wantBad)
+		}
+		if high {
+			continue
+		}
+		for i, c := range b {
+			flagged := q&(1<<i) != 0
+			// A '#' after a quote (or after such a '#') may be flagged.
+			if c == '"' && !flagged || c != '"' && flagged && (c != '#' || i == 0 || q&(1<<(i-1)) == 0) {
+				t.Fatalf("quotes8(%q) = %08b: byte %d flagged %v", b, q, i, flagged)
+			}
+		}
+	}
 }
 
 func TestJSONStringEquals(t *testing.T) {

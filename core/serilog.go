@@ -71,14 +71,26 @@ var _ Formatter = SerilogJSON{}
 func (f SerilogJSON) Format(dst []byte, e Entry) ([]byte, error) {
 	var ev serilogEvent
 	defer ev.release()
-	if err := ev.read(e, &f.Fields); err != nil {
+	if err := ev.read(&e, &f.Fields); err != nil {
 		return dst, fmt.Errorf("serilog: %w", err)
 	}
+	return ev.appendSerilogJSON(dst), nil
+}
+
+// serilogLevelMembers holds, for each level, the text from the end of
+// the Timestamp to the start of the MessageTemplate's content.
+var serilogLevelMembers = func() (t [len(serilogLevelNames)]string) {
+	for l, name := range serilogLevelNames {
+		t[l] = `","Level":"` + name + `","MessageTemplate":"`
+	}
+	return t
+}()
+
+// appendSerilogJSON appends the event as SerilogJSON writes it.
+func (ev *serilogEvent) appendSerilogJSON(dst []byte) []byte {
 	dst = append(dst, `{"Timestamp":"`...)
 	dst = appendSerilogTime(dst, ev.time)
-	dst = append(dst, `","Level":"`...)
-	dst = append(dst, ev.level.String()...)
-	dst = append(dst, `","MessageTemplate":"`...)
+	dst = append(dst, serilogLevelMembers[ev.level]...)
 	dst = ev.appendTemplate(dst)
 	dst = append(dst, `","RenderedMessage":"`...)
 	dst = ev.appendMessage(dst)
@@ -100,5 +112,5 @@ func (f SerilogJSON) Format(dst []byte, e Entry) ([]byte, error) {
 		dst = ev.appendProperties(dst, sep, false)
 		dst = append(dst, '}')
 	}
-	return append(dst, '}'), nil
+	return append(dst, '}')
 }

@@ -2,6 +2,7 @@ package core
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -17,8 +18,15 @@ type serilogEvent struct {
 	members []member // its top-level members, in order
 	pooled  *[]member
 	taken   [numRoles]int32 // the member each role took, or notTaken
+	// The members the roles took, in order: the properties are the runs
+	// between them.
+	takenSorted [numRoles]int32
+	numTaken    int
 
-	e     Entry
+	// What the adapter says of the entry, outside its JSON.
+	message, loggerName string
+	entryLevel          Level
+
 	time  instant
 	level serilogLevel
 }
@@ -36,8 +44,8 @@ var membersPool = sync.Pool{New: func() any { s := make([]member, 0, 64); return
 // Each role takes the member whose name comes first in its list, the
 // first such member if there are several, among those whose value fits
 // (see accept); the members no role takes are the properties.
-func (ev *serilogEvent) read(e Entry, fs *Fields) error {
-	ev.e, ev.b = e, e.JSON
+func (ev *serilogEvent) read(e *Entry, fs *Fields) error {
+	ev.b, ev.message, ev.loggerName, ev.entryLevel = e.JSON, e.Message, e.LoggerName, e.Level
 	ev.pooled = membersPool.Get().(*[]member)
 	ms, err := readObject(e.JSON, (*ev.pooled)[:0])
 	ev.members = ms
@@ -45,28 +53,52 @@ func (ev *serilogEvent) read(e Entry, fs *Fields) error {
 		return err
 	}
 	ev.level = serilogLevelOf(e.Level)
-	var rank [numRoles]int // the rank in its list of the name each role took
-	for r := range ev.taken {
-		ev.taken[r], rank[r] = notTaken, maxRank
-	}
+	ev.taken = noneTaken
+	rank := maxRanks // the rank in its list of the name each role took
 	var ft fieldTime
 	defaults := fs.isZero()
 	for i := range ms {
 		m := &ms[i]
-		r, k, ok := fs.roleOf(ev.b, m, defaults)
+		var r role
+		var k int
+		var ok bool
+		if defaults && !m.keyEsc {
+			if !maybeDefault(ev.b, m) {
+				continue
+			}
+			r, k, ok = defaultRole(ev.b, m)
+		} else {
+			r, k, ok = fs.roleOf(ev.b, m, false)
+		}
 		if !ok || k >= rank[r] || !ev.accept(r, m, &ft) {
 			continue
 		}
 		ev.taken[r], rank[r] = int32(i), k
 	}
+	ev.numTaken = 0
 	for _, i := range ev.taken {
-		if i != notTaken {
-			ms[i].taken = true
+		if i == notTaken {
+			continue
 		}
+		ms[i].taken = true
+		// Insert i in order: there are at most numRoles.
+		j := ev.numTaken
+		for ; j > 0 && ev.takenSorted[j-1] > i; j-- {
+			ev.takenSorted[j] = ev.takenSorted[j-1]
+		}
+		ev.takenSorted[j] = i
+		ev.numTaken++
 	}
 	ev.time = entryTime(ft, ev.taken[roleTime] != notTaken, e.Time)
 	return nil
 }
+
+// noneTaken and maxRanks are the taken and rank of an event before its
+// members are read.
+var (
+	noneTaken = [numRoles]int32{notTaken, notTaken, notTaken, notTaken, notTaken, notTaken, notTaken}
+	maxRanks  = [numRoles]int{maxRank, maxRank, maxRank, maxRank, maxRank, maxRank, maxRank}
+)
 
 // maxRank is more than any list's length.
 const maxRank = int(^uint(0) >> 1)
@@ -92,15 +124,15 @@ func (ev *serilogEvent) accept(r role, m *member, ft *fieldTime) bool {
 			return false
 		}
 		l, ok := parseSerilogLevel(m.content(ev.b))
-		if !ok || ev.e.Level != NoLevel && l != serilogLevelOf(ev.e.Level) {
+		if !ok || ev.entryLevel != NoLevel && l != serilogLevelOf(ev.entryLevel) {
 			return false
 		}
 		ev.level = l
 		return true
 	case roleMessage:
-		return m.isString(ev.b) && (ev.e.Message == "" || m.says(ev.b, ev.e.Message))
+		return m.isString(ev.b) && (ev.message == "" || m.says(ev.b, ev.message))
 	case roleLogger:
-		return m.isString(ev.b) && (ev.e.LoggerName == "" || m.says(ev.b, ev.e.LoggerName))
+		return m.isString(ev.b) && (ev.loggerName == "" || m.says(ev.b, ev.loggerName))
 	}
 	return ev.b[m.val0] != 'n' // error, errorVerbose, stack: anything but null
 }
@@ -123,22 +155,44 @@ func (ev *serilogEvent) member(r role) *member {
 }
 
 // numProperties counts the members that no role took.
-func (ev *serilogEvent) numProperties() int {
-	n := len(ev.members)
-	for _, t := range ev.taken {
-		if t != notTaken {
-			n--
-		}
-	}
-	return n
-}
+func (ev *serilogEvent) numProperties() int { return len(ev.members) - ev.numTaken }
 
 // appendProperties appends the members no role took, as "key":value
 // pairs separated by commas, starting with one if comma. Runs of adjacent
-// members are copied whole from the entry, the separators between them
-// as the logger wrote them. With atEscape, as CLEF writes them: a key
-// that starts with '@' gets one more.
+// members (those between two that a role took) are copied whole from the
+// entry, the separators between them as the logger wrote them. With
+// atEscape, as CLEF writes them: a key that starts with '@' gets one more.
 func (ev *serilogEvent) appendProperties(dst []byte, comma, atEscape bool) []byte {
+	ms := ev.members
+	if atEscape {
+		for i := range ms {
+			if ms[i].keyEsc || ev.b[ms[i].key0+1] == '@' {
+				return ev.appendEscapedProperties(dst, comma)
+			}
+		}
+	}
+	from := 0 // the first member of the run
+	for k := 0; k <= ev.numTaken; k++ {
+		to := len(ms) // the member after the run
+		if k < ev.numTaken {
+			to = int(ev.takenSorted[k])
+		}
+		if to > from {
+			if comma {
+				dst = append(dst, ',')
+			}
+			comma = true
+			dst = append(dst, ev.b[ms[from].key0:ms[to-1].val1]...)
+		}
+		from = to + 1
+	}
+	return dst
+}
+
+// appendEscapedProperties is appendProperties with atEscape, member by
+// member, for entries with a key that starts with '@' (or may: it has
+// escapes).
+func (ev *serilogEvent) appendEscapedProperties(dst []byte, comma bool) []byte {
 	ms := ev.members
 	for i := 0; i < len(ms); i++ {
 		if ms[i].taken {
@@ -149,12 +203,12 @@ func (ev *serilogEvent) appendProperties(dst []byte, comma, atEscape bool) []byt
 		}
 		comma = true
 		start := ms[i].key0
-		if atEscape && startsWithAt(ms[i].key(ev.b)) {
+		if startsWithAt(ms[i].key(ev.b)) {
 			dst = append(dst, '"', '@')
 			start++
 		}
 		j := i
-		for j+1 < len(ms) && !ms[j+1].taken && !(atEscape && startsWithAt(ms[j+1].key(ev.b))) {
+		for j+1 < len(ms) && !ms[j+1].taken && !startsWithAt(ms[j+1].key(ev.b)) {
 			j++
 		}
 		dst = append(dst, ev.b[start:ms[j].val1]...)
@@ -174,7 +228,7 @@ func keyIs(b []byte, m *member, name string) bool {
 
 // hasLogger reports whether the event has a logger name.
 func (ev *serilogEvent) hasLogger() bool {
-	return ev.taken[roleLogger] != notTaken || ev.e.LoggerName != ""
+	return ev.taken[roleLogger] != notTaken || ev.loggerName != ""
 }
 
 // appendMessage appends the message as the content of a JSON string: the
@@ -183,7 +237,7 @@ func (ev *serilogEvent) appendMessage(dst []byte) []byte {
 	if m := ev.member(roleMessage); m != nil {
 		return append(dst, m.content(ev.b)...)
 	}
-	return appendEscaped(dst, ev.e.Message)
+	return appendEscaped(dst, ev.message)
 }
 
 // appendTemplate appends the message as a Serilog message template, the
@@ -195,7 +249,7 @@ func (ev *serilogEvent) appendTemplate(dst []byte) []byte {
 		return appendDoubled(dst, m.content(ev.b), m.strEsc)
 	}
 	start := len(dst)
-	dst = appendEscaped(dst, ev.e.Message) // writes braces as they are
+	dst = appendEscaped(dst, ev.message) // writes braces as they are
 	return doubleBraces(dst, start)
 }
 
@@ -204,16 +258,14 @@ func (ev *serilogEvent) messageHasBraces() bool {
 	if m := ev.member(roleMessage); m != nil {
 		return hasBraces(m.content(ev.b), m.strEsc)
 	}
-	return strings.ContainsAny(ev.e.Message, "{}")
+	return strings.ContainsAny(ev.message, "{}")
 }
 
 // hasBraces reports whether the JSON string content q (checked by
 // checkString; esc if it has escapes) stands for a text with a brace.
 func hasBraces(q []byte, esc bool) bool {
-	for _, c := range q {
-		if c == '{' || c == '}' {
-			return true
-		}
+	if braceIn(q) {
+		return true
 	}
 	for i := 0; esc && i < len(q); i++ {
 		if q[i] == '\\' {
@@ -221,6 +273,36 @@ func hasBraces(q []byte, esc bool) bool {
 				return true
 			}
 			i++ // skip the escaped character; \uXXXX's digits are not '\\'
+		}
+	}
+	return false
+}
+
+// braceIn reports whether q has a '{' or a '}', testing eight bytes at a
+// time.
+func braceIn(q []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	// x has a zero byte if and only if (x-ones)&^x has a high bit set.
+	brace := func(x uint64) bool {
+		l, r := x^(ones*'{'), x^(ones*'}')
+		return ((l-ones)&^l|(r-ones)&^r)&highs != 0
+	}
+	i := 0
+	for ; i+8 <= len(q); i += 8 {
+		if brace(binary.LittleEndian.Uint64(q[i:])) {
+			return true
+		}
+	}
+	if n := len(q) - i; n > 0 {
+		if len(q) >= 8 {
+			// The last n bytes, shifted down; the zero bytes above them
+			// are no braces.
+			return brace(binary.LittleEndian.Uint64(q[len(q)-8:]) >> (8 * (8 - n)))
+		}
+		for _, c := range q[i:] {
+			if c == '{' || c == '}' {
+				return true
+			}
 		}
 	}
 	return false
@@ -337,7 +419,7 @@ func (ev *serilogEvent) appendLogger(dst []byte) []byte {
 	if m := ev.member(roleLogger); m != nil {
 		return append(dst, m.content(ev.b)...)
 	}
-	return appendEscaped(dst, ev.e.LoggerName)
+	return appendEscaped(dst, ev.loggerName)
 }
 
 // appendEscaped appends s as the content of a JSON string, escaped as
@@ -386,8 +468,8 @@ func appendEscaped(dst []byte, s string) []byte {
 	return append(dst, s[start:]...)
 }
 
-// appendEscapedJSON appends the JSON text v, already checked by
-// checkValue, as the content of a JSON string. Checked JSON has control
+// appendEscapedJSON appends the JSON text v, a value already checked by
+// readObject, as the content of a JSON string. Checked JSON has control
 // characters only as white space between tokens, and is valid UTF-8, so
 // escaping '"', '\\', '\n', '\r' and '\t' suffices.
 func appendEscapedJSON(dst, v []byte) []byte {

@@ -1,6 +1,11 @@
 package core
 
-import "time"
+import (
+	"encoding/binary"
+	"slices"
+	"sync/atomic"
+	"time"
+)
 
 // This file reads the time fields that zap, zerolog and slog write, and
 // writes timestamps as Serilog does: .NET's round-trip format "O", seven
@@ -79,13 +84,15 @@ func parseTimeText(s []byte) (fieldTime, bool) {
 	if c := s[10]; c != 'T' && c != 't' && c != ' ' {
 		return fieldTime{}, false
 	}
-	year, ok1 := digitsAt(s, 0, 4)
-	month, ok2 := digitsAt(s, 5, 2)
-	day, ok3 := digitsAt(s, 8, 2)
-	hour, ok4 := digitsAt(s, 11, 2)
-	minute, ok5 := digitsAt(s, 14, 2)
-	sec, ok6 := digitsAt(s, 17, 2)
-	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 ||
+	century, ok0 := twoDigits(s, 0)
+	year, ok1 := twoDigits(s, 2)
+	year += 100 * century
+	month, ok2 := twoDigits(s, 5)
+	day, ok3 := twoDigits(s, 8)
+	hour, ok4 := twoDigits(s, 11)
+	minute, ok5 := twoDigits(s, 14)
+	sec, ok6 := twoDigits(s, 17)
+	if !(ok0 && ok1 && ok2 && ok3 && ok4 && ok5 && ok6) ||
 		year < 1 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) ||
 		hour > 23 || minute > 59 || sec > 59 {
 		return fieldTime{}, false
@@ -146,8 +153,33 @@ func parseTimeText(s []byte) (fieldTime, bool) {
 	if i != len(s) {
 		return fieldTime{}, false
 	}
-	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
-	return fieldTime{instant: instant{sec: t.Unix() - int64(off), nsec: int32(nsec), off: int32(off)}, res: res}, true
+	unix := daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+sec)
+	return fieldTime{instant: instant{sec: unix - int64(off), nsec: int32(nsec), off: int32(off)}, res: res}, true
+}
+
+// daysFromCivil returns the day of the proleptic Gregorian date year
+// (from 1), month, day counted from 1970-01-01 (Howard Hinnant's
+// days_from_civil), the inverse of civil.
+func daysFromCivil(year, month, day int) int64 {
+	y := year
+	if month <= 2 {
+		y--
+	}
+	era := y / 400 // y ≥ 0
+	yoe := y - era*400
+	mp := month - 3 // from March
+	if mp < 0 {
+		mp += 12
+	}
+	doe := yoe*365 + yoe/4 - yoe/100 + (153*mp+2)/5 + day - 1
+	return int64(era)*146097 + int64(doe) - 719468
+}
+
+// twoDigits returns the two-digit decimal number at s[i:i+2], which
+// exist.
+func twoDigits(s []byte, i int) (int, bool) {
+	a, b := s[i]-'0', s[i+1]-'0'
+	return int(a)*10 + int(b), a <= 9 && b <= 9
 }
 
 // digitsAt returns the n-digit decimal number at s[i].
@@ -187,35 +219,32 @@ func parseUnixTime(v []byte) (fieldTime, bool) {
 	if v[0] == '-' {
 		neg, i = true, 1
 	}
-	var ip uint64
-	n := 0
-	for ; i < len(v) && '0' <= v[i] && v[i] <= '9'; i++ {
-		if n++; n > 19 {
-			return fieldTime{}, false
-		}
-		ip = ip*10 + uint64(v[i]-'0')
+	end := skipDigits(v, i)
+	if end-i > 19 {
+		return fieldTime{}, false
 	}
+	ip := digitsValue(v[i:end])
 	var unit uint64 // nanoseconds
+	var prec int    // the fraction digits that count: unit is 10^prec
 	switch {
 	case ip < 1e11:
-		unit = 1e9
+		unit, prec = 1e9, 9
 	case ip < 1e14:
-		unit = 1e6
+		unit, prec = 1e6, 6
 	case ip < 1e17:
-		unit = 1e3
+		unit, prec = 1e3, 3
 	default:
-		unit = 1
+		unit, prec = 1, 0
 	}
-	// The fraction, in nanoseconds: only its first digits matter.
+	// The fraction, in nanoseconds: only its first prec digits matter.
 	var frac uint64
 	res := unit
-	if i < len(v) && v[i] == '.' {
-		for i++; i < len(v) && '0' <= v[i] && v[i] <= '9'; i++ {
-			if res > 1 {
-				res = tenth(res)
-				frac += uint64(v[i]-'0') * res
-			}
-		}
+	if i = end; i < len(v) && v[i] == '.' {
+		end = skipDigits(v, i+1)
+		k := min(end-i-1, prec)
+		res = pow10[prec-k]
+		frac = digitsValue(v[i+1:i+1+k]) * res
+		i = end
 	}
 	if i != len(v) { // an exponent: not a time we read
 		return fieldTime{}, false
@@ -245,53 +274,67 @@ func parseUnixTime(v []byte) (fieldTime, bool) {
 	return fieldTime{instant: instant{sec: sec, nsec: int32(nsec)}, res: int64(res), slack: 1000}, true
 }
 
-// tenth returns p/10 for a power of ten p from 10 to 10⁹, without a
-// division.
-func tenth(p uint64) uint64 {
-	switch p {
-	case 1e9:
-		return 1e8
-	case 1e8:
-		return 1e7
-	case 1e7:
-		return 1e6
-	case 1e6:
-		return 1e5
-	case 1e5:
-		return 1e4
-	case 1e4:
-		return 1e3
-	case 1e3:
-		return 100
-	case 100:
-		return 10
+// pow10 holds 10⁰ to 10⁹.
+var pow10 = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9}
+
+// digitsValue returns the value of the decimal digits s, at most 19 of
+// them, eight at a time.
+func digitsValue(s []byte) uint64 {
+	var v uint64
+	for ; len(s) >= 8; s = s[8:] {
+		v = v*1e8 + eightDigits(binary.LittleEndian.Uint64(s))
 	}
-	return 1
+	for _, c := range s {
+		v = v*10 + uint64(c-'0')
+	}
+	return v
+}
+
+// eightDigits returns the value of the eight decimal digits in x, the
+// first in its lowest byte: pairs, then quadruples, then the eight are
+// combined by multiplications (Daniel Lemire's method).
+func eightDigits(x uint64) uint64 {
+	x -= 0x3030303030303030
+	x = (x * (10<<8 + 1)) >> 8 & 0x00ff00ff00ff00ff
+	x = (x * (100<<16 + 1)) >> 16 & 0x0000ffff0000ffff
+	return (x * (10000<<32 + 1)) >> 32
 }
 
 // appendSerilogTime appends t as .NET's DateTimeOffset.ToString("O")
 // writes it, which is what Serilog's JsonFormatter writes as Timestamp:
 // 2026-12-01T07:07:26.0560000+00:00.
 func appendSerilogTime(dst []byte, t instant) []byte {
-	dst = appendClock(dst, t.sec+int64(t.off), t.nsec)
+	dst, b := grow(dst, 33)
+	clock(b, t.sec+int64(t.off), t.nsec)
 	off := int(t.off)
-	sign := byte('+')
+	b[27] = '+'
 	if off < 0 {
-		sign, off = '-', -off
+		b[27], off = '-', -off
 	}
-	var buf [6]byte
-	buf[0] = sign
-	put2(buf[1:], off/3600%100)
-	buf[3] = ':'
-	put2(buf[4:], off%3600/60)
-	return append(dst, buf[:]...)
+	put2(b[28:], off/3600%100)
+	b[30] = ':'
+	put2(b[31:], off%3600/60)
+	return dst
 }
 
 // appendCLEFTime appends t in UTC as .NET's DateTime.ToString("O") writes
 // a UTC time, which is what CompactJsonFormatter writes as @t:
 // 2026-12-01T07:07:26.0560000Z.
 func appendCLEFTime(dst []byte, t instant) []byte {
-	return append(appendClock(dst, t.sec, t.nsec), 'Z')
+	dst, b := grow(dst, 28)
+	clock(b, t.sec, t.nsec)
+	b[27] = 'Z'
+	return dst
+}
+
+// grow extends dst by n bytes and returns it and those n bytes, to be
+// written in place: written into a buffer and then appended, they would
+// be read back with wider loads than they were stored with, which stalls
+// store forwarding.
+func grow(dst []byte, n int) ([]byte, []byte) {
+	l := len(dst)
+	dst = slices.Grow(dst, n)[:l+n]
+	return dst, dst[l : l+n : l+n]
 }
 
 // The Unix seconds of 0001-01-01T00:00:00 and 9999-12-31T23:59:59, the
@@ -301,22 +344,44 @@ const (
 	maxClock = 253402300799
 )
 
-// appendClock appends the wall clock of Unix time sec, nsec:
+// clock writes the wall clock of Unix time sec, nsec into b[:27]:
 // 2006-01-02T15:04:05.0000000, clamped to the years 1 to 9999 that .NET
-// reads.
-func appendClock(dst []byte, sec int64, nsec int32) []byte {
+// reads. The text of the second comes from secondCache when it holds it.
+func clock(b []byte, sec int64, nsec int32) {
+	b = b[:27:27]
 	switch {
 	case sec < minClock:
 		sec, nsec = minClock, 0
 	case sec > maxClock:
 		sec, nsec = maxClock, 999999999
 	}
+	// Three words, not an array: the compiler copies a small array with
+	// wider loads than its stores, which stalls store forwarding.
+	w0, w1, w2, ok := secondCache.get(sec)
+	if !ok {
+		w0, w1, w2 = secondText(sec)
+		secondCache.put(sec, w0, w1, w2)
+	}
+	binary.LittleEndian.PutUint64(b[0:], w0)
+	binary.LittleEndian.PutUint64(b[8:], w1)
+	binary.LittleEndian.PutUint64(b[16:], w2) // its last 5 bytes are overwritten
+	b[19] = '.'
+	ticks := int(nsec / 100) // 7 digits
+	b[20] = '0' + byte(ticks/1000000)
+	put2(b[21:], ticks/10000%100)
+	put2(b[23:], ticks/100%100)
+	put2(b[25:], ticks%100)
+}
+
+// secondText returns the text of the second sec, 2006-01-02T15:04:05, as
+// three little-endian words (19 bytes, then zeros).
+func secondText(sec int64) (uint64, uint64, uint64) {
 	days, secs := sec/86400, sec%86400
 	if secs < 0 {
 		days, secs = days-1, secs+86400
 	}
 	year, month, day := civil(days)
-	var buf [27]byte
+	var buf [24]byte
 	put4(buf[0:], year)
 	buf[4] = '-'
 	put2(buf[5:], month)
@@ -328,13 +393,47 @@ func appendClock(dst []byte, sec int64, nsec int32) []byte {
 	put2(buf[14:], int(secs%3600/60))
 	buf[16] = ':'
 	put2(buf[17:], int(secs%60))
-	buf[19] = '.'
-	ticks := int(nsec / 100) // 7 digits
-	buf[20] = '0' + byte(ticks/1000000)
-	put2(buf[21:], ticks/10000%100)
-	put2(buf[23:], ticks/100%100)
-	put2(buf[25:], ticks%100)
-	return append(dst, buf[:]...)
+	return binary.LittleEndian.Uint64(buf[0:]), binary.LittleEndian.Uint64(buf[8:]), binary.LittleEndian.Uint64(buf[16:])
+}
+
+// secondCache holds the text of the last second written: consecutive
+// entries are mostly in the same second, and its text costs a calendar
+// conversion and six pairs of digits. The formatters of every sink share
+// it.
+var secondCache textCache
+
+// textCache holds the text of one second. It is a sequence lock of
+// atomics, so that formatters on several goroutines share it without a
+// mutex: a reader that sees a writer at work, or finished while it read,
+// does without it.
+type textCache struct {
+	seq  atomic.Uint64 // 0 while empty, odd while being written
+	sec  atomic.Int64
+	text [3]atomic.Uint64
+}
+
+// get returns the text of sec, if the cache holds it.
+func (c *textCache) get(sec int64) (w0, w1, w2 uint64, ok bool) {
+	s := c.seq.Load()
+	if s == 0 || s&1 != 0 || c.sec.Load() != sec {
+		return 0, 0, 0, false
+	}
+	w0, w1, w2 = c.text[0].Load(), c.text[1].Load(), c.text[2].Load()
+	return w0, w1, w2, c.seq.Load() == s
+}
+
+// put makes the cache hold the text of sec, unless another goroutine is
+// writing it.
+func (c *textCache) put(sec int64, w0, w1, w2 uint64) {
+	s := c.seq.Load()
+	if s&1 != 0 || !c.seq.CompareAndSwap(s, s+1) {
+		return
+	}
+	c.sec.Store(sec)
+	c.text[0].Store(w0)
+	c.text[1].Store(w1)
+	c.text[2].Store(w2)
+	c.seq.Store(s + 2)
 }
 
 // civil returns the proleptic Gregorian date of the day days after

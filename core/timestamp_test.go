@@ -2,6 +2,7 @@ package core
 
 import (
 	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 
@@ -71,6 +72,20 @@ func TestParseTimeText(t *testing.T) {
 	}
 }
 
+// TestDaysFromCivil checks the day count of every date from 0001 to 9999
+// against the time package's, and that civil inverts it.
+func TestDaysFromCivil(t *testing.T) {
+	for d := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC); d.Year() < 10000; d = d.AddDate(0, 0, 1) {
+		days := daysFromCivil(d.Year(), int(d.Month()), d.Day())
+		if days*86400 != d.Unix() { // d is a midnight in UTC
+			t.Fatalf("daysFromCivil(%v) = %d, want %d", d, days, d.Unix()/86400)
+		}
+		if y, m, dd := civil(days); y != d.Year() || m != int(d.Month()) || dd != d.Day() {
+			t.Fatalf("civil(daysFromCivil(%v)) = %d-%d-%d", d, y, m, dd)
+		}
+	}
+}
+
 func TestParseUnixTime(t *testing.T) {
 	for _, tt := range []struct {
 		in          string
@@ -106,6 +121,30 @@ func TestParseUnixTime(t *testing.T) {
 		want := fieldTime{instant: instant{sec: tt.sec, nsec: int32(tt.nsec)}, res: tt.res, slack: tt.slack}
 		if !ok || got != want {
 			t.Errorf("parseUnixTime(%q) (%s) = %+v, %v; want %+v", tt.in, tt.description, got, ok, want)
+		}
+	}
+}
+
+// TestDigitsValue checks the eight-at-a-time digits' value against
+// strconv for every length up to 19 digits.
+func TestDigitsValue(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	for n := 1; n <= 19; n++ {
+		for range 2000 {
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = '0' + byte(r.IntN(10))
+				if r.IntN(8) == 0 {
+					b[i] = "09"[r.IntN(2)]
+				}
+			}
+			want, err := strconv.ParseUint(string(b), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := digitsValue(b); got != want {
+				t.Fatalf("digitsValue(%s) = %d, want %d", b, got, want)
+			}
 		}
 	}
 }
@@ -218,6 +257,34 @@ func TestAppendTimes(t *testing.T) {
 	} {
 		if got := string(appendCLEFTime(nil, tt.in)); got != tt.want {
 			t.Errorf("appendCLEFTime(%+v) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestSecondCache formats times of a few seconds from several goroutines
+// at once, so that the cache of the last second's text is hit, missed and
+// written concurrently: every text must be the time package's.
+func TestSecondCache(t *testing.T) {
+	const layout = "2006-01-02T15:04:05.0000000Z"
+	base := time.Date(2026, 12, 1, 7, 7, 26, 0, time.UTC)
+	errs := make(chan string, 4)
+	for g := range 4 {
+		go func() {
+			r := rand.New(rand.NewPCG(uint64(g), 7))
+			for range 20000 {
+				// Mostly the same second as the last call, as a batch is.
+				at := base.Add(time.Duration(r.IntN(3))*time.Second*time.Duration(g+1) + time.Duration(r.IntN(1e9)))
+				if got, want := string(appendCLEFTime(nil, timeOf(at, 0))), at.Format(layout); got != want {
+					errs <- "appendCLEFTime(" + at.String() + ") = " + got + ", want " + want
+					return
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for range 4 {
+		if msg := <-errs; msg != "" {
+			t.Error(msg)
 		}
 	}
 }
