@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
 	"github.com/kafkasink/kafkasink/zapsink"
 )
@@ -24,7 +25,7 @@ func TestOwnership(t *testing.T) {
 
 	t.Run("New owns", func(t *testing.T) {
 		c.CreateTopic(t, "owned", 1)
-		cfg := quiet(t, c)
+		cfg := testutil.Quiet(t, c)
 		cfg.Topic = "owned"
 		kc := newCore(t, zapsink.Config{Sink: cfg})
 		logger := zap.New(kc)
@@ -32,7 +33,7 @@ func TestOwnership(t *testing.T) {
 		if err := kc.With([]zapcore.Field{zap.Int("child", 1)}).(*zapsink.Core).Close(); err != nil { // a derived Core closes the sink too
 			t.Fatalf("Close: got %v, want nil", err)
 		}
-		if got, want := messages(t, c.ReadAll(t, "owned")), []string{"before close"}; !slices.Equal(got, want) {
+		if got, want := testutil.Messages(t, c.ReadAll(t, "owned")), []string{"before close"}; !slices.Equal(got, want) {
 			t.Errorf("after Close: got messages %q in Kafka, want %q", got, want)
 		}
 		if err := kc.Sink().Write(core.Entry{JSON: []byte(`{"msg":"direct"}`)}); !errors.Is(err, core.ErrClosed) {
@@ -46,7 +47,7 @@ func TestOwnership(t *testing.T) {
 
 	t.Run("NewCore borrows", func(t *testing.T) {
 		c.CreateTopic(t, "borrowed", 1)
-		cfg := quiet(t, c)
+		cfg := testutil.Quiet(t, c)
 		cfg.Topic = "borrowed"
 		s, err := core.New(cfg)
 		if err != nil {
@@ -62,7 +63,7 @@ func TestOwnership(t *testing.T) {
 		if err := kc.Close(); err != nil {
 			t.Fatalf("Close: got %v, want nil", err)
 		}
-		if got, want := messages(t, c.ReadAll(t, "borrowed")), []string{"one"}; !slices.Equal(got, want) {
+		if got, want := testutil.Messages(t, c.ReadAll(t, "borrowed")), []string{"one"}; !slices.Equal(got, want) {
 			t.Fatalf("after Close: got messages %q in Kafka, want %q (Close flushes)", got, want)
 		}
 		logger.Info("two") // the borrowed Core still writes
@@ -73,7 +74,7 @@ func TestOwnership(t *testing.T) {
 		if err := kc.Close(); err != nil {
 			t.Fatalf("second Close: got %v, want nil", err)
 		}
-		if got, want := messages(t, c.ReadAll(t, "borrowed")), []string{"one", "two", "three"}; !slices.Equal(got, want) {
+		if got, want := testutil.Messages(t, c.ReadAll(t, "borrowed")), []string{"one", "two", "three"}; !slices.Equal(got, want) {
 			t.Fatalf("after Sync: got messages %q in Kafka, want %q", got, want)
 		}
 		if st := s.Stats(); st.Dropped.Total() != 0 || st.Delivered != 3 {
@@ -96,9 +97,9 @@ func TestOwnership(t *testing.T) {
 
 	t.Run("NewCore Close waits up to SyncTimeout", func(t *testing.T) {
 		s, err := core.New(core.Config{
-			Brokers:      []string{unreachable(t)},
+			Brokers:      []string{testutil.Unreachable(t)},
 			SyncTimeout:  50 * time.Millisecond,
-			ErrorHandler: errorLog(t),
+			ErrorHandler: testutil.ErrorLog(t),
 		})
 		if err != nil {
 			t.Fatal(err)
