@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 	"github.com/kafkasink/kafkasink/zerologsink"
 )
 
@@ -31,10 +32,7 @@ func FuzzWrite(f *testing.F) {
 		f.Add([]byte(s), int8(1))
 	}
 	fallback := new(lockedBuffer)
-	addr, err := freeAddr()
-	if err != nil {
-		f.Fatal(err)
-	}
+	addr := testutil.Unreachable(f)
 	w, err := zerologsink.New(zerologsink.Config{Sink: core.Config{
 		Brokers:         []string{addr},
 		Period:          time.Hour,

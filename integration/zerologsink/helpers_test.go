@@ -3,7 +3,6 @@ package zerologsink_test
 import (
 	"bytes"
 	"context"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -139,37 +138,4 @@ func (b *lockedBuffer) Take() []byte {
 	out := bytes.Clone(b.buf.Bytes())
 	b.buf.Reset()
 	return out
-}
-
-// deadBroker returns the address of a port nothing listens on.
-func deadBroker(t *testing.T) string {
-	t.Helper()
-	addr, err := freeAddr()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return addr
-}
-
-// freeAddr returns the address of a port nothing listens on.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
-
-// waitUntil polls cond until it holds, or fails t after readTimeout with
-// what describe says it waited for.
-func waitUntil(t *testing.T, cond func() bool, describe func() string) {
-	t.Helper()
-	deadline := time.Now().Add(readTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("still waiting after %v for %s", readTimeout, describe())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
 	"github.com/kafkasink/kafkasink/zerologsink"
 )
@@ -97,7 +98,7 @@ func TestOwnership(t *testing.T) {
 
 	t.Run("NewWriter Close waits up to SyncTimeout", func(t *testing.T) {
 		s, err := core.New(core.Config{
-			Brokers:      []string{deadBroker(t)},
+			Brokers:      []string{testutil.Unreachable(t)},
 			SyncTimeout:  50 * time.Millisecond,
 			ErrorHandler: func(error) {},
 			Fallback:     io.Discard,
