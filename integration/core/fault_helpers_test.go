@@ -445,19 +445,6 @@ func (r *faultRun) waitWritten(n int64, timeout time.Duration) {
 	}
 }
 
-// waitFor polls cond until it holds, or fails the test after timeout with
-// what describe says.
-func waitFor(t *testing.T, timeout time.Duration, cond func() bool, describe func() string) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("still waiting after %v: %s", timeout, describe())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // errCounter is an ErrorHandler that counts the sink's background errors
 // by type and checks that none carries a secret.
 type errCounter struct {

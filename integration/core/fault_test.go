@@ -40,6 +40,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
 )
 
@@ -424,7 +425,7 @@ func TestFaultSlowBroker(t *testing.T) {
 			}
 			// The Writes are over in microseconds; the batcher's first request
 			// (after a metadata round trip) may come just after.
-			waitFor(t, 10*time.Second, func() bool { return held.Load() > 0 },
+			testutil.WaitFor(t, 10*time.Second, func() bool { return held.Load() > 0 },
 				func() string { return "no produce request reached the stuck broker" })
 			closeOnce(release)
 			o := f.end(ending{})
@@ -611,7 +612,7 @@ func TestFaultSlowBroker(t *testing.T) {
 			}
 			// Each writer is inside its first Write, and the batcher's first
 			// request is held: nothing can free room.
-			waitFor(t, 10*time.Second, func() bool { return entered.Load() >= goroutines && held.Load() > 0 },
+			testutil.WaitFor(t, 10*time.Second, func() bool { return entered.Load() >= goroutines && held.Load() > 0 },
 				func() string {
 					return fmt.Sprintf("%d writers in Write, %d requests held", entered.Load(), held.Load())
 				})
@@ -763,7 +764,7 @@ func TestFaultSomePartitions(t *testing.T) {
 			f.write(st)
 
 			// The entries of partitions 1 and 2 all arrive while 0 fails.
-			waitFor(t, 30*time.Second, func() bool { return f.s.Stats().Delivered == steadyN-onP0 },
+			testutil.WaitFor(t, 30*time.Second, func() bool { return f.s.Stats().Delivered == steadyN-onP0 },
 				func() string { return fmt.Sprintf("stats %+v, want %d delivered", f.s.Stats(), steadyN-onP0) })
 			if mid := f.s.Stats(); uint64(mid.QueueDepth) != onP0 {
 				t.Errorf("%d entries held while partition 0 fails, want its %d", mid.QueueDepth, onP0)
@@ -1092,7 +1093,7 @@ func TestFaultCloseDuringOutage(t *testing.T) {
 				// Let the last requests fail (or get stuck): nothing more
 				// is delivered.
 				if tt.stuck {
-					waitFor(t, 10*time.Second, func() bool { return held.Load() > 0 }, func() string { return "no request reached the stuck broker" })
+					testutil.WaitFor(t, 10*time.Second, func() bool { return held.Load() > 0 }, func() string { return "no request reached the stuck broker" })
 				}
 				before := settled(f.s)
 
@@ -1141,7 +1142,7 @@ func TestFaultCloseDuringOutage(t *testing.T) {
 					}
 				}})
 				// Nothing of the sink lives on.
-				waitFor(t, 10*time.Second, func() bool { return runtime.NumGoroutine() <= baseG+2 },
+				testutil.WaitFor(t, 10*time.Second, func() bool { return runtime.NumGoroutine() <= baseG+2 },
 					func() string { return fmt.Sprintf("%d goroutines, %d before New", runtime.NumGoroutine(), baseG) })
 				f.done()
 			})
@@ -1190,7 +1191,7 @@ func TestFaultCloseReleasesBlockedWrites(t *testing.T) {
 				f.faultRun.write(f.s, limit+g, plainEntry(nil, g, limit+g))
 			}()
 		}
-		waitFor(t, 10*time.Second, func() bool { return entered.Load() == goroutines }, func() string { return "writers not started" })
+		testutil.WaitFor(t, 10*time.Second, func() bool { return entered.Load() == goroutines }, func() string { return "writers not started" })
 		time.Sleep(100 * time.Millisecond) // let them block
 		o := f.end(ending{noFlush: true, closeIn: 300 * time.Millisecond,
 			closeErr: func(err error) {
