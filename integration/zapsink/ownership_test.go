@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 	"testing"
-	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -82,11 +81,7 @@ func TestOwnership(t *testing.T) {
 		}
 
 		// The owner closes the sink; the borrowed Core then says nothing.
-		ctx, cancel := context.WithTimeout(context.Background(), s.Config().SyncTimeout)
-		defer cancel()
-		if err := s.Close(ctx); err != nil {
-			t.Fatalf("the owner's Close: got %v, want nil", err)
-		}
+		testutil.CloseOwned(t, s)
 		if err := kc.Close(); err != nil {
 			t.Errorf("Close of a borrowed Core after the owner closed the sink: got %v, want nil", err)
 		}
@@ -96,32 +91,11 @@ func TestOwnership(t *testing.T) {
 	})
 
 	t.Run("NewCore Close waits up to SyncTimeout", func(t *testing.T) {
-		s, err := core.New(core.Config{
-			Brokers:      []string{testutil.Unreachable(t)},
-			SyncTimeout:  50 * time.Millisecond,
-			ErrorHandler: testutil.ErrorLog(t),
+		testutil.CheckBorrowedCloseWaits(t, "Core", core.Config{ErrorHandler: testutil.ErrorLog(t)}, func(s *core.Sink) func() error {
+			kc := zapsink.NewCore(s, zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.InfoLevel)
+			zap.New(kc).Info("never delivered")
+			return kc.Close
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithCancel(context.Background())
-			cancel() // nothing can be delivered
-			_ = s.Close(ctx)
-		})
-		kc := zapsink.NewCore(s, zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.InfoLevel)
-		zap.New(kc).Info("never delivered")
-		err = kc.Close()
-		var ue *core.UndeliveredError
-		if !errors.As(err, &ue) || ue.Count != 1 || !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("Close: got %v, want an UndeliveredError of 1 entry and context.DeadlineExceeded", err)
-		}
-		if err := s.Write(core.Entry{JSON: []byte(`{}`)}); err != nil {
-			t.Errorf("the sink's Write after a borrowed Core's Close: got %v, want nil (still open)", err)
-		}
-		if st := s.Stats(); st.Dropped.Closed != 0 || st.QueueDepth != 2 {
-			t.Errorf("got Dropped.Closed %d, QueueDepth %d; want 0, 2 (the sink keeps both)", st.Dropped.Closed, st.QueueDepth)
-		}
 	})
 
 	t.Run("NewCore nil sink", func(t *testing.T) {
