@@ -31,7 +31,7 @@ func FuzzWrite(f *testing.F) {
 	} {
 		f.Add([]byte(s), int8(1))
 	}
-	fallback := new(lockedBuffer)
+	fallback := new(testutil.LockedBuffer)
 	addr := testutil.Unreachable(f)
 	w, err := zerologsink.New(zerologsink.Config{Sink: core.Config{
 		Brokers:         []string{addr},

@@ -1,9 +1,7 @@
 package zerologsink_test
 
 import (
-	"bytes"
 	"context"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -62,15 +60,6 @@ func flush(t *testing.T, w *zerologsink.Writer) {
 	}
 }
 
-// lines returns what buf holds, one entry a line, without the newlines.
-func lines(buf *bytes.Buffer) []string {
-	s := strings.TrimSuffix(buf.String(), "\n")
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, "\n")
-}
-
 // equalStrings fails t unless got equals want, element by element.
 func equalStrings(t *testing.T, what string, got, want []string) {
 	t.Helper()
@@ -104,38 +93,4 @@ func captureZerologErrors(t *testing.T) func() []error {
 		defer mu.Unlock()
 		return append([]error(nil), errs...)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent use, for Fallback.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// Len returns the number of bytes held.
-func (b *lockedBuffer) Len() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Len()
-}
-
-// Take returns what the buffer holds and empties it.
-func (b *lockedBuffer) Take() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	out := bytes.Clone(b.buf.Bytes())
-	b.buf.Reset()
-	return out
 }

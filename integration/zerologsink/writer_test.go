@@ -68,7 +68,7 @@ func TestLevelRouting(t *testing.T) {
 	flush(t, w)
 
 	for _, l := range levels {
-		want := lines(byLevel[l])
+		want := testutil.Lines(byLevel[l].String())
 		if len(want) != 3 {
 			t.Fatalf("level %s: the mirror got %d entries, want 3", l, len(want))
 		}
@@ -366,7 +366,7 @@ func TestHugeEntries(t *testing.T) {
 	cfg := config(t, c)
 	cfg.Topic = "huge"
 	cfg.MaxEntryBytes = 600 << 10
-	fallback := new(lockedBuffer)
+	fallback := new(testutil.LockedBuffer)
 	cfg.Fallback = fallback
 	var sinkErrs []error
 	var mu sync.Mutex
