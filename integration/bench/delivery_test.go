@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/integration/internal/cputime"
 	"github.com/kafkasink/kafkasink/zapsink"
 	"github.com/kafkasink/kafkasink/zerologsink"
 )
@@ -145,7 +146,7 @@ func runLoggers(b *testing.B, g int, log func(int), s *core.Sink) {
 	var wg sync.WaitGroup
 	var logCPU atomic.Int64
 	b.ResetTimer()
-	start := processCPU()
+	start := cputime.Process()
 	for w := range g {
 		n := b.N / g
 		if w < b.N%g {
@@ -154,7 +155,7 @@ func runLoggers(b *testing.B, g int, log func(int), s *core.Sink) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			stop := threadCPU()
+			stop := cputime.Thread()
 			defer func() { logCPU.Add(stop()) }()
 			for i := range n {
 				log(i)
@@ -170,6 +171,6 @@ func runLoggers(b *testing.B, g int, log func(int), s *core.Sink) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(cputime.Process()-start)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(logCPU.Load())/float64(b.N), "log-cpu-ns/op")
 }

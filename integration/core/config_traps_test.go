@@ -3,7 +3,6 @@ package core_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/kafkasink/kafkasink/core"
 	"github.com/kafkasink/kafkasink/integration/internal/hostiletest"
+	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
 )
 
@@ -22,12 +22,7 @@ import (
 // is down, so only the second, " host:port", can deliver.
 func TestBrokersWithSpaces(t *testing.T) {
 	c := kafkatest.Start(t, kfake.NumBrokers(1))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := ln.Addr().String()
-	ln.Close()
+	dead := testutil.Unreachable(t)
 	brokers := strings.Split(dead+", "+c.Addrs()[0], ",")
 	var errs errList
 	s := mustNew(t, core.Config{Brokers: brokers, BatchSizeLimit: 10, Period: 10 * time.Millisecond,
@@ -74,7 +69,7 @@ func TestBatchGoesOutBeforeTheQueueIsFull(t *testing.T) {
 	high := int(share * queueBytes / entryBytes) // 157 entries, 61% of QueueByteLimit
 	hostiletest.Guard(t, hostiletest.HangAfter, nil, func() {
 		for i := range n {
-			waitFor(t, 30*time.Second, func() bool { return s.Stats().QueueDepth < high }, func() string {
+			testutil.WaitFor(t, 30*time.Second, func() bool { return s.Stats().QueueDepth < high }, func() string {
 				return fmt.Sprintf("room for entry %d: the queue holds %d entries of %d bytes (BatchSizeLimit %d, QueueByteLimit %d), stats %+v; "+
 					"a batch must go out before the queue nears its limit", i, s.Stats().QueueDepth, entryBytes, batchSize, queueBytes, s.Stats())
 			})

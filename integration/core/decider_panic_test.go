@@ -12,6 +12,7 @@ import (
 
 	"github.com/kafkasink/kafkasink/core"
 	"github.com/kafkasink/kafkasink/integration/internal/hostiletest"
+	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
 )
 
@@ -67,7 +68,7 @@ func TestPanickingCallbackIsNamed(t *testing.T) {
 			var (
 				mu      sync.Mutex
 				fmtErrs []string
-				fb      lockedLines
+				fb      testutil.LockedBuffer
 			)
 			cfg := core.Config{Brokers: c.Addrs(), BatchSizeLimit: 50, Period: 20 * time.Millisecond, Fallback: &fb,
 				ErrorHandler: func(err error) {
@@ -120,7 +121,7 @@ func TestPanickingCallbackIsNamed(t *testing.T) {
 				ids[id]++
 			}
 			inFallback := map[int]bool{}
-			for _, line := range fb.lines() {
+			for _, line := range fb.Lines() {
 				id, _ := strconv.Atoi(core.Entry{JSON: []byte(line)}.Field("id"))
 				inFallback[id] = true
 			}
@@ -132,26 +133,4 @@ func TestPanickingCallbackIsNamed(t *testing.T) {
 			}
 		})
 	}
-}
-
-// lockedLines is a Fallback that keeps what it gets, one entry a line.
-type lockedLines struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (l *lockedLines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedLines) lines() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := strings.TrimSuffix(l.buf.String(), "\n")
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, "\n")
 }

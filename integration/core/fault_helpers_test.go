@@ -171,6 +171,26 @@ func (f *faultTest) waitStreams() {
 	f.waits = nil
 }
 
+// writeConcurrently starts goroutines writers beside the test, writer g
+// writing perG plainEntry entries, the ids from first+g*perG on, one
+// Write after another. wg is done once every writer has returned; entered
+// counts the Writes begun.
+func (f *faultTest) writeConcurrently(first, goroutines, perG int) (wg *sync.WaitGroup, entered *atomic.Int64) {
+	wg, entered = new(sync.WaitGroup), new(atomic.Int64)
+	for g := 0; g < goroutines; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < perG; k++ {
+				id := first + g*perG + k
+				entered.Add(1)
+				f.faultRun.write(f.s, id, plainEntry(nil, g, id))
+			}
+		}()
+	}
+	return wg, entered
+}
+
 // ending says how a scenario ends. The zero value: wait for the streams,
 // Flush (60s, which must succeed), Close (10s, which must return nil),
 // read DefaultTopic back, verify.
@@ -442,19 +462,6 @@ func (r *faultRun) waitWritten(n int64, timeout time.Duration) {
 			r.t.Fatalf("%s: %d of %d entries written after %v", r.name, r.written.Load(), n, timeout)
 		}
 		time.Sleep(time.Millisecond)
-	}
-}
-
-// waitFor polls cond until it holds, or fails the test after timeout with
-// what describe says.
-func waitFor(t *testing.T, timeout time.Duration, cond func() bool, describe func() string) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("still waiting after %v: %s", timeout, describe())
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -802,6 +809,16 @@ func (s *sampler) finish() *sampler {
 	}
 	<-s.done
 	return s
+}
+
+// stuckBroker starts a cluster whose brokers hold every produce request
+// (holdProduce) until release is closed, with closeOnce, by the end of the
+// test at the latest. held counts the requests held.
+func stuckBroker(t *testing.T) (c *kafkatest.Cluster, release chan struct{}, held *atomic.Int64) {
+	c = kafkatest.Start(t)
+	release = make(chan struct{})
+	t.Cleanup(func() { closeOnce(release) })
+	return c, release, holdProduce(c, release, 0)
 }
 
 // holdProduce makes every broker of k hold each produce request until

@@ -40,6 +40,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
 )
 
@@ -405,10 +406,7 @@ func TestFaultSlowBroker(t *testing.T) {
 
 	t.Run("stuck broker, defaults", func(t *testing.T) {
 		guard(t, func() {
-			c := kafkatest.Start(t)
-			release := make(chan struct{})
-			t.Cleanup(func() { closeOnce(release) })
-			held := holdProduce(c, release, 0)
+			c, release, held := stuckBroker(t)
 			const n, limit = 10000, 2000
 			f := startFault(t, c, "3 stuck broker, defaults (shed info at 80%)", n, func(cfg *core.Config) { cfg.QueueLimit = limit })
 			// Every Write returns although no produce request is answered.
@@ -424,7 +422,7 @@ func TestFaultSlowBroker(t *testing.T) {
 			}
 			// The Writes are over in microseconds; the batcher's first request
 			// (after a metadata round trip) may come just after.
-			waitFor(t, 10*time.Second, func() bool { return held.Load() > 0 },
+			testutil.WaitFor(t, 10*time.Second, func() bool { return held.Load() > 0 },
 				func() string { return "no produce request reached the stuck broker" })
 			closeOnce(release)
 			o := f.end(ending{})
@@ -440,10 +438,7 @@ func TestFaultSlowBroker(t *testing.T) {
 
 	t.Run("stuck broker, drop newest", func(t *testing.T) {
 		guard(t, func() {
-			c := kafkatest.Start(t)
-			release := make(chan struct{})
-			t.Cleanup(func() { closeOnce(release) })
-			holdProduce(c, release, 0)
+			c, release, _ := stuckBroker(t)
 			const n, limit = 10000, 2000
 			f := startFault(t, c, "3 stuck broker, DropNewest, no shedding", n, func(cfg *core.Config) {
 				cfg.QueueLimit = limit
@@ -464,10 +459,7 @@ func TestFaultSlowBroker(t *testing.T) {
 
 	t.Run("stuck broker, drop oldest", func(t *testing.T) {
 		guard(t, func() {
-			c := kafkatest.Start(t)
-			release := make(chan struct{})
-			t.Cleanup(func() { closeOnce(release) })
-			holdProduce(c, release, 0)
+			c, release, _ := stuckBroker(t)
 			// QueueLimit binds, not QueueByteLimit: the whole run writes
 			// 10000 entries of about 200 bytes, 2 MB, and the byte limit is
 			// 64 MiB (set here so that the scenario does not hang on a
@@ -526,10 +518,7 @@ func TestFaultSlowBroker(t *testing.T) {
 
 	t.Run("stuck broker, Block times out", func(t *testing.T) {
 		guard(t, func() {
-			c := kafkatest.Start(t)
-			release := make(chan struct{})
-			t.Cleanup(func() { closeOnce(release) })
-			holdProduce(c, release, 0)
+			c, release, _ := stuckBroker(t)
 			const limit, blockTimeout = 200, 100 * time.Millisecond
 			const goroutines, blockedPerG = 4, 5
 			f := startFault(t, c, "3 stuck broker, Block 100ms", limit+goroutines*blockedPerG, func(cfg *core.Config) {
@@ -546,18 +535,8 @@ func TestFaultSlowBroker(t *testing.T) {
 			}
 			// Each further Write waits BlockTimeout, then drops its entry.
 			f.timeWrites = true
-			var wg sync.WaitGroup
-			for g := 0; g < goroutines; g++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for k := 0; k < blockedPerG; k++ {
-						id := limit + g*blockedPerG + k
-						f.faultRun.write(f.s, id, plainEntry(nil, g, id))
-					}
-				}()
-			}
-			waitGroup(t, &wg, 30*time.Second)
+			wg, _ := f.writeConcurrently(limit, goroutines, blockedPerG)
+			waitGroup(t, wg, 30*time.Second)
 			f.blockMu.Lock()
 			blocked := slices.Clone(f.blocked)
 			f.blockMu.Unlock()
@@ -583,10 +562,7 @@ func TestFaultSlowBroker(t *testing.T) {
 
 	t.Run("stuck broker, Block waits for room", func(t *testing.T) {
 		guard(t, func() {
-			c := kafkatest.Start(t)
-			release := make(chan struct{})
-			t.Cleanup(func() { closeOnce(release) })
-			held := holdProduce(c, release, 0)
+			c, release, held := stuckBroker(t)
 			const limit, goroutines, perG = 200, 4, 50
 			f := startFault(t, c, "3 stuck then released, Block 30s", limit+goroutines*perG, func(cfg *core.Config) {
 				cfg.QueueLimit = limit
@@ -596,22 +572,10 @@ func TestFaultSlowBroker(t *testing.T) {
 			})
 			f.write(stream{goroutines: 1, perG: limit})
 			// These block until the broker answers and frees room.
-			var wg sync.WaitGroup
-			var entered atomic.Int64
-			for g := 0; g < goroutines; g++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for k := 0; k < perG; k++ {
-						id := limit + g*perG + k
-						entered.Add(1)
-						f.faultRun.write(f.s, id, plainEntry(nil, g, id))
-					}
-				}()
-			}
+			wg, entered := f.writeConcurrently(limit, goroutines, perG)
 			// Each writer is inside its first Write, and the batcher's first
 			// request is held: nothing can free room.
-			waitFor(t, 10*time.Second, func() bool { return entered.Load() >= goroutines && held.Load() > 0 },
+			testutil.WaitFor(t, 10*time.Second, func() bool { return entered.Load() >= goroutines && held.Load() > 0 },
 				func() string {
 					return fmt.Sprintf("%d writers in Write, %d requests held", entered.Load(), held.Load())
 				})
@@ -620,7 +584,7 @@ func TestFaultSlowBroker(t *testing.T) {
 				t.Errorf("%d entries written while the queue was full and the broker stuck, want %d (the rest blocked)", got, limit)
 			}
 			closeOnce(release)
-			waitGroup(t, &wg, 60*time.Second)
+			waitGroup(t, wg, 60*time.Second)
 			o := f.end(ending{flushIn: 30 * time.Second})
 			zeroLoss(t, o.row, limit+goroutines*perG)
 		})
@@ -763,7 +727,7 @@ func TestFaultSomePartitions(t *testing.T) {
 			f.write(st)
 
 			// The entries of partitions 1 and 2 all arrive while 0 fails.
-			waitFor(t, 30*time.Second, func() bool { return f.s.Stats().Delivered == steadyN-onP0 },
+			testutil.WaitFor(t, 30*time.Second, func() bool { return f.s.Stats().Delivered == steadyN-onP0 },
 				func() string { return fmt.Sprintf("stats %+v, want %d delivered", f.s.Stats(), steadyN-onP0) })
 			if mid := f.s.Stats(); uint64(mid.QueueDepth) != onP0 {
 				t.Errorf("%d entries held while partition 0 fails, want its %d", mid.QueueDepth, onP0)
@@ -1092,7 +1056,7 @@ func TestFaultCloseDuringOutage(t *testing.T) {
 				// Let the last requests fail (or get stuck): nothing more
 				// is delivered.
 				if tt.stuck {
-					waitFor(t, 10*time.Second, func() bool { return held.Load() > 0 }, func() string { return "no request reached the stuck broker" })
+					testutil.WaitFor(t, 10*time.Second, func() bool { return held.Load() > 0 }, func() string { return "no request reached the stuck broker" })
 				}
 				before := settled(f.s)
 
@@ -1141,7 +1105,7 @@ func TestFaultCloseDuringOutage(t *testing.T) {
 					}
 				}})
 				// Nothing of the sink lives on.
-				waitFor(t, 10*time.Second, func() bool { return runtime.NumGoroutine() <= baseG+2 },
+				testutil.WaitFor(t, 10*time.Second, func() bool { return runtime.NumGoroutine() <= baseG+2 },
 					func() string { return fmt.Sprintf("%d goroutines, %d before New", runtime.NumGoroutine(), baseG) })
 				f.done()
 			})
@@ -1168,10 +1132,7 @@ func settled(s *core.Sink) core.Stats {
 // once (not after BlockTimeout), and their entries are counted.
 func TestFaultCloseReleasesBlockedWrites(t *testing.T) {
 	guard(t, func() {
-		c := kafkatest.Start(t)
-		release := make(chan struct{})
-		t.Cleanup(func() { closeOnce(release) })
-		holdProduce(c, release, 0)
+		c, release, _ := stuckBroker(t)
 		const limit, goroutines = 200, 4
 		f := startFault(t, c, "7 Close(300ms) with Writes blocked (Block 1m)", limit+goroutines, func(cfg *core.Config) {
 			cfg.QueueLimit = limit
@@ -1180,17 +1141,8 @@ func TestFaultCloseReleasesBlockedWrites(t *testing.T) {
 			cfg.ShedThreshold = 1
 		})
 		f.write(stream{goroutines: 1, perG: limit})
-		var wg sync.WaitGroup
-		var entered atomic.Int64
-		for g := 0; g < goroutines; g++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				entered.Add(1)
-				f.faultRun.write(f.s, limit+g, plainEntry(nil, g, limit+g))
-			}()
-		}
-		waitFor(t, 10*time.Second, func() bool { return entered.Load() == goroutines }, func() string { return "writers not started" })
+		wg, entered := f.writeConcurrently(limit, goroutines, 1)
+		testutil.WaitFor(t, 10*time.Second, func() bool { return entered.Load() == goroutines }, func() string { return "writers not started" })
 		time.Sleep(100 * time.Millisecond) // let them block
 		o := f.end(ending{noFlush: true, closeIn: 300 * time.Millisecond,
 			closeErr: func(err error) {
@@ -1201,7 +1153,7 @@ func TestFaultCloseReleasesBlockedWrites(t *testing.T) {
 			},
 			afterStop: func() {
 				// Far less than BlockTimeout: Close woke them.
-				waitGroup(t, &wg, 10*time.Second)
+				waitGroup(t, wg, 10*time.Second)
 				if got := f.okWrites.Load(); got != limit {
 					t.Errorf("%d Writes succeeded, want the %d before the queue was full", got, limit)
 				}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kafkasink/kafkasink/core"
 	"github.com/kafkasink/kafkasink/integration/internal/hostiletest"
+	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
 )
 
@@ -42,7 +43,7 @@ func TestFlushReportsEarlierDrops(t *testing.T) {
 			t.Errorf("Write of %d bytes = %v, want ErrTooLarge", len(big.JSON), err)
 		}
 		// Every accepted entry is delivered or dropped before Flush is called.
-		waitFor(t, 30*time.Second, func() bool { st := s.Stats(); return st.Delivered+st.Dropped.NotRetriable == n },
+		testutil.WaitFor(t, 30*time.Second, func() bool { st := s.Stats(); return st.Delivered+st.Dropped.NotRetriable == n },
 			func() string { return fmt.Sprintf("stats %+v", s.Stats()) })
 
 		want := fmt.Sprintf("an *core.UndeliveredError with Count %d and Err ErrDropped: the entries dropped before the call", n/every)

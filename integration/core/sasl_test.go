@@ -25,6 +25,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
 )
 
@@ -435,7 +436,7 @@ func TestConfigSASLMechanism(t *testing.T) {
 		s := mustNew(t, core.Config{Brokers: c.Addrs(), SecurityProtocol: core.SASLPlaintext, SASL: mech,
 			MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, ErrorHandler: errs.handle})
 		s.Write(logLine(1))
-		waitFor(t, 10*time.Second, func() bool { return len(errs.all()) > 0 && mech.starts.Load() >= 1 },
+		testutil.WaitFor(t, 10*time.Second, func() bool { return len(errs.all()) > 0 && mech.starts.Load() >= 1 },
 			func() string { return fmt.Sprintf("errors %q, logins %d", errs.all(), mech.starts.Load()) })
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()

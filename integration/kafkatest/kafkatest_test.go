@@ -263,16 +263,7 @@ func TestSASL(t *testing.T) {
 			{"wrong password", []kgo.Opt{kgo.SASL(plain.Auth{User: "writer", Pass: "nope"}.AsMechanism())}},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
-				cl, err := kgo.NewClient(append(tt.opts, kgo.SeedBrokers(c.Addrs()...))...)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer cl.Close()
-				ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
-				defer cancel()
-				if err := cl.Ping(ctx); err == nil {
-					t.Fatal("Ping succeeded, want a failure")
-				}
+				wantPingFails(t, "Ping", append(tt.opts, kgo.SeedBrokers(c.Addrs()...))...)
 			})
 		}
 	})
@@ -311,17 +302,24 @@ func TestTLS(t *testing.T) {
 	t.Run("untrusted", func(t *testing.T) {
 		c := Start(t, TLS(certs))
 		other := NewCerts(t)
-		cl, err := kgo.NewClient(kgo.SeedBrokers(c.Addrs()...), kgo.DialTLSConfig(other.Client.Clone()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer cl.Close()
-		ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
-		defer cancel()
-		if err := cl.Ping(ctx); err == nil {
-			t.Fatal("Ping trusting another CA succeeded, want a failure")
-		}
+		wantPingFails(t, "Ping trusting another CA", kgo.SeedBrokers(c.Addrs()...), kgo.DialTLSConfig(other.Client.Clone()))
 	})
+}
+
+// wantPingFails fails t unless a client with opts fails to Ping within
+// 500ms; what names the attempt in the failure.
+func wantPingFails(t *testing.T, what string, opts ...kgo.Opt) {
+	t.Helper()
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+	defer cancel()
+	if err := cl.Ping(ctx); err == nil {
+		t.Fatalf("%s succeeded, want a failure", what)
+	}
 }
 
 func TestRestart(t *testing.T) {

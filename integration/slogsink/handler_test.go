@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
 	"github.com/kafkasink/kafkasink/slogsink"
 	"github.com/kafkasink/kafkasink/zapsink"
@@ -257,8 +258,8 @@ func TestDecidersSeeEntry(t *testing.T) {
 			t.Errorf("record %s: got timestamp %v, want the record's time %v", r.Value, r.Time, at)
 		}
 	}
-	if r := main[4]; r.Time.Before(before.Truncate(time.Millisecond)) || decode(t, r)["time"] != nil {
-		t.Errorf("record without a time: got timestamp %v and time field %v, want a timestamp from the send (after %v) and no time field", r.Time, decode(t, r)["time"], before)
+	if r := main[4]; r.Time.Before(before.Truncate(time.Millisecond)) || testutil.Decode(t, r)["time"] != nil {
+		t.Errorf("record without a time: got timestamp %v and time field %v, want a timestamp from the send (after %v) and no time field", r.Time, testutil.Decode(t, r)["time"], before)
 	}
 }
 
@@ -322,7 +323,7 @@ func TestNewHandlerBorrowsSink(t *testing.T) {
 	}
 	var msgs []string
 	for _, r := range recs {
-		m := decode(t, r)
+		m := testutil.Decode(t, r)
 		msgs = append(msgs, fmt.Sprint(m["msg"]))
 	}
 	slices.Sort(msgs)
@@ -358,7 +359,7 @@ func TestSetDefault(t *testing.T) {
 		t.Fatalf("got %d records, want 2", len(recs))
 	}
 	for i, want := range [][2]string{{"INFO", "printf 42"}, {"WARN", "slog default"}} {
-		m := decode(t, recs[i])
+		m := testutil.Decode(t, recs[i])
 		if m["level"] != want[0] || m["msg"] != want[1] {
 			t.Errorf("record %d: got level %v msg %v, want %s %q", i, m["level"], m["msg"], want[0], want[1])
 		}
@@ -394,7 +395,7 @@ func TestConcurrentHandlers(t *testing.T) {
 	recs := c.ReadAll(t, topic)
 	seen := make(map[string]int)
 	for _, r := range recs {
-		m := decode(t, r)
+		m := testutil.Decode(t, r)
 		g, _ := m["g"].(map[string]any)
 		if m["service"] != "api" || g == nil {
 			t.Fatalf("record %s: want service api and group g", r.Value)

@@ -2,14 +2,13 @@ package slogsink_test
 
 import (
 	"context"
-	"encoding/json"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
 	"github.com/kafkasink/kafkasink/slogsink"
 )
@@ -29,41 +28,14 @@ func newTopic(t testing.TB, c *kafkatest.Cluster, prefix string, partitions int)
 	return topic
 }
 
-// quiet returns a sink configuration for c and topic that sends nothing
-// until Flush or Close: an hour's period, no eager first entry, big
-// batches. Background errors go to the test log when the test ends.
+// quiet returns testutil.Quiet's sink configuration for c and topic, with
+// short backoffs: it sends nothing until Flush or Close.
 func quiet(t testing.TB, c *kafkatest.Cluster, topic string) core.Config {
-	return core.Config{
-		Brokers:         c.Addrs(),
-		Topic:           topic,
-		Period:          time.Hour,
-		BatchSizeLimit:  10000,
-		DelayFirstEntry: true,
-		MinBackoff:      10 * time.Millisecond,
-		MaxBackoff:      100 * time.Millisecond,
-		ErrorHandler:    errorLog(t),
-	}
-}
-
-// errorLog returns an ErrorHandler that collects errors and logs them
-// when the test ends, since the sink may call it from its goroutines.
-func errorLog(t testing.TB) func(error) {
-	var (
-		mu   sync.Mutex
-		errs []error
-	)
-	t.Cleanup(func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, err := range errs {
-			t.Logf("sink error: %v", err)
-		}
-	})
-	return func(err error) {
-		mu.Lock()
-		errs = append(errs, err)
-		mu.Unlock()
-	}
+	cfg := testutil.Quiet(t, c)
+	cfg.Topic = topic
+	cfg.MinBackoff = 10 * time.Millisecond
+	cfg.MaxBackoff = 100 * time.Millisecond
+	return cfg
 }
 
 // newHandler is slogsink.New that fails t on error and closes the
@@ -86,14 +58,4 @@ func flush(t testing.TB, h *slogsink.Handler) {
 	if err := h.Flush(ctx); err != nil {
 		t.Fatalf("Flush: %v", err)
 	}
-}
-
-// decode parses a record's value as a JSON object.
-func decode(t testing.TB, r kafkatest.Record) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.Value, &m); err != nil {
-		t.Fatalf("record %v: %v", r, err)
-	}
-	return m
 }

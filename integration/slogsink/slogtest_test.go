@@ -6,6 +6,7 @@ import (
 	"testing"
 	"testing/slogtest"
 
+	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
 	"github.com/kafkasink/kafkasink/slogsink"
 )
@@ -32,7 +33,7 @@ func TestSlogtest(t *testing.T) {
 			if len(recs) != 1 {
 				t.Fatalf("got %d records in %s, want 1", len(recs), topic)
 			}
-			return decode(t, recs[0])
+			return testutil.Decode(t, recs[0])
 		})
 }
 
@@ -50,7 +51,7 @@ func TestSlogtestOneHandler(t *testing.T) {
 		}
 		var ms []map[string]any
 		for _, r := range c.ReadAll(t, topic) {
-			ms = append(ms, decode(t, r))
+			ms = append(ms, testutil.Decode(t, r))
 		}
 		return ms
 	})

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/integration/internal/cputime"
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
 	"github.com/kafkasink/kafkasink/zapsink"
 )
@@ -35,7 +36,7 @@ import (
 func BenchmarkZapCore(b *testing.B) {
 	b.Run("sink=discard", func(b *testing.B) {
 		logger := zap.New(zapcore.NewCore(benchEncoder(), zapcore.AddSync(io.Discard), zapcore.InfoLevel))
-		cpu := cpuTime()
+		cpu := cputime.Process()
 		benchLog(b, logger)
 		b.StopTimer()
 		reportCPU(b, cpu)
@@ -49,9 +50,9 @@ func benchEncoder() zapcore.Encoder {
 }
 
 // reportCPU reports the process's CPU time since start, per op.
-func reportCPU(b *testing.B, start time.Duration) {
-	if d := cpuTime() - start; d > 0 && start > 0 {
-		b.ReportMetric(float64(d.Nanoseconds())/float64(b.N), "cpu-ns/op")
+func reportCPU(b *testing.B, start int64) {
+	if d := cputime.Process() - start; d > 0 && start > 0 {
+		b.ReportMetric(float64(d)/float64(b.N), "cpu-ns/op")
 	}
 }
 
@@ -100,7 +101,7 @@ func benchKafka(b *testing.B, syncInTimer bool) {
 	}
 	before := s.Stats()
 	b.ResetTimer()
-	cpu := cpuTime()
+	cpu := cputime.Process()
 
 	benchLog(b, logger)
 	if !syncInTimer {

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
 	"github.com/kafkasink/kafkasink/zapsink"
 )
@@ -32,7 +33,7 @@ func TestRoutingSeesEntry(t *testing.T) {
 	var (
 		mu   sync.Mutex
 		saw  []seen
-		sink = quiet(t, c)
+		sink = testutil.Quiet(t, c)
 	)
 	sink.Topic = "app"
 	sink.TopicDecider = func(e core.Entry) string {
@@ -82,11 +83,11 @@ func TestRoutingSeesEntry(t *testing.T) {
 		{"app-errors", []string{"error", "dpanic"}},
 	} {
 		recs := c.ReadAll(t, tt.topic)
-		if got := messages(t, recs); !slices.Equal(got, tt.want) {
+		if got := testutil.Messages(t, recs); !slices.Equal(got, tt.want) {
 			t.Errorf("topic %s: got messages %q, want %q", tt.topic, got, tt.want)
 		}
 		for _, r := range recs {
-			if want := decode(t, r)["request_id"]; want != nil && string(r.Key) != want {
+			if want := testutil.Decode(t, r)["request_id"]; want != nil && string(r.Key) != want {
 				t.Errorf("record %v: got key %q, want %q", r, r.Key, want)
 			}
 		}
@@ -94,7 +95,7 @@ func TestRoutingSeesEntry(t *testing.T) {
 }
 
 func TestCheck(t *testing.T) {
-	s, err := core.New(core.Config{Brokers: []string{unreachable(t)}})
+	s, err := core.New(core.Config{Brokers: []string{testutil.Unreachable(t)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +141,7 @@ func TestCheck(t *testing.T) {
 func TestWithConcurrent(t *testing.T) {
 	c := kafkatest.Start(t)
 	c.CreateTopic(t, "with", 1)
-	sink := quiet(t, c)
+	sink := testutil.Quiet(t, c)
 	sink.Topic = "with"
 	kc := newCore(t, zapsink.Config{Sink: sink})
 	parent := zap.New(kc).With(zap.String("parent", "p"))
@@ -163,7 +164,7 @@ func TestWithConcurrent(t *testing.T) {
 		t.Fatalf("got %d records, want 400", len(recs))
 	}
 	for _, r := range recs {
-		m := decode(t, r)
+		m := testutil.Decode(t, r)
 		_, hasG := m["g"]
 		if m["parent"] != "p" || hasG != (m["msg"] == "child") {
 			t.Fatalf("record %v: got fields %v, want parent=p, and g only on children", r, m)
@@ -174,7 +175,7 @@ func TestWithConcurrent(t *testing.T) {
 func TestSync(t *testing.T) {
 	c := kafkatest.Start(t)
 	c.CreateTopic(t, "sync", 1)
-	sink := quiet(t, c)
+	sink := testutil.Quiet(t, c)
 	sink.Topic = "sync"
 	kc := newCore(t, zapsink.Config{Sink: sink})
 	logger := zap.New(kc)
@@ -197,7 +198,7 @@ func TestSync(t *testing.T) {
 
 func TestSyncTimeout(t *testing.T) {
 	kc := newCore(t, zapsink.Config{
-		Sink: core.Config{Brokers: []string{unreachable(t)}, ErrorHandler: errorLog(t), SyncTimeout: 50 * time.Millisecond},
+		Sink: core.Config{Brokers: []string{testutil.Unreachable(t)}, ErrorHandler: testutil.ErrorLog(t), SyncTimeout: 50 * time.Millisecond},
 	})
 	logger := zap.New(kc)
 	logger.Info("never delivered")
@@ -221,14 +222,14 @@ func TestDropsNotWriteErrors(t *testing.T) {
 	var errOut bytes.Buffer
 	kc := newCore(t, zapsink.Config{
 		Sink: core.Config{
-			Brokers:         []string{unreachable(t)},
+			Brokers:         []string{testutil.Unreachable(t)},
 			DelayFirstEntry: true,
 			Period:          time.Hour,
 			QueueLimit:      2,
 			BatchSizeLimit:  1, // below QueueLimit, as New requires
 			ShedThreshold:   1, // no shedding: the queue fills
 			MaxEntryBytes:   200,
-			ErrorHandler:    errorLog(t),
+			ErrorHandler:    testutil.ErrorLog(t),
 			SyncTimeout:     20 * time.Millisecond,
 		},
 	})
@@ -271,13 +272,13 @@ func TestShedNotWriteErrors(t *testing.T) {
 	var errOut bytes.Buffer
 	kc := newCore(t, zapsink.Config{
 		Sink: core.Config{
-			Brokers:         []string{unreachable(t)},
+			Brokers:         []string{testutil.Unreachable(t)},
 			DelayFirstEntry: true,
 			Period:          time.Hour,
 			QueueLimit:      4,
 			BatchSizeLimit:  2,   // at most the shedding point, as New requires
 			ShedThreshold:   0.5, // from 2 entries held, shed below Warn
-			ErrorHandler:    errorLog(t),
+			ErrorHandler:    testutil.ErrorLog(t),
 			SyncTimeout:     20 * time.Millisecond,
 		},
 	})
@@ -324,7 +325,7 @@ func TestNew(t *testing.T) {
 	}
 
 	t.Run("defaults", func(t *testing.T) {
-		kc, err := zapsink.New(zapsink.Config{Sink: core.Config{Brokers: []string{unreachable(t)}}})
+		kc, err := zapsink.New(zapsink.Config{Sink: core.Config{Brokers: []string{testutil.Unreachable(t)}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -341,7 +342,7 @@ func TestLevels(t *testing.T) {
 		got []core.Level
 	)
 	c := kafkatest.Start(t)
-	sink := quiet(t, c)
+	sink := testutil.Quiet(t, c)
 	sink.TopicDecider = func(e core.Entry) string {
 		mu.Lock()
 		got = append(got, e.Level)
@@ -372,7 +373,7 @@ func TestLevels(t *testing.T) {
 
 func TestWriteAllocs(t *testing.T) {
 	c := kafkatest.Start(t)
-	kc := newCore(t, zapsink.Config{Sink: quiet(t, c)})
+	kc := newCore(t, zapsink.Config{Sink: testutil.Quiet(t, c)})
 	kcWith := kc.With([]zapcore.Field{zap.String("service", "api")})
 	ent := zapcore.Entry{Level: zapcore.InfoLevel, Time: time.Now(), LoggerName: "api", Message: "request handled"}
 	fields := []zapcore.Field{
@@ -382,7 +383,7 @@ func TestWriteAllocs(t *testing.T) {
 		zap.Duration("latency", 1500*time.Microsecond),
 		zap.Bool("cached", true),
 	}
-	wantAllocs(t, 0, func() { _ = kcWith.Write(ent, fields) })
+	testutil.WantAllocs(t, 0, func() { _ = kcWith.Write(ent, fields) })
 }
 
 func TestURLSinkWriteAllocs(t *testing.T) {
@@ -396,5 +397,5 @@ func TestURLSinkWriteAllocs(t *testing.T) {
 	}
 	defer closeSink()
 	line := []byte(`{"level":"warn","ts":1732550400.123456,"msg":"request handled","method":"GET","status":200}` + "\n")
-	wantAllocs(t, 0, func() { _, _ = ws.Write(line) })
+	testutil.WantAllocs(t, 0, func() { _, _ = ws.Write(line) })
 }

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
 	"github.com/kafkasink/kafkasink/zapsink"
 )
@@ -54,7 +55,7 @@ func TestFatalFlushed(t *testing.T) {
 				t.Fatalf("child: got %v, want exit status 1; output:\n%s", err, out)
 			}
 			want := []string{"before", "fatal"}
-			if got := messages(t, c.ReadAll(t, tt.topic)); !slices.Equal(got, want) {
+			if got := testutil.Messages(t, c.ReadAll(t, tt.topic)); !slices.Equal(got, want) {
 				t.Errorf("got messages %q in Kafka, want %q; child output:\n%s", got, want, out)
 			}
 		})
@@ -124,7 +125,7 @@ func TestPanicFlushed(t *testing.T) {
 					t.Cleanup(closeSink)
 					logger = zap.New(zapcoreNewJSON(ws))
 				} else {
-					sink := quiet(t, c)
+					sink := testutil.Quiet(t, c)
 					sink.Topic = topic
 					logger = zap.New(newCore(t, zapsink.Config{Sink: sink}))
 				}
@@ -134,7 +135,7 @@ func TestPanicFlushed(t *testing.T) {
 					tt.log(logger)
 				}()
 				want := []string{"before", "flushed"}
-				if got := messages(t, c.ReadAll(t, topic)); !slices.Equal(got, want) {
+				if got := testutil.Messages(t, c.ReadAll(t, topic)); !slices.Equal(got, want) {
 					t.Errorf("got messages %q in Kafka, want %q", got, want)
 				}
 			})

@@ -1,54 +1,15 @@
 package zapsink_test
 
 import (
-	"encoding/json"
-	"net"
-	"sync"
 	"testing"
-	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/kafkasink/kafkasink/core"
-	"github.com/kafkasink/kafkasink/integration/kafkatest"
 	"github.com/kafkasink/kafkasink/integration/sinktest"
 	"github.com/kafkasink/kafkasink/zapsink"
 )
-
-// quiet returns a sink configuration for c that sends nothing until Sync,
-// Close or a flush: an hour's period, no eager first entry, big batches.
-// Background errors go to the test log.
-func quiet(t testing.TB, c *kafkatest.Cluster) core.Config {
-	return core.Config{
-		Brokers:         c.Addrs(),
-		Period:          time.Hour,
-		BatchSizeLimit:  10000, // under ShedThreshold × QueueLimit (80000), as New requires
-		DelayFirstEntry: true,
-		ErrorHandler:    errorLog(t),
-	}
-}
-
-// errorLog returns an ErrorHandler that collects errors and logs them
-// when the test ends, since the sink may call it from its goroutines.
-func errorLog(t testing.TB) func(error) {
-	var (
-		mu   sync.Mutex
-		errs []error
-	)
-	t.Cleanup(func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, err := range errs {
-			t.Logf("sink error: %v", err)
-		}
-	})
-	return func(err error) {
-		mu.Lock()
-		errs = append(errs, err)
-		mu.Unlock()
-	}
-}
 
 // newCore is zapsink.New that fails t on error and closes the core when
 // the test ends.
@@ -60,50 +21,6 @@ func newCore(t testing.TB, cfg zapsink.Config) *zapsink.Core {
 	}
 	t.Cleanup(func() { _ = kc.Close() })
 	return kc
-}
-
-// unreachable returns an address where nothing listens.
-func unreachable(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
-// decode parses a record's value as a JSON object.
-func decode(t testing.TB, r kafkatest.Record) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.Value, &m); err != nil {
-		t.Fatalf("record %v: %v", r, err)
-	}
-	return m
-}
-
-// messages returns the "msg" field of each record.
-func messages(t testing.TB, recs []kafkatest.Record) []string {
-	t.Helper()
-	msgs := make([]string, len(recs))
-	for i, r := range recs {
-		msgs[i], _ = decode(t, r)["msg"].(string)
-	}
-	return msgs
-}
-
-// wantAllocs fails t if f allocates other than n times per call on
-// average. It skips under the race detector, which allocates.
-func wantAllocs(t *testing.T, n float64, f func()) {
-	t.Helper()
-	if raceEnabled {
-		t.Skip("allocation counts are meaningless under -race")
-	}
-	if got := testing.AllocsPerRun(1000, f); got != n {
-		t.Errorf("got %v allocs per call, want %v", got, n)
-	}
 }
 
 // zapLogger is a *zap.Logger as a sinktest.Logger.

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"slices"
 	"testing"
-	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
 	"github.com/kafkasink/kafkasink/zapsink"
 )
@@ -24,7 +24,7 @@ func TestOwnership(t *testing.T) {
 
 	t.Run("New owns", func(t *testing.T) {
 		c.CreateTopic(t, "owned", 1)
-		cfg := quiet(t, c)
+		cfg := testutil.Quiet(t, c)
 		cfg.Topic = "owned"
 		kc := newCore(t, zapsink.Config{Sink: cfg})
 		logger := zap.New(kc)
@@ -32,7 +32,7 @@ func TestOwnership(t *testing.T) {
 		if err := kc.With([]zapcore.Field{zap.Int("child", 1)}).(*zapsink.Core).Close(); err != nil { // a derived Core closes the sink too
 			t.Fatalf("Close: got %v, want nil", err)
 		}
-		if got, want := messages(t, c.ReadAll(t, "owned")), []string{"before close"}; !slices.Equal(got, want) {
+		if got, want := testutil.Messages(t, c.ReadAll(t, "owned")), []string{"before close"}; !slices.Equal(got, want) {
 			t.Errorf("after Close: got messages %q in Kafka, want %q", got, want)
 		}
 		if err := kc.Sink().Write(core.Entry{JSON: []byte(`{"msg":"direct"}`)}); !errors.Is(err, core.ErrClosed) {
@@ -46,7 +46,7 @@ func TestOwnership(t *testing.T) {
 
 	t.Run("NewCore borrows", func(t *testing.T) {
 		c.CreateTopic(t, "borrowed", 1)
-		cfg := quiet(t, c)
+		cfg := testutil.Quiet(t, c)
 		cfg.Topic = "borrowed"
 		s, err := core.New(cfg)
 		if err != nil {
@@ -62,7 +62,7 @@ func TestOwnership(t *testing.T) {
 		if err := kc.Close(); err != nil {
 			t.Fatalf("Close: got %v, want nil", err)
 		}
-		if got, want := messages(t, c.ReadAll(t, "borrowed")), []string{"one"}; !slices.Equal(got, want) {
+		if got, want := testutil.Messages(t, c.ReadAll(t, "borrowed")), []string{"one"}; !slices.Equal(got, want) {
 			t.Fatalf("after Close: got messages %q in Kafka, want %q (Close flushes)", got, want)
 		}
 		logger.Info("two") // the borrowed Core still writes
@@ -73,7 +73,7 @@ func TestOwnership(t *testing.T) {
 		if err := kc.Close(); err != nil {
 			t.Fatalf("second Close: got %v, want nil", err)
 		}
-		if got, want := messages(t, c.ReadAll(t, "borrowed")), []string{"one", "two", "three"}; !slices.Equal(got, want) {
+		if got, want := testutil.Messages(t, c.ReadAll(t, "borrowed")), []string{"one", "two", "three"}; !slices.Equal(got, want) {
 			t.Fatalf("after Sync: got messages %q in Kafka, want %q", got, want)
 		}
 		if st := s.Stats(); st.Dropped.Total() != 0 || st.Delivered != 3 {
@@ -81,11 +81,7 @@ func TestOwnership(t *testing.T) {
 		}
 
 		// The owner closes the sink; the borrowed Core then says nothing.
-		ctx, cancel := context.WithTimeout(context.Background(), s.Config().SyncTimeout)
-		defer cancel()
-		if err := s.Close(ctx); err != nil {
-			t.Fatalf("the owner's Close: got %v, want nil", err)
-		}
+		testutil.CloseOwned(t, s)
 		if err := kc.Close(); err != nil {
 			t.Errorf("Close of a borrowed Core after the owner closed the sink: got %v, want nil", err)
 		}
@@ -95,32 +91,11 @@ func TestOwnership(t *testing.T) {
 	})
 
 	t.Run("NewCore Close waits up to SyncTimeout", func(t *testing.T) {
-		s, err := core.New(core.Config{
-			Brokers:      []string{unreachable(t)},
-			SyncTimeout:  50 * time.Millisecond,
-			ErrorHandler: errorLog(t),
+		testutil.CheckBorrowedCloseWaits(t, "Core", core.Config{ErrorHandler: testutil.ErrorLog(t)}, func(s *core.Sink) func() error {
+			kc := zapsink.NewCore(s, zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.InfoLevel)
+			zap.New(kc).Info("never delivered")
+			return kc.Close
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithCancel(context.Background())
-			cancel() // nothing can be delivered
-			_ = s.Close(ctx)
-		})
-		kc := zapsink.NewCore(s, zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.InfoLevel)
-		zap.New(kc).Info("never delivered")
-		err = kc.Close()
-		var ue *core.UndeliveredError
-		if !errors.As(err, &ue) || ue.Count != 1 || !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("Close: got %v, want an UndeliveredError of 1 entry and context.DeadlineExceeded", err)
-		}
-		if err := s.Write(core.Entry{JSON: []byte(`{}`)}); err != nil {
-			t.Errorf("the sink's Write after a borrowed Core's Close: got %v, want nil (still open)", err)
-		}
-		if st := s.Stats(); st.Dropped.Closed != 0 || st.QueueDepth != 2 {
-			t.Errorf("got Dropped.Closed %d, QueueDepth %d; want 0, 2 (the sink keeps both)", st.Dropped.Closed, st.QueueDepth)
-		}
 	})
 
 	t.Run("NewCore nil sink", func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
 	"github.com/kafkasink/kafkasink/zapsink"
 )
@@ -19,7 +20,7 @@ import (
 func TestTee(t *testing.T) {
 	c := kafkatest.Start(t)
 	c.CreateTopic(t, "tee", 1)
-	sink := quiet(t, c)
+	sink := testutil.Quiet(t, c)
 	sink.Topic = "tee"
 	kc := newCore(t, zapsink.Config{Sink: sink, Level: zapcore.WarnLevel})
 	obs, logs := observer.New(zapcore.DebugLevel)
@@ -41,11 +42,11 @@ func TestTee(t *testing.T) {
 		t.Errorf("observer: got %q, want %q", console, want)
 	}
 	recs := c.ReadAll(t, "tee")
-	if got, want := messages(t, recs), []string{"warn", "error"}; !slices.Equal(got, want) {
+	if got, want := testutil.Messages(t, recs), []string{"warn", "error"}; !slices.Equal(got, want) {
 		t.Errorf("Kafka: got %q, want %q", got, want)
 	}
 	for _, r := range recs {
-		if got := decode(t, r)["service"]; got != "api" {
+		if got := testutil.Decode(t, r)["service"]; got != "api" {
 			t.Errorf("record %v: service: got %v, want api", r, got)
 		}
 	}
@@ -57,7 +58,7 @@ func TestTee(t *testing.T) {
 func TestSampler(t *testing.T) {
 	c := kafkatest.Start(t)
 	c.CreateTopic(t, "sampled", 1)
-	sink := quiet(t, c)
+	sink := testutil.Quiet(t, c)
 	sink.Topic = "sampled"
 	kc := newCore(t, zapsink.Config{Sink: sink})
 	obs, logs := observer.New(zapcore.DebugLevel)
@@ -76,7 +77,7 @@ func TestSampler(t *testing.T) {
 	recs := c.ReadAll(t, "sampled")
 	var got []float64
 	for _, r := range recs {
-		if m := decode(t, r); m["msg"] == "repeated" {
+		if m := testutil.Decode(t, r); m["msg"] == "repeated" {
 			got = append(got, m["i"].(float64))
 		}
 	}
@@ -84,7 +85,7 @@ func TestSampler(t *testing.T) {
 	if want := []float64{0, 1, 4, 7}; !slices.Equal(got, want) {
 		t.Errorf("sampled entries: got i=%v, want %v", got, want)
 	}
-	if got, want := messages(t, recs)[len(recs)-1], "other message"; got != want {
+	if got, want := testutil.Messages(t, recs)[len(recs)-1], "other message"; got != want {
 		t.Errorf("last entry: got %q, want %q", got, want)
 	}
 	if got := kc.Sink().Stats().Received; got != 5 {

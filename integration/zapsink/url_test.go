@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
 	"github.com/kafkasink/kafkasink/zapsink"
 )
@@ -37,10 +38,10 @@ func TestURLSinkConfig(t *testing.T) {
 		t.Fatalf("Sync: got %v, want nil", err)
 	}
 	recs := c.ReadAll(t, "app-logs")
-	if got, want := messages(t, recs), []string{"one", "two"}; !slices.Equal(got, want) {
+	if got, want := testutil.Messages(t, recs), []string{"one", "two"}; !slices.Equal(got, want) {
 		t.Fatalf("after Sync: got messages %q, want %q", got, want)
 	}
-	if got := decode(t, recs[1])["request_id"]; got != "r" {
+	if got := testutil.Decode(t, recs[1])["request_id"]; got != "r" {
 		t.Errorf("request_id: got %v, want r", got)
 	}
 	for _, r := range recs {

@@ -12,21 +12,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 	"github.com/kafkasink/kafkasink/zerologsink"
 )
-
-// wantAllocs fails t unless f allocates n times per run on average, as
-// testing.AllocsPerRun counts (rounding down, so amortised growth of the
-// sink's queue and arena counts as 0).
-func wantAllocs(t *testing.T, n int, f func()) {
-	t.Helper()
-	if raceEnabled {
-		t.Skip("the race detector allocates")
-	}
-	if got := testing.AllocsPerRun(1000, f); got != float64(n) {
-		t.Errorf("got %v allocs per run, want %d", got, n)
-	}
-}
 
 // TestAllocs pins the cost of logging through the Writer at no allocation
 // per entry, on every path: zerolog's WriteLevel, plain Write with the
@@ -35,7 +23,7 @@ func TestAllocs(t *testing.T) {
 	// Nothing is delivered (the batcher sleeps for an hour), so the only
 	// allocations are the Writer's and the sink's Write's.
 	newWriter := func(t *testing.T, cfg core.Config) *zerologsink.Writer {
-		cfg.Brokers = []string{deadBroker(t)}
+		cfg.Brokers = []string{testutil.Unreachable(t)}
 		cfg.Period = time.Hour
 		cfg.DelayFirstEntry = true
 		cfg.ErrorHandler = func(error) {}
@@ -55,21 +43,21 @@ func TestAllocs(t *testing.T) {
 	t.Run("zerolog", func(t *testing.T) {
 		w := newWriter(t, core.Config{})
 		log := zerolog.New(w).With().Timestamp().Str("service", "api").Logger()
-		wantAllocs(t, 0, func() {
+		testutil.WantAllocs(t, 0, func() {
 			log.Info().Str("user", "u1").Int("status", 200).Dur("took", time.Millisecond).Bool("ok", true).Msg("request")
 		})
 	})
 	t.Run("WriteLevel", func(t *testing.T) {
 		w := newWriter(t, core.Config{})
-		wantAllocs(t, 0, func() { w.WriteLevel(zerolog.WarnLevel, entry) })
+		testutil.WantAllocs(t, 0, func() { w.WriteLevel(zerolog.WarnLevel, entry) })
 	})
 	t.Run("Write", func(t *testing.T) {
 		w := newWriter(t, core.Config{})
-		wantAllocs(t, 0, func() { w.Write(entry) })
+		testutil.WantAllocs(t, 0, func() { w.Write(entry) })
 	})
 	t.Run("Write custom level", func(t *testing.T) {
 		w := newWriter(t, core.Config{})
-		wantAllocs(t, 0, func() { w.WriteLevel(zerolog.Level(20), entry) })
+		testutil.WantAllocs(t, 0, func() { w.WriteLevel(zerolog.Level(20), entry) })
 	})
 	t.Run("queue full", func(t *testing.T) {
 		w := newWriter(t, core.Config{QueueLimit: 2, BatchSizeLimit: 1, ShedThreshold: 1})
@@ -118,7 +106,7 @@ func TestRefusals(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := tt.cfg
-			cfg.Brokers = []string{deadBroker(t)}
+			cfg.Brokers = []string{testutil.Unreachable(t)}
 			cfg.Period = time.Hour
 			cfg.DelayFirstEntry = true
 			var (
@@ -163,7 +151,7 @@ func TestRefusals(t *testing.T) {
 				}
 				return
 			}
-			waitUntil(t, dropReported, func() string {
+			testutil.WaitFor(t, readTimeout, dropReported, func() string {
 				mu.Lock()
 				defer mu.Unlock()
 				return fmt.Sprintf("a DropError reported; got %v", reported)

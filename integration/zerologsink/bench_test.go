@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/integration/internal/cputime"
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
 	"github.com/kafkasink/kafkasink/zerologsink"
 )
@@ -105,10 +106,10 @@ func logParallel(b *testing.B, w io.Writer) cpuStart {
 	var logCPU atomic.Int64
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := cpuStart(cpuTime())
+	start := cpuStart(cputime.Process())
 	defer func() { b.ReportMetric(float64(logCPU.Load())/float64(b.N), "log-cpu-ns/op") }()
 	b.RunParallel(func(pb *testing.PB) {
-		stop := threadCPU()
+		stop := cputime.Thread()
 		defer func() { logCPU.Add(stop()) }()
 		i := 0
 		for pb.Next() {
@@ -130,5 +131,5 @@ type cpuStart int64
 
 // report reports the CPU time since start per op, as cpu-ns/op.
 func (start cpuStart) report(b *testing.B) {
-	b.ReportMetric(float64(cpuTime()-int64(start))/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(cputime.Process()-int64(start))/float64(b.N), "cpu-ns/op")
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 	"github.com/kafkasink/kafkasink/zerologsink"
 )
 
@@ -30,11 +31,8 @@ func FuzzWrite(f *testing.F) {
 	} {
 		f.Add([]byte(s), int8(1))
 	}
-	fallback := new(lockedBuffer)
-	addr, err := freeAddr()
-	if err != nil {
-		f.Fatal(err)
-	}
+	fallback := new(testutil.LockedBuffer)
+	addr := testutil.Unreachable(f)
 	w, err := zerologsink.New(zerologsink.Config{Sink: core.Config{
 		Brokers:         []string{addr},
 		Period:          time.Hour,

@@ -1,10 +1,7 @@
 package zerologsink_test
 
 import (
-	"bytes"
 	"context"
-	"net"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -63,15 +60,6 @@ func flush(t *testing.T, w *zerologsink.Writer) {
 	}
 }
 
-// lines returns what buf holds, one entry a line, without the newlines.
-func lines(buf *bytes.Buffer) []string {
-	s := strings.TrimSuffix(buf.String(), "\n")
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, "\n")
-}
-
 // equalStrings fails t unless got equals want, element by element.
 func equalStrings(t *testing.T, what string, got, want []string) {
 	t.Helper()
@@ -104,72 +92,5 @@ func captureZerologErrors(t *testing.T) func() []error {
 		mu.Lock()
 		defer mu.Unlock()
 		return append([]error(nil), errs...)
-	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent use, for Fallback.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// Len returns the number of bytes held.
-func (b *lockedBuffer) Len() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Len()
-}
-
-// Take returns what the buffer holds and empties it.
-func (b *lockedBuffer) Take() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	out := bytes.Clone(b.buf.Bytes())
-	b.buf.Reset()
-	return out
-}
-
-// deadBroker returns the address of a port nothing listens on.
-func deadBroker(t *testing.T) string {
-	t.Helper()
-	addr, err := freeAddr()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return addr
-}
-
-// freeAddr returns the address of a port nothing listens on.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
-
-// waitUntil polls cond until it holds, or fails t after readTimeout with
-// what describe says it waited for.
-func waitUntil(t *testing.T, cond func() bool, describe func() string) {
-	t.Helper()
-	deadline := time.Now().Add(readTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("still waiting after %v for %s", readTimeout, describe())
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

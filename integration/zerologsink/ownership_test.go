@@ -5,11 +5,11 @@ import (
 	"errors"
 	"io"
 	"testing"
-	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
 	"github.com/kafkasink/kafkasink/zerologsink"
 )
@@ -85,44 +85,18 @@ func TestOwnership(t *testing.T) {
 		}
 
 		// The owner closes the sink; the borrowed Writer then says nothing.
-		ctx, cancel := context.WithTimeout(context.Background(), s.Config().SyncTimeout)
-		defer cancel()
-		if err := s.Close(ctx); err != nil {
-			t.Fatalf("the owner's Close: got %v, want nil", err)
-		}
+		testutil.CloseOwned(t, s)
 		if err := w.Close(); err != nil {
 			t.Errorf("Close of a borrowed Writer after the owner closed the sink: got %v, want nil", err)
 		}
 	})
 
 	t.Run("NewWriter Close waits up to SyncTimeout", func(t *testing.T) {
-		s, err := core.New(core.Config{
-			Brokers:      []string{deadBroker(t)},
-			SyncTimeout:  50 * time.Millisecond,
-			ErrorHandler: func(error) {},
-			Fallback:     io.Discard,
+		testutil.CheckBorrowedCloseWaits(t, "Writer", core.Config{ErrorHandler: func(error) {}, Fallback: io.Discard}, func(s *core.Sink) func() error {
+			w := zerologsink.NewWriter(s)
+			log := zerolog.New(w)
+			log.Info().Msg("never delivered")
+			return w.Close
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithCancel(context.Background())
-			cancel() // nothing can be delivered
-			_ = s.Close(ctx)
-		})
-		w := zerologsink.NewWriter(s)
-		log := zerolog.New(w)
-		log.Info().Msg("never delivered")
-		err = w.Close()
-		var ue *core.UndeliveredError
-		if !errors.As(err, &ue) || ue.Count != 1 || !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("Close: got %v, want an UndeliveredError of 1 entry and context.DeadlineExceeded", err)
-		}
-		if err := s.Write(core.Entry{JSON: []byte(`{}`)}); err != nil {
-			t.Errorf("the sink's Write after a borrowed Writer's Close: got %v, want nil (still open)", err)
-		}
-		if st := s.Stats(); st.Dropped.Closed != 0 || st.QueueDepth != 2 {
-			t.Errorf("got Dropped.Closed %d, QueueDepth %d; want 0, 2 (the sink keeps both)", st.Dropped.Closed, st.QueueDepth)
-		}
 	})
 }

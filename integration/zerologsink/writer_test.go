@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
 	"github.com/kafkasink/kafkasink/zerologsink"
 )
@@ -67,7 +68,7 @@ func TestLevelRouting(t *testing.T) {
 	flush(t, w)
 
 	for _, l := range levels {
-		want := lines(byLevel[l])
+		want := testutil.Lines(byLevel[l].String())
 		if len(want) != 3 {
 			t.Fatalf("level %s: the mirror got %d entries, want 3", l, len(want))
 		}
@@ -365,7 +366,7 @@ func TestHugeEntries(t *testing.T) {
 	cfg := config(t, c)
 	cfg.Topic = "huge"
 	cfg.MaxEntryBytes = 600 << 10
-	fallback := new(lockedBuffer)
+	fallback := new(testutil.LockedBuffer)
 	cfg.Fallback = fallback
 	var sinkErrs []error
 	var mu sync.Mutex
@@ -394,7 +395,7 @@ func TestHugeEntries(t *testing.T) {
 	}
 	// The sink's own goroutine reports the drop and writes the Fallback,
 	// after the log call.
-	waitUntil(t, func() bool {
+	testutil.WaitFor(t, readTimeout, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return strings.Contains(fallback.String(), `"message":"too big"`) && len(sinkErrs) > 0
@@ -417,7 +418,7 @@ func TestHugeEntries(t *testing.T) {
 func TestQueueFull(t *testing.T) {
 	zerologErrs := captureZerologErrors(t)
 	cfg := core.Config{
-		Brokers:         []string{deadBroker(t)},
+		Brokers:         []string{testutil.Unreachable(t)},
 		Period:          time.Hour,
 		DelayFirstEntry: true,
 		QueueLimit:      10,
@@ -490,7 +491,7 @@ func TestLifecycle(t *testing.T) {
 
 	t.Run("close timeout", func(t *testing.T) {
 		w, err := zerologsink.New(zerologsink.Config{Sink: core.Config{
-			Brokers:      []string{deadBroker(t)},
+			Brokers:      []string{testutil.Unreachable(t)},
 			SyncTimeout:  50 * time.Millisecond,
 			ErrorHandler: func(error) {},
 			Fallback:     io.Discard,
@@ -597,7 +598,7 @@ func TestPanic(t *testing.T) {
 func TestPanicFlushFails(t *testing.T) {
 	zerologErrs := captureZerologErrors(t)
 	w, err := zerologsink.New(zerologsink.Config{Sink: core.Config{
-		Brokers:      []string{deadBroker(t)},
+		Brokers:      []string{testutil.Unreachable(t)},
 		SyncTimeout:  20 * time.Millisecond,
 		ErrorHandler: func(error) {},
 		Fallback:     io.Discard,
@@ -640,7 +641,7 @@ func TestNewInvalidConfig(t *testing.T) {
 // queue is full, so it counts the level of each entry as it refuses it.
 func TestLevelFieldName(t *testing.T) {
 	s, err := core.New(core.Config{
-		Brokers:         []string{deadBroker(t)},
+		Brokers:         []string{testutil.Unreachable(t)},
 		Period:          time.Hour,
 		DelayFirstEntry: true,
 		QueueLimit:      2,

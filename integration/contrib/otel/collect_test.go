@@ -4,10 +4,9 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"math"
-	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/kafkasink/kafkasink/contrib/otel"
 	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/integration/internal/metricscenario"
+	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 )
 
 const componentName = "kafkasink/app"
@@ -26,11 +27,11 @@ const componentName = "kafkasink/app"
 // requests (queue full, requests in flight, the oldest entry waiting),
 // once after Close.
 func TestCollect(t *testing.T) {
-	s := startScenario(t)
-	m := kafkaotel.New(s.sink, kafkaotel.Options{
+	s := metricscenario.Start(t)
+	m := kafkaotel.New(s.Sink, kafkaotel.Options{
 		Name:          componentName,
 		Attributes:    []attribute.KeyValue{attribute.String("deployment.environment.name", "test")},
-		QueueCapacity: queueLimit,
+		QueueCapacity: metricscenario.QueueLimit,
 	})
 	reader := sdkmetric.NewManualReader(sdkmetric.WithProducer(m))
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
@@ -43,29 +44,29 @@ func TestCollect(t *testing.T) {
 	// Held: once requests are in flight, the counters stand still and the
 	// oldest entry's age grows. Collect until a collection falls between
 	// two equal snapshots.
-	var held points
+	var held metricscenario.Samples
 	var before, after core.Stats
-	waitFor(t, "a collection between two equal snapshots, requests in flight", func() bool {
-		before = s.sink.Stats()
+	testutil.WaitFor(t, 30*time.Second, func() bool {
+		before = s.Sink.Stats()
 		held = collect(t, reader)
-		after = s.sink.Stats()
+		after = s.Sink.Stats()
 		return before.InFlight > 0 && maps.Equal(want(before), want(after))
-	})
-	age := held.take(point("kafkasink.queue.oldest_age"))
+	}, func() string { return "a collection between two equal snapshots, requests in flight" })
+	age := held.Take(point("kafkasink.queue.oldest_age"))
 	if age < before.OldestAge.Seconds() || age > after.OldestAge.Seconds() || age == 0 {
 		t.Errorf("oldest age: collected %vs, want within the snapshots' %v … %v, above 0", age, before.OldestAge, after.OldestAge)
 	}
-	compare(t, "held", held, before)
-	if got := held[point("otel.sdk.exporter.log.inflight")]; got != queueLimit {
-		t.Errorf("held: log records in flight %v, want %d", got, queueLimit)
+	metricscenario.Compare(t, "held", held, want(before))
+	if got := held[point("otel.sdk.exporter.log.inflight")]; got != metricscenario.QueueLimit {
+		t.Errorf("held: log records in flight %v, want %d", got, metricscenario.QueueLimit)
 	}
 
-	st := s.finish(t)
+	st := s.Finish(t)
 	done := collect(t, reader)
-	if age := done.take(point("kafkasink.queue.oldest_age")); age != 0 {
+	if age := done.Take(point("kafkasink.queue.oldest_age")); age != 0 {
 		t.Errorf("oldest age after Close: got %v, want 0", age)
 	}
-	compare(t, "closed", done, st)
+	metricscenario.Compare(t, "closed", done, want(st))
 	for _, k := range []string{
 		point("otel.sdk.exporter.log.exported", "error.type", "queue_full"),
 		point("otel.sdk.exporter.log.exported", "error.type", "shed"),
@@ -80,12 +81,12 @@ func TestCollect(t *testing.T) {
 		}
 	}
 	for k, v := range map[string]float64{
-		point("otel.sdk.exporter.log.exported", "error.type", "too_large"):        1,
-		point("otel.sdk.exporter.log.exported", "error.type", "rejected"):         2,
-		point("otel.sdk.exporter.log.exported", "error.type", "already_shutdown"): 1,
-		point("kafkasink.topic.dropped", "messaging.destination.name", badTopic):  2,
-		point("kafkasink.log.received"):                                           float64(s.written),
-		point("otel.sdk.processor.log.queue.capacity"):                            queueLimit,
+		point("otel.sdk.exporter.log.exported", "error.type", "too_large"):                      1,
+		point("otel.sdk.exporter.log.exported", "error.type", "rejected"):                       2,
+		point("otel.sdk.exporter.log.exported", "error.type", "already_shutdown"):               1,
+		point("kafkasink.topic.dropped", "messaging.destination.name", metricscenario.BadTopic): 2,
+		point("kafkasink.log.received"):                                                         float64(s.Written),
+		point("otel.sdk.processor.log.queue.capacity"):                                          metricscenario.QueueLimit,
 	} {
 		if done[k] != v {
 			t.Errorf("%s: got %v, want %v", k, done[k], v)
@@ -135,16 +136,6 @@ func TestDefaultName(t *testing.T) {
 	}
 }
 
-// points maps each data point, as name{key="value",…} with the attributes
-// sorted and those every point carries left out, to its value.
-type points map[string]float64
-
-func (p points) take(key string) float64 {
-	v := p[key]
-	delete(p, key)
-	return v
-}
-
 // common are the attributes every data point carries.
 var common = map[string]string{
 	"otel.component.type":         kafkaotel.ComponentType,
@@ -152,14 +143,9 @@ var common = map[string]string{
 	"deployment.environment.name": "test",
 }
 
-func point(name string, attrs ...string) string {
-	var pairs []string
-	for i := 0; i < len(attrs); i += 2 {
-		pairs = append(pairs, fmt.Sprintf("%s=%q", attrs[i], attrs[i+1]))
-	}
-	slices.Sort(pairs)
-	return name + "{" + strings.Join(pairs, ",") + "}"
-}
+// point is the key of the data point name with attrs, pairs of key and
+// value, as metricscenario.Key spells it.
+func point(name string, attrs ...string) string { return metricscenario.Key(name, attrs...) }
 
 // kind is an instrument's kind and unit, as the SDK reports them.
 type kind struct {
@@ -189,8 +175,8 @@ var kinds = map[string]kind{
 }
 
 // want is what a collection must show for st, every point spelled out.
-func want(st core.Stats) points {
-	p := points{}
+func want(st core.Stats) metricscenario.Samples {
+	p := metricscenario.Samples{}
 	put := func(name string, v float64, attrs ...string) { p[point(name, attrs...)] = v }
 	put("otel.sdk.exporter.log.exported", float64(st.Delivered))
 	for errorType, n := range map[string]uint64{
@@ -201,7 +187,7 @@ func want(st core.Stats) points {
 	}
 	put("otel.sdk.exporter.log.inflight", float64(st.QueueDepth))
 	put("otel.sdk.processor.log.queue.size", float64(st.QueueDepth))
-	put("otel.sdk.processor.log.queue.capacity", queueLimit)
+	put("otel.sdk.processor.log.queue.capacity", metricscenario.QueueLimit)
 	put("kafkasink.log.received", float64(st.Received))
 	put("kafkasink.log.accepted", float64(st.Accepted))
 	for i, name := range []string{"none", "trace", "debug", "info", "warn", "error", "dpanic", "panic", "fatal"} {
@@ -229,37 +215,17 @@ func want(st core.Stats) points {
 	return p
 }
 
-// compare checks the collected points against those st calls for, both
-// ways.
-func compare(t *testing.T, when string, got points, st core.Stats) {
-	t.Helper()
-	w := want(st)
-	for _, k := range slices.Sorted(maps.Keys(w)) {
-		g, ok := got[k]
-		switch {
-		case !ok:
-			t.Errorf("%s: %s missing, want %v", when, k, w[k])
-		case math.Abs(g-w[k]) > 1e-9*math.Abs(w[k]):
-			t.Errorf("%s: %s: got %v, want %v", when, k, g, w[k])
-		}
-	}
-	for _, k := range slices.Sorted(maps.Keys(got)) {
-		if _, ok := w[k]; !ok {
-			t.Errorf("%s: %s = %v collected, not in Stats", when, k, got[k])
-		}
-	}
-}
-
 // collect collects from reader and returns the data points of scope
-// ScopeName, checking each instrument's kind, unit, temporality and
-// description and each point's common attributes.
-func collect(t *testing.T, reader *sdkmetric.ManualReader) points {
+// ScopeName, keyed by point with the common attributes left out, checking
+// each instrument's kind, unit, temporality and description and each
+// point's common attributes.
+func collect(t *testing.T, reader *sdkmetric.ManualReader) metricscenario.Samples {
 	t.Helper()
 	var rm metricdata.ResourceMetrics
 	if err := reader.Collect(context.Background(), &rm); err != nil {
 		t.Fatal(err)
 	}
-	p := points{}
+	p := metricscenario.Samples{}
 	add := func(name string, set attribute.Set, v float64, extra ...string) {
 		var attrs []string
 		for _, kv := range set.ToSlice() {

@@ -4,12 +4,11 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"math"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -19,6 +18,8 @@ import (
 
 	"github.com/kafkasink/kafkasink/contrib/prometheus"
 	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/integration/internal/metricscenario"
+	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 )
 
 // TestScrape runs a sink against a real broker into drops of several
@@ -27,9 +28,9 @@ import (
 // while the broker holds the produce requests (queue full, requests in
 // flight, the oldest entry waiting), once after Close.
 func TestScrape(t *testing.T) {
-	s := startScenario(t)
+	s := metricscenario.Start(t)
 	reg := prometheus.NewPedanticRegistry() // checks Collect against Describe
-	reg.MustRegister(kafkaprom.New(s.sink, kafkaprom.Options{ConstLabels: prometheus.Labels{"sink": "app"}}))
+	reg.MustRegister(kafkaprom.New(s.Sink, kafkaprom.Options{ConstLabels: prometheus.Labels{"sink": "app"}}))
 	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.HTTPErrorOnError}))
 	defer srv.Close()
 
@@ -37,29 +38,29 @@ func TestScrape(t *testing.T) {
 	// waiting for metadata at first), the counters stand still and the
 	// oldest entry's age grows. Scrape until a scrape falls between two
 	// equal snapshots.
-	var held series
+	var held metricscenario.Samples
 	var before, after core.Stats
-	waitFor(t, "a scrape between two equal snapshots, requests in flight", func() bool {
-		before = s.sink.Stats()
+	testutil.WaitFor(t, 30*time.Second, func() bool {
+		before = s.Sink.Stats()
 		held = scrape(t, srv.URL)
-		after = s.sink.Stats()
-		return before.InFlight > 0 && want(before).equal(want(after))
-	})
-	age := held.take(`kafkasink_oldest_entry_age_seconds{sink="app"}`)
+		after = s.Sink.Stats()
+		return before.InFlight > 0 && maps.Equal(want(before), want(after))
+	}, func() string { return "a scrape between two equal snapshots, requests in flight" })
+	age := held.Take(`kafkasink_oldest_entry_age_seconds{sink="app"}`)
 	if age < before.OldestAge.Seconds() || age > after.OldestAge.Seconds() || age == 0 {
 		t.Errorf("oldest entry age: scraped %vs, want within the snapshots' %v … %v, above 0", age, before.OldestAge, after.OldestAge)
 	}
-	compare(t, "held", held, before)
-	if got := held[`kafkasink_queue_entries{sink="app"}`]; got != queueLimit {
-		t.Errorf("held: queue entries %v, want %d", got, queueLimit)
+	metricscenario.Compare(t, "held", held, want(before))
+	if got := held[`kafkasink_queue_entries{sink="app"}`]; got != metricscenario.QueueLimit {
+		t.Errorf("held: queue entries %v, want %d", got, metricscenario.QueueLimit)
 	}
 
-	st := s.finish(t)
+	st := s.Finish(t)
 	done := scrape(t, srv.URL)
-	if age := done.take(`kafkasink_oldest_entry_age_seconds{sink="app"}`); age != 0 {
+	if age := done.Take(`kafkasink_oldest_entry_age_seconds{sink="app"}`); age != 0 {
 		t.Errorf("oldest entry age after Close: got %v, want 0", age)
 	}
-	compare(t, "closed", done, st)
+	metricscenario.Compare(t, "closed", done, want(st))
 	for _, name := range []string{
 		`kafkasink_entries_dropped_total{reason="shed",sink="app"}`,
 		`kafkasink_entries_dropped_total{reason="queue_full",sink="app"}`,
@@ -74,11 +75,11 @@ func TestScrape(t *testing.T) {
 		}
 	}
 	for name, v := range map[string]float64{
-		`kafkasink_entries_dropped_total{reason="too_large",sink="app"}`:             1,
-		`kafkasink_entries_dropped_total{reason="not_retriable",sink="app"}`:         2,
-		`kafkasink_entries_dropped_total{reason="closed",sink="app"}`:                1,
-		`kafkasink_topic_entries_dropped_total{sink="app",topic="` + badTopic + `"}`: 2,
-		`kafkasink_entries_received_total{sink="app"}`:                               float64(s.written),
+		`kafkasink_entries_dropped_total{reason="too_large",sink="app"}`:                            1,
+		`kafkasink_entries_dropped_total{reason="not_retriable",sink="app"}`:                        2,
+		`kafkasink_entries_dropped_total{reason="closed",sink="app"}`:                               1,
+		`kafkasink_topic_entries_dropped_total{sink="app",topic="` + metricscenario.BadTopic + `"}`: 2,
+		`kafkasink_entries_received_total{sink="app"}`:                                              float64(s.Written),
 	} {
 		if done[name] != v {
 			t.Errorf("%s: got %v, want %v", name, done[name], v)
@@ -86,25 +87,12 @@ func TestScrape(t *testing.T) {
 	}
 }
 
-// series maps each scraped sample, as name{label="value",…} with the
-// labels sorted, to its value.
-type series map[string]float64
-
-// take removes key from s and returns its value.
-func (s series) take(key string) float64 {
-	v := s[key]
-	delete(s, key)
-	return v
-}
-
-func (s series) equal(o series) bool { return maps.Equal(s, o) }
-
 // want is what a scrape must show for st, every series spelled out.
-func want(st core.Stats) series {
-	s := series{}
+func want(st core.Stats) metricscenario.Samples {
+	s := metricscenario.Samples{}
 	put := func(name string, v float64, labels ...string) {
 		labels = append(labels, "sink", "app")
-		s[key(name, labels...)] = v
+		s[metricscenario.Key(name, labels...)] = v
 	}
 	put("kafkasink_entries_received_total", float64(st.Received))
 	put("kafkasink_entries_accepted_total", float64(st.Accepted))
@@ -140,40 +128,10 @@ func want(st core.Stats) series {
 	return s
 }
 
-func key(name string, labels ...string) string {
-	var pairs []string
-	for i := 0; i < len(labels); i += 2 {
-		pairs = append(pairs, fmt.Sprintf("%s=%q", labels[i], labels[i+1]))
-	}
-	slices.Sort(pairs)
-	return name + "{" + strings.Join(pairs, ",") + "}"
-}
-
-// compare checks the scraped series against those st calls for, both
-// ways: none missing, none extra, each value equal.
-func compare(t *testing.T, when string, got series, st core.Stats) {
-	t.Helper()
-	w := want(st)
-	for _, k := range slices.Sorted(maps.Keys(w)) {
-		g, ok := got[k]
-		switch {
-		case !ok:
-			t.Errorf("%s: %s missing from the scrape, want %v", when, k, w[k])
-		case math.Abs(g-w[k]) > 1e-9*math.Abs(w[k]):
-			t.Errorf("%s: %s: got %v, want %v", when, k, g, w[k])
-		}
-	}
-	for _, k := range slices.Sorted(maps.Keys(got)) {
-		if _, ok := w[k]; !ok && strings.HasPrefix(k, "kafkasink_") {
-			t.Errorf("%s: %s = %v scraped, not in Stats", when, k, got[k])
-		}
-	}
-}
-
 // scrape GETs url (the text exposition format: no Accept header), parses
 // it with expfmt and returns the kafkasink series, checking each family's
 // type and help.
-func scrape(t *testing.T, url string) series {
+func scrape(t *testing.T, url string) metricscenario.Samples {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
@@ -192,7 +150,7 @@ func scrape(t *testing.T, url string) series {
 	if err != nil {
 		t.Fatalf("parsing the scrape: %v\n%s", err, body)
 	}
-	s := series{}
+	s := metricscenario.Samples{}
 	for name, f := range fams {
 		if !strings.HasPrefix(name, "kafkasink_") {
 			continue
@@ -217,17 +175,17 @@ func scrape(t *testing.T, url string) series {
 			}
 			switch f.GetType() {
 			case dto.MetricType_COUNTER:
-				s[key(name, labels...)] = m.GetCounter().GetValue()
+				s[metricscenario.Key(name, labels...)] = m.GetCounter().GetValue()
 			case dto.MetricType_GAUGE:
-				s[key(name, labels...)] = m.GetGauge().GetValue()
+				s[metricscenario.Key(name, labels...)] = m.GetGauge().GetValue()
 			case dto.MetricType_HISTOGRAM:
 				h := m.GetHistogram()
 				for _, b := range h.GetBucket() {
-					s[key(name+"_bucket", append(labels, "le", fmt.Sprint(b.GetUpperBound()))...)] = float64(b.GetCumulativeCount())
+					s[metricscenario.Key(name+"_bucket", append(labels, "le", fmt.Sprint(b.GetUpperBound()))...)] = float64(b.GetCumulativeCount())
 				}
-				s[key(name+"_bucket", append(labels, "le", "+Inf")...)] = float64(h.GetSampleCount())
-				s[key(name+"_count", labels...)] = float64(h.GetSampleCount())
-				s[key(name+"_sum", labels...)] = h.GetSampleSum()
+				s[metricscenario.Key(name+"_bucket", append(labels, "le", "+Inf")...)] = float64(h.GetSampleCount())
+				s[metricscenario.Key(name+"_count", labels...)] = float64(h.GetSampleCount())
+				s[metricscenario.Key(name+"_sum", labels...)] = h.GetSampleSum()
 			default:
 				t.Errorf("%s: unexpected type %v", name, f.GetType())
 			}

@@ -1,4 +1,4 @@
-package otel_test
+package metricscenario
 
 import (
 	"context"
@@ -14,41 +14,46 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
 )
 
-// Scenario sizes: the queue holds queueLimit entries; past 80 % of it
+// Scenario sizes: the queue holds QueueLimit entries; past 80 % of it
 // (the default ShedThreshold) info entries are shed.
 const (
-	queueLimit = 20
-	badTopic   = "bad topic!" // Kafka refuses the name: not retriable
+	QueueLimit = 20
+	BadTopic   = "bad topic!" // Kafka refuses the name: not retriable
 	infoN      = 30           // more than the queue takes below the shedding point
-	errorN     = 10           // more than the room left up to queueLimit
+	errorN     = 10           // more than the room left up to QueueLimit
 )
 
-// scenario is a sink against a real (in-process) broker, run into drops of
-// several reasons; see runScenario.
-type scenario struct {
-	c    *kafkatest.Cluster
-	sink *core.Sink
+// Scenario is a sink against a real (in-process) broker, run into drops of
+// several reasons; see [Start].
+type Scenario struct {
+	// Sink is the sink under test. Its Config names a TopicDecider that
+	// reads the "t" field; its ErrorHandler discards.
+	Sink *core.Sink
+	// Written counts the Write calls made so far.
+	Written int
+
+	c *kafkatest.Cluster
 
 	release func() // lets the held produce requests through
 	once    sync.Once
 
-	written   int // Write calls
 	queueFull int // Writes that returned ErrQueueFull (shed or queue full)
 	tooLarge  int // Writes that returned ErrTooLarge
 }
 
-// startScenario starts a one-broker cluster whose produce requests hang
-// until release (the first of them then fails once, retriably), and a
-// sink with a small queue, MaxEntryBytes of 1 KiB and a TopicDecider that
-// reads the "t" field. Then it writes, while nothing can be delivered:
-// entries for an invalid topic (dropped as not retriable), one entry too
-// large, info entries until they are shed, error entries until the queue
-// is full. It returns once the invalid topic's entries are dropped; the
+// Start starts a one-broker cluster whose produce requests hang until
+// [Scenario.Finish] (the first of them then fails once, retriably), and a
+// sink with a queue of QueueLimit entries, MaxEntryBytes of 1 KiB and a
+// TopicDecider that reads the "t" field. Then it writes, while nothing can
+// be delivered: two entries for BadTopic (dropped as not retriable), one
+// entry too large, info entries until they are shed, error entries until
+// the queue is full. It returns once BadTopic's entries are dropped; the
 // queue is then full, every request in flight held by the broker.
-func startScenario(t *testing.T) *scenario {
+func Start(t *testing.T) *Scenario {
 	t.Helper()
 	c := kafkatest.Start(t, kfake.NumBrokers(1))
 	k := c.Kfake()
@@ -64,7 +69,7 @@ func startScenario(t *testing.T) *scenario {
 
 	sink, err := core.New(core.Config{
 		Brokers:       c.Addrs(),
-		QueueLimit:    queueLimit,
+		QueueLimit:    QueueLimit,
 		MaxEntryBytes: 1024,
 		Period:        10 * time.Millisecond, // the entries after the first do not wait 5s
 		WriteTimeout:  time.Minute,           // held requests must not time out
@@ -75,7 +80,7 @@ func startScenario(t *testing.T) *scenario {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &scenario{c: c, sink: sink}
+	s := &Scenario{c: c, Sink: sink}
 	s.release = func() { s.once.Do(func() { close(hold) }) }
 	t.Cleanup(func() {
 		s.release()
@@ -83,9 +88,10 @@ func startScenario(t *testing.T) *scenario {
 	})
 
 	for i := range 2 {
-		s.write(t, core.InfoLevel, fmt.Sprintf(`{"msg":"to a bad topic","i":%d,"t":%q}`, i, badTopic))
+		s.write(t, core.InfoLevel, fmt.Sprintf(`{"msg":"to a bad topic","i":%d,"t":%q}`, i, BadTopic))
 	}
-	waitFor(t, "the invalid topic's entries dropped", func() bool { return sink.Stats().Dropped.NotRetriable == 2 })
+	testutil.WaitFor(t, 30*time.Second, func() bool { return sink.Stats().Dropped.NotRetriable == 2 },
+		func() string { return "the invalid topic's entries dropped" })
 	s.write(t, core.InfoLevel, `{"msg":"too large","pad":"`+strings.Repeat("x", 2048)+`"}`)
 	for i := range infoN {
 		s.write(t, core.InfoLevel, fmt.Sprintf(`{"msg":"info","i":%d}`, i))
@@ -94,9 +100,9 @@ func startScenario(t *testing.T) *scenario {
 		s.write(t, core.ErrorLevel, fmt.Sprintf(`{"msg":"error","i":%d}`, i))
 	}
 	st := sink.Stats()
-	if st.QueueDepth != queueLimit || st.Dropped.Shed == 0 || st.Dropped.QueueFull == 0 || st.Dropped.TooLarge != 1 {
+	if st.QueueDepth != QueueLimit || st.Dropped.Shed == 0 || st.Dropped.QueueFull == 0 || st.Dropped.TooLarge != 1 {
 		t.Fatalf("after the writes: queue depth %d, drops %+v; want %d held, some shed, some queue full, 1 too large",
-			st.QueueDepth, st.Dropped, queueLimit)
+			st.QueueDepth, st.Dropped, QueueLimit)
 	}
 	if got, want := uint64(s.queueFull), st.Dropped.Shed+st.Dropped.QueueFull; got != want {
 		t.Fatalf("%d Writes returned ErrQueueFull, Stats count %d shed or queue full", got, want)
@@ -104,10 +110,10 @@ func startScenario(t *testing.T) *scenario {
 	return s
 }
 
-func (s *scenario) write(t *testing.T, level core.Level, json string) {
+func (s *Scenario) write(t *testing.T, level core.Level, json string) {
 	t.Helper()
-	s.written++
-	err := s.sink.Write(core.Entry{Time: time.Now(), Level: level, JSON: []byte(json)})
+	s.Written++
+	err := s.Sink.Write(core.Entry{Time: time.Now(), Level: level, JSON: []byte(json)})
 	switch {
 	case err == nil:
 	case errors.Is(err, core.ErrQueueFull):
@@ -119,30 +125,30 @@ func (s *scenario) write(t *testing.T, level core.Level, json string) {
 	}
 }
 
-// finish releases the broker, flushes and closes the sink, writes once
+// Finish releases the broker, flushes and closes the sink, writes once
 // after Close (dropped as closed), and checks what a consumer reads back
-// against Stats.
-func (s *scenario) finish(t *testing.T) core.Stats {
+// against Stats, which it returns.
+func (s *Scenario) Finish(t *testing.T) core.Stats {
 	t.Helper()
 	s.release()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := s.sink.Flush(ctx); errors.Is(err, context.DeadlineExceeded) {
+	if err := s.Sink.Flush(ctx); errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Flush: %v", err)
 	}
 	// Close counts the entries accepted and not delivered: the invalid
 	// topic's two.
 	var ue *core.UndeliveredError
-	if err := s.sink.Close(ctx); !errors.As(err, &ue) || ue.Count != 2 || !errors.Is(err, core.ErrDropped) {
+	if err := s.Sink.Close(ctx); !errors.As(err, &ue) || ue.Count != 2 || !errors.Is(err, core.ErrDropped) {
 		t.Fatalf("Close: got %v, want 2 entries dropped", err)
 	}
-	s.written++
-	if err := s.sink.Write(core.Entry{Level: core.InfoLevel, JSON: []byte(`{"msg":"after close"}`)}); !errors.Is(err, core.ErrClosed) {
+	s.Written++
+	if err := s.Sink.Write(core.Entry{Level: core.InfoLevel, JSON: []byte(`{"msg":"after close"}`)}); !errors.Is(err, core.ErrClosed) {
 		t.Fatalf("Write after Close: got %v, want ErrClosed", err)
 	}
-	st := s.sink.Stats()
-	if st.Received != uint64(s.written) || st.Dropped.Closed != 1 || st.Retries == 0 {
-		t.Fatalf("Stats: received %d, closed %d, retries %d; want %d, 1 and some", st.Received, st.Dropped.Closed, st.Retries, s.written)
+	st := s.Sink.Stats()
+	if st.Received != uint64(s.Written) || st.Dropped.Closed != 1 || st.Retries == 0 {
+		t.Fatalf("Stats: received %d, closed %d, retries %d; want %d, 1 and some", st.Received, st.Dropped.Closed, st.Retries, s.Written)
 	}
 	if got := st.Delivered + st.Dropped.Total() + uint64(st.QueueDepth); got != st.Received {
 		t.Fatalf("delivered + dropped + queued = %d, received %d", got, st.Received)
@@ -152,16 +158,4 @@ func (s *scenario) finish(t *testing.T) core.Stats {
 		t.Fatalf("read back %d records, Stats say %d delivered", len(recs), st.Delivered)
 	}
 	return st
-}
-
-// waitFor waits for cond, failing t after 30 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

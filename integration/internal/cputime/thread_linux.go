@@ -1,26 +1,21 @@
 //go:build linux
 
-package slogsink_test
+package cputime
 
 import (
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 )
-
-// cpuTime returns the user and system CPU time this process has used, in
-// nanoseconds.
-func cpuTime() int64 { return rusage(syscall.RUSAGE_SELF) }
 
 // rusageThread is Linux's RUSAGE_THREAD, missing from package syscall.
 const rusageThread = 1
 
-// threadCPU locks the calling goroutine to its OS thread and returns a
+// Thread locks the calling goroutine to its OS thread and returns a
 // function that unlocks it and returns the CPU time the thread used in
-// between, in nanoseconds.
-func threadCPU() func() int64 {
+// between, in nanoseconds. Call the function on the same goroutine.
+func Thread() func() int64 {
 	runtime.LockOSThread()
 	start := rusage(rusageThread)
 	return func() int64 {
@@ -30,21 +25,13 @@ func threadCPU() func() int64 {
 	}
 }
 
-func rusage(who int) int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(who, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
-}
-
 // userHZ is the unit of the CPU times in /proc/<pid>/stat: USER_HZ, 100 on
 // every Linux platform Go supports.
 const userHZ = 100
 
-// processCPU returns the user and system CPU time the process pid has used,
-// all its threads, in nanoseconds (to 10ms), or 0 if it cannot be read.
-func processCPU(pid int) int64 {
+// OfPID returns the user and system CPU time the process pid has used, all
+// its threads, in nanoseconds (to 10ms), or 0 if it cannot be read.
+func OfPID(pid int) int64 {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0

@@ -1,7 +1,0 @@
-//go:build !race
-
-package zapsink_test
-
-// raceEnabled reports whether the race detector is on: it makes
-// allocation counts meaningless.
-const raceEnabled = false
