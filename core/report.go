@@ -112,7 +112,7 @@ type reporter struct {
 	fbLimit    int  // the most bytes fb may hold (unless it holds one entry)
 	stopped    bool // the goroutine is gone or going: count, do not queue
 
-	unwritten atomic.Int64 // entries queued for the Fallback and not yet written
+	unwritten atomic.Int64           // entries queued for the Fallback and not yet written
 	inCall    atomic.Pointer[string] // the name of the callback running now; nil if none
 
 	stop chan struct{} // Close: deliver what is left, then stop
@@ -386,14 +386,18 @@ func (r *reporter) call(name *string, fn func()) (panicked any) {
 }
 
 // writeFallback writes the entries of fb, each ending with a newline, one
-// Write each.
+// Write each. Each entry is claimed from unwritten before it is written:
+// once Close has given up on the reporter and taken what is unwritten (to
+// count it as FallbackDropped), there is nothing left to claim, and every
+// entry is counted once, written or dropped.
 func (r *reporter) writeFallback(fb []byte, ends []int) {
 	start := 0
-	for i, end := range ends {
+	for _, end := range ends {
 		if r.quitting() {
-			lost := len(ends) - i
-			r.c.fallbackDropped.Add(uint64(lost))
-			r.unwritten.Add(-int64(lost))
+			return // what is left is counted by Close or discard
+		}
+		if r.unwritten.Add(-1) < 0 {
+			r.unwritten.Add(1) // not ours: Close counted it
 			return
 		}
 		line := fb[start:end:end]
@@ -402,7 +406,6 @@ func (r *reporter) writeFallback(fb []byte, ends []int) {
 		if v := r.call(&nameFallback, func() { _, err = r.fbw.Write(line) }); v != nil {
 			err = fmt.Errorf("panic: %v", v)
 		}
-		r.unwritten.Add(-1)
 		if err != nil {
 			r.c.fallbackDropped.Add(1)
 			if r.fbFailed == 0 {
@@ -513,5 +516,9 @@ func (r *reporter) close(deadline <-chan struct{}) error {
 	if p := r.inCall.Load(); p != nil {
 		name = *p
 	}
-	return &AbandonedError{Callback: name, FallbackEntries: int(r.unwritten.Load())}
+	// Count what it left behind now, so that Stats adds up when Close
+	// returns; the reporter finds nothing left to claim.
+	left := max(0, r.unwritten.Swap(0))
+	r.c.fallbackDropped.Add(uint64(left))
+	return &AbandonedError{Callback: name, FallbackEntries: int(left)}
 }

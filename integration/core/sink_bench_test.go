@@ -57,7 +57,7 @@ func BenchmarkWrite(b *testing.B) {
 	c := startBenchCluster(b)
 	entries := benchEntries(4096)
 	// The queue holds every entry of the run, so that no drop cheapens it.
-	s, err := core.New(core.Config{Brokers: c.Addrs(), BatchSizeLimit: 1000, QueueLimit: b.N + 1, QueueByteLimit: max(b.N*256, 64<<20), ShedThreshold: 1})
+	s, err := core.New(core.Config{Brokers: c.Addrs(), BatchSizeLimit: 1000, QueueLimit: max(b.N+1, 2000), QueueByteLimit: max(b.N*256, 64<<20), ShedThreshold: 1})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -70,7 +70,7 @@ func benchKafka(b *testing.B, broker *brokerProcess, parallel, delivered bool) {
 		Brokers:        broker.addrs,
 		BatchSizeLimit: 1000,
 		Period:         10 * time.Millisecond,
-		QueueLimit:     b.N + 1,
+		QueueLimit:     max(b.N+1, 2000),
 		QueueByteLimit: max(b.N*512, 64<<20),
 		ShedThreshold:  1,
 		ErrorHandler:   func(error) { sinkErrs.Add(1) },

@@ -84,7 +84,7 @@ func benchKafka(b *testing.B, syncInTimer bool) {
 		Brokers:        c.Addrs(),
 		BatchSizeLimit: 1000,
 		Period:         100 * time.Millisecond,
-		QueueLimit:     b.N + 1,
+		QueueLimit:     max(b.N+1, 2000),
 		QueueByteLimit: max(b.N*512, 64<<20),
 		ShedThreshold:  1,
 		ErrorHandler:   func(err error) { b.Error(err) },

@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
 	"github.com/kafkasink/kafkasink/zerologsink"
 )
@@ -34,7 +35,7 @@ func config(t *testing.T, c *kafkatest.Cluster) core.Config {
 		DelayFirstEntry: true,
 		MinBackoff:      10 * time.Millisecond,
 		MaxBackoff:      100 * time.Millisecond,
-		ErrorHandler:    func(err error) { t.Logf("sink error: %v", err) },
+		ErrorHandler:    testutil.ErrorLog(t), // logs when t ends: the sink calls it from its own goroutine
 	}
 }
 
