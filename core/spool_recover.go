@@ -348,20 +348,12 @@ const (
 func (s *spool) scanSegment(num uint64, newest bool, rec *spoolRecovery) (*spoolSegment, [][2]uint64, segFate) {
 	name := segName(num)
 	p := s.path(name)
-	f, err := s.fs.OpenFile(p, os.O_RDWR, 0)
+	f, size, err := s.openSegmentFile(name)
 	if err != nil {
-		if f, err = s.fs.OpenFile(p, os.O_RDONLY, 0); err != nil {
-			rec.errs = append(rec.errs, spoolErr(s.dir, "open "+name, err))
-			return nil, nil, segUnreadable
-		}
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		rec.errs = append(rec.errs, spoolErr(s.dir, "stat "+name, err))
+		rec.errs = append(rec.errs, err)
 		return nil, nil, segUnreadable
 	}
-	size := fi.Size()
+	defer f.Close()
 	sc := &segScanner{f: f, size: size}
 	hb, err := sc.at(0, segHeaderSize)
 	if err != nil {
@@ -381,78 +373,11 @@ func (s *spool) scanSegment(num uint64, newest bool, rec *spoolRecovery) (*spool
 		return nil, nil, segEmpty
 	}
 
-	seg := &spoolSegment{num: num, sealed: true, size: size}
-	haveFirst := hok
-	if hok {
-		seg.first = h.first
-		seg.newRun = h.flags&segNewRun != 0
-	} else {
-		rec.corruptBytes += segHeaderSize // its frames may still be good
-	}
-	next := seg.first // the id expected next
-	var lost [][2]uint64
-	off := int64(segHeaderSize)
-	for {
-		fr, res, skip, err := sc.next(off)
-		if err != nil {
-			rec.errs = append(rec.errs, spoolErr(s.dir, "read "+name, err))
-			seg.addBad(extent{off, size})
-			off = size
-			break
-		}
-		if res == scanEnd {
-			break
-		}
-		if res == scanFrame {
-			if haveFirst && fr.id < next {
-				// A valid frame out of order (a stale copy): skip it as damage.
-				seg.addBad(extent{off, off + int64(fr.size)})
-				rec.corruptBytes += int64(fr.size)
-				off += int64(fr.size)
-				continue
-			}
-			if !haveFirst {
-				seg.first, next, haveFirst = fr.id, fr.id, true
-			}
-			if fr.id > next {
-				lost = append(lost, [2]uint64{next, fr.id})
-				rec.corruptRecs += fr.id - next
-			}
-			seg.mark(fr.id, off)
-			next = fr.id + 1
-			off += int64(fr.size)
-			continue
-		}
-		// Torn or damaged from off to skip.
-		if skip >= size && newest && haveFirst {
-			// The end of the newest segment: what an interrupted write
-			// leaves. Cut it off, so that the file ends with a whole frame.
-			// It held one record: torn if its frame is incomplete,
-			// damaged otherwise.
-			if res == scanTorn {
-				rec.tornBytes += size - off
-				rec.tornRecords = 1
-			} else {
-				rec.corruptBytes += size - off
-				if haveFirst {
-					lost = append(lost, [2]uint64{next, next + 1})
-					rec.corruptRecs++
-					next++
-				}
-			}
-			if err := f.Truncate(off); err != nil {
-				rec.errs = append(rec.errs, spoolErr(s.dir, "truncate "+name, err))
-				seg.addBad(extent{off, size})
-			} else {
-				seg.size = off
-			}
-			break
-		}
-		seg.addBad(extent{off, skip})
-		rec.corruptBytes += skip - off
-		off = skip
-	}
-	if !haveFirst {
+	g := &segFrames{s: s, rec: rec, name: name, sc: sc, newest: newest,
+		seg: &spoolSegment{num: num, sealed: true, size: size}}
+	g.start(h, hok)
+	g.scan()
+	if !g.haveFirst {
 		// Not one valid frame, and no header to say which ids it held.
 		f.Close()
 		if err := s.fs.Rename(p, p+".corrupt"); err != nil {
@@ -461,9 +386,130 @@ func (s *spool) scanSegment(num uint64, newest bool, rec *spoolRecovery) (*spool
 		rec.badSegments++
 		return nil, nil, segSetAside
 	}
-	seg.n = next - seg.first
-	seg.done.grow(seg.n)
-	return seg, lost, segKept
+	g.seg.n = g.next - g.seg.first
+	g.seg.done.grow(g.seg.n)
+	return g.seg, g.lost, segKept
+}
+
+// openSegmentFile opens segment file name for scanning (read-write, so
+// that a torn tail can be cut off; read-only if that is refused) and
+// returns its size. Its error names the file and what failed.
+func (s *spool) openSegmentFile(name string) (spoolFile, int64, error) {
+	p := s.path(name)
+	f, err := s.fs.OpenFile(p, os.O_RDWR, 0)
+	if err != nil {
+		if f, err = s.fs.OpenFile(p, os.O_RDONLY, 0); err != nil {
+			return nil, 0, spoolErr(s.dir, "open "+name, err)
+		}
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, spoolErr(s.dir, "stat "+name, err)
+	}
+	return f, fi.Size(), nil
+}
+
+// segFrames is scanSegment's pass over the frames of one segment file: it
+// marks the records it finds in seg, skips and counts damage, and cuts a
+// torn or damaged tail off the newest segment.
+type segFrames struct {
+	s         *spool
+	rec       *spoolRecovery
+	name      string // the file's name, for errors
+	sc        *segScanner
+	newest    bool // the newest segment: damage at its end is an interrupted write
+	seg       *spoolSegment
+	haveFirst bool        // seg.first is known, from the header or the first valid frame
+	next      uint64      // the id expected next
+	lost      [][2]uint64 // ids lost to damage inside the segment: [from, to)
+}
+
+// start takes the segment's first id from its header h, if ok; a bad
+// header counts as damaged bytes, and the first valid frame gives the id.
+func (g *segFrames) start(h segHeader, ok bool) {
+	if !ok {
+		g.rec.corruptBytes += segHeaderSize // its frames may still be good
+		return
+	}
+	g.seg.first = h.first
+	g.seg.newRun = h.flags&segNewRun != 0
+	g.haveFirst = true
+	g.next = h.first
+}
+
+// scan checks every frame from the end of the header to the end of the
+// file. A read error makes the rest of the file damage for readers to
+// skip.
+func (g *segFrames) scan() {
+	size := g.sc.size
+	off := int64(segHeaderSize)
+	for {
+		fr, res, skip, err := g.sc.next(off)
+		switch {
+		case err != nil:
+			g.rec.errs = append(g.rec.errs, spoolErr(g.s.dir, "read "+g.name, err))
+			g.seg.addBad(extent{off, size})
+			return
+		case res == scanEnd:
+			return
+		case res == scanFrame:
+			off = g.frame(fr, off)
+		case skip >= size && g.newest && g.haveFirst:
+			g.cutTail(res, off)
+			return
+		default: // torn or damaged from off to skip
+			g.seg.addBad(extent{off, skip})
+			g.rec.corruptBytes += skip - off
+			off = skip
+		}
+	}
+}
+
+// frame takes the valid frame fr at off: its record, and the ids missing
+// before it as lost. It returns the offset after it.
+func (g *segFrames) frame(fr frame, off int64) int64 {
+	end := off + int64(fr.size)
+	if g.haveFirst && fr.id < g.next {
+		// A valid frame out of order (a stale copy): skip it as damage.
+		g.seg.addBad(extent{off, end})
+		g.rec.corruptBytes += int64(fr.size)
+		return end
+	}
+	if !g.haveFirst {
+		g.seg.first, g.next, g.haveFirst = fr.id, fr.id, true
+	}
+	if fr.id > g.next {
+		g.lost = append(g.lost, [2]uint64{g.next, fr.id})
+		g.rec.corruptRecs += fr.id - g.next
+	}
+	g.seg.mark(fr.id, off)
+	g.next = fr.id + 1
+	return end
+}
+
+// cutTail handles damage (res scanTorn or scanBad) from off to the end of
+// the newest segment: what an interrupted write leaves. It cuts it off,
+// so that the file ends with a whole frame. It held one record: torn if
+// its frame is incomplete, damaged otherwise. If the file cannot be
+// truncated, the tail stays as damage for readers to skip.
+func (g *segFrames) cutTail(res scanResult, off int64) {
+	size := g.sc.size
+	if res == scanTorn {
+		g.rec.tornBytes += size - off
+		g.rec.tornRecords = 1
+	} else {
+		g.rec.corruptBytes += size - off
+		g.lost = append(g.lost, [2]uint64{g.next, g.next + 1})
+		g.rec.corruptRecs++
+		g.next++
+	}
+	if err := g.sc.f.Truncate(off); err != nil {
+		g.rec.errs = append(g.rec.errs, spoolErr(g.s.dir, "truncate "+g.name, err))
+		g.seg.addBad(extent{off, size})
+	} else {
+		g.seg.size = off
+	}
 }
 
 // isHeaderPrefix reports whether b could be the start of a segment header
