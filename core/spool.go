@@ -538,81 +538,110 @@ func (s *spool) sync() error { return s.syncFiles(true) }
 // per append instead of two.
 func (s *spool) syncData() error { return s.syncFiles(false) }
 
+// syncFiles is sync, and syncData if journals is false. It runs in three
+// steps: under the lock it retries what failed before and takes the list
+// of fsyncs to do; it runs them without the lock (appends and acks go on
+// meanwhile); under the lock again it marks what failed to be synced
+// again next time.
 func (s *spool) syncFiles(journals bool) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return errSpoolClosed
 	}
-	var errs []error
+	var p syncPlan
+	s.planSync(&p, journals)
+	s.mu.Unlock()
+
+	s.runSync(&p)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.finishSync(&p)
+}
+
+// syncPlan is what one sync does outside the spool's lock, and what came
+// of it.
+type syncPlan struct {
+	jobs     []syncJob
+	dir      bool    // fsync the directory
+	manifest bool    // fsync the manifest
+	errs     []error // in the order they happened
+
+	dirErr, manifestErr error
+}
+
+// syncJob is one file to fsync.
+type syncJob struct {
+	seg     *spoolSegment
+	f       spoolFile // the handle to fsync; nil: reopen name
+	name    string
+	journal bool  // f is seg's journal, not its segment file
+	err     error // what the fsync returned
+}
+
+// planSync, under the lock, retries the removals and the manifest and
+// journal writes that failed before, and fills p with the files written
+// since their last fsync (journals only if journals is true), marking
+// them as being synced.
+func (s *spool) planSync(p *syncPlan, journals bool) {
 	s.retryRemoves()
 	if s.manifest {
 		if err := s.writeManifest(); err != nil {
-			errs = append(errs, err)
+			p.errs = append(p.errs, err)
 		} else {
 			s.manifest = false
 		}
 	}
-	type job struct {
-		seg     *spoolSegment
-		f       spoolFile // the handle to fsync; nil: reopen name
-		name    string
-		journal bool
-	}
-	var jobs []job
 	for _, seg := range s.segs {
 		if seg.ackStale && journals {
 			if err := s.rewriteJournal(seg); err != nil {
-				errs = append(errs, err)
+				p.errs = append(p.errs, err)
 			}
 		}
 		if seg.dirty && !seg.syncing {
 			seg.dirty, seg.syncing = false, true
-			jobs = append(jobs, job{seg: seg, f: seg.w, name: segName(seg.num)})
+			p.jobs = append(p.jobs, syncJob{seg: seg, f: seg.w, name: segName(seg.num)})
 		}
 		if journals && seg.ackDirty && !seg.ackSyncing {
 			seg.ackDirty, seg.ackSyncing = false, true
-			jobs = append(jobs, job{seg: seg, f: seg.ack, name: ackName(seg.num), journal: true})
+			p.jobs = append(p.jobs, syncJob{seg: seg, f: seg.ack, name: ackName(seg.num), journal: true})
 		}
 	}
-	dir := s.dirDirty
+	p.dir = s.dirDirty
 	s.dirDirty = false
-	manifest := s.manifestUnsynced
+	p.manifest = s.manifestUnsynced
 	s.manifestUnsynced = false
-	s.mu.Unlock()
+}
 
-	type failure struct {
-		job
-		err error
-	}
-	var failed []failure
-	for _, j := range jobs {
-		var err error
+// runSync, without the lock, runs p's fsyncs: the files, then the
+// manifest and the directory if p says so.
+func (s *spool) runSync(p *syncPlan) {
+	for i := range p.jobs {
+		j := &p.jobs[i]
 		if j.f != nil {
-			err = j.f.Sync()
+			j.err = j.f.Sync()
 		} else {
-			err = s.syncFile(j.name) // its handle was closed early
-		}
-		if err != nil {
-			failed = append(failed, failure{j, err})
+			j.err = s.syncFile(j.name) // its handle was closed early
 		}
 	}
-	var manifestErr error
-	if manifest {
-		if manifestErr = s.syncFile(manifestName); manifestErr != nil {
-			errs = append(errs, spoolErr(s.dir, "fsync "+manifestName, manifestErr))
+	if p.manifest {
+		if p.manifestErr = s.syncFile(manifestName); p.manifestErr != nil {
+			p.errs = append(p.errs, spoolErr(s.dir, "fsync "+manifestName, p.manifestErr))
 		}
 	}
-	var dirErr error
-	if dir {
-		if dirErr = s.fs.SyncDir(s.dir); dirErr != nil {
-			errs = append(errs, spoolErr(s.dir, "fsync directory", dirErr))
+	if p.dir {
+		if p.dirErr = s.fs.SyncDir(s.dir); p.dirErr != nil {
+			p.errs = append(p.errs, spoolErr(s.dir, "fsync directory", p.dirErr))
 		}
 	}
+}
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, j := range jobs {
+// finishSync, under the lock again, ends p's fsyncs: it closes the
+// handles sync was keeping open for them, marks what failed as still to
+// be synced, counts the sync and returns its errors.
+func (s *spool) finishSync(p *syncPlan) error {
+	for _, j := range p.jobs {
 		if j.journal {
 			j.seg.ackSyncing = false
 			if j.seg.ack != nil && !slices.Contains(s.journals, j.seg) {
@@ -623,21 +652,22 @@ func (s *spool) syncFiles(journals bool) error {
 			j.seg.syncing = false
 		}
 	}
-	for _, f := range failed {
-		if f.seg.removed {
-			continue // deleted meanwhile (its handle closed): nothing left to make durable
+	errs := p.errs
+	for _, j := range p.jobs {
+		if j.err == nil || j.seg.removed {
+			continue // done, or deleted meanwhile (its handle closed): nothing left to make durable
 		}
-		if f.journal {
-			f.seg.ackDirty = true
+		if j.journal {
+			j.seg.ackDirty = true
 		} else {
-			f.seg.dirty = true
+			j.seg.dirty = true
 		}
-		errs = append(errs, spoolErr(s.dir, "fsync "+f.name, f.err))
+		errs = append(errs, spoolErr(s.dir, "fsync "+j.name, j.err))
 	}
-	if dirErr != nil {
+	if p.dirErr != nil {
 		s.dirDirty = true
 	}
-	if manifestErr != nil {
+	if p.manifestErr != nil {
 		s.manifestUnsynced = true
 	}
 	for _, seg := range s.segs {
