@@ -216,12 +216,15 @@ func (r *reporter) fallback(n int, data func(i int) []byte) {
 		r.fb = append(append(r.fb, d...), '\n')
 		r.fbEnds = append(r.fbEnds, len(r.fb))
 	}
+	// Under mu: the reporter claims an entry from unwritten as soon as it
+	// can see it in the buffer.
+	queued := n - lost
+	r.unwritten.Add(int64(queued))
 	r.mu.Unlock()
 	if lost > 0 {
 		r.c.fallbackDropped.Add(uint64(lost))
 	}
-	if queued := n - lost; queued > 0 {
-		r.unwritten.Add(int64(queued))
+	if queued > 0 {
 		r.poke()
 	}
 }
