@@ -35,6 +35,12 @@ func (b *batcher) evictOnce() bool {
 			seqs = append(seqs, r.seq)
 		}
 	}
+	// In durable mode, the backlog's records in memory: after spill, those
+	// kept in memory only.
+	mem := &b.bl.mem
+	for i := range mem.len() {
+		seqs = append(seqs, mem.at(i).seq)
+	}
 	b.seqs = seqs
 	if len(seqs) == 0 {
 		if queued == 0 {
@@ -56,6 +62,13 @@ func (b *batcher) evictOnce() bool {
 		var evicted []record
 		t.waiting, evicted = splitBySeq(t.waiting, limit, nil)
 		b.dropIn(t, ReasonQueueFull, nil, evicted...)
+	}
+	k := 0 // the backlog's are in seq order
+	for k < mem.len() && mem.at(k).seq <= limit {
+		k++
+	}
+	if k > 0 {
+		b.drop(ReasonQueueFull, nil, mem.take(nil, k)...)
 	}
 	return true
 }
