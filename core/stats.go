@@ -236,9 +236,9 @@ func (c *counters) snapshot() Stats {
 			Corrupt:          c.dropped[ReasonCorrupt].Load(),
 		},
 		Replayed: c.replayed.Load(),
-		Retries: c.retries.Load(),
-		Batches: c.batches.Load(),
-		Bytes:   c.bytes.Load(),
+		Retries:  c.retries.Load(),
+		Batches:  c.batches.Load(),
+		Bytes:    c.bytes.Load(),
 
 		FallbackDropped: c.fallbackDropped.Load(),
 
