@@ -15,10 +15,11 @@ import "sort"
 // the last run or starts a new one after it; records kept in memory only
 // can sit between runs.
 type backlog struct {
-	mem    segQueue  // in memory, by seq; every segment but the first and last is full
-	runs   []diskRun // on disk only, by seq, from runs[head]
-	head   int
-	onDisk int // records in the runs
+	mem     segQueue  // in memory, by seq; every segment but the first and last is full
+	spooled int       // of mem, the records on disk too (spool id set): those spill can release
+	runs    []diskRun // on disk only, by seq, from runs[head]
+	head    int
+	onDisk  int // records in the runs
 }
 
 // diskRun is a run of the backlog's entries held on disk only: spool ids
@@ -36,6 +37,26 @@ type diskRun struct {
 }
 
 func (bl *backlog) len() int { return bl.mem.len() + bl.onDisk }
+
+// takeMem moves the k oldest in-memory records to dst.
+func (bl *backlog) takeMem(dst []record, k int) []record {
+	start := len(dst)
+	dst = bl.mem.take(dst, k)
+	for i := start; i < len(dst); i++ {
+		if dst[i].spoolID != 0 {
+			bl.spooled--
+		}
+	}
+	return dst
+}
+
+// pushMem appends r to the in-memory records.
+func (bl *backlog) pushMem(r *record) {
+	bl.mem.push(*r)
+	if r.spoolID != 0 {
+		bl.spooled++
+	}
+}
 
 // run returns the first run, or nil if there is none.
 func (bl *backlog) run() *diskRun {

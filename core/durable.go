@@ -263,6 +263,7 @@ func (b *batcher) appendSpool(base, n int) {
 		for j := 0; j < k; j++ {
 			mem.at(base + done + j).spoolID = first + uint64(j)
 		}
+		d.bl.spooled += k
 		done += k
 		wrote += k
 		if err == nil {
@@ -330,16 +331,16 @@ func (b *batcher) syncSpool() {
 // that; they become runs on disk only. Entries kept in memory only stay.
 func (b *batcher) spill() {
 	q, bl := b.q, &b.durableState.bl
-	if bl.mem.len() == 0 || !q.near() {
+	if bl.spooled == 0 || !q.near() {
 		return
 	}
-	all := bl.mem.take(b.durableState.spillBuf[:0], bl.mem.len())
+	all := bl.takeMem(b.durableState.spillBuf[:0], bl.mem.len())
 	out := all[:0] // the spilled records, packed at the front of all
 	i := 0
 	for ; i < len(all); i++ {
 		r := &all[i]
 		if r.spoolID == 0 {
-			bl.mem.push(*r)
+			bl.pushMem(r)
 			continue
 		}
 		bl.spilled(r)
@@ -355,7 +356,7 @@ func (b *batcher) spill() {
 	}
 	q.release(out)
 	for ; i < len(all); i++ {
-		bl.mem.push(all[i])
+		bl.pushMem(&all[i])
 	}
 	clear(all)
 	b.durableState.spillBuf = all[:0]
@@ -400,7 +401,7 @@ func (b *batcher) routeBacklog(limit int, all bool) {
 			continue
 		}
 		k := min(n, bl.memBefore())
-		b.taken = bl.mem.take(b.taken[:0], k)
+		b.taken = bl.takeMem(b.taken[:0], k)
 		n -= k
 		b.routeAll(b.taken)
 		clear(b.taken)
@@ -564,7 +565,7 @@ func (b *batcher) expireBacklog(limit uint64) {
 		if k == 0 {
 			return
 		}
-		b.expired = bl.mem.take(b.expired[:0], k)
+		b.expired = bl.takeMem(b.expired[:0], k)
 		b.drop(ReasonRetriesExhausted, nil, b.expired...)
 		clear(b.expired)
 	}
@@ -684,7 +685,7 @@ func (b *batcher) abortDurable() {
 		}
 		left += b.leave(t, all)
 	}
-	mem := d.bl.mem.take(nil, d.bl.mem.len())
+	mem := d.bl.takeMem(nil, d.bl.mem.len())
 	left += b.leave(nil, mem)
 	left += d.bl.onDisk
 	d.bl.closeReaders()

@@ -68,7 +68,7 @@ func (b *batcher) evictOnce() bool {
 		k++
 	}
 	if k > 0 {
-		b.drop(ReasonQueueFull, nil, mem.take(nil, k)...)
+		b.drop(ReasonQueueFull, nil, b.bl.takeMem(nil, k)...)
 	}
 	return true
 }

@@ -231,6 +231,9 @@ func (s *Sink) close(ctx context.Context) error {
 		if err := s.spool.close(); err != nil {
 			errs = append(errs, &SpoolError{Op: "close", Err: err})
 		}
+		if abandoned == nil {
+			s.b.publishSpool() // the batcher has stopped: its figures are final
+		}
 		s.q.abandonWaiters()
 	}
 	s.q.releaseFills()
