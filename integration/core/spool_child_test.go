@@ -302,8 +302,8 @@ type killRound struct {
 	from     int
 	replayed int64
 	ran      time.Duration // from ready to the kill
-	accepted int64 // the last progress line's N
-	spooled  int64 // its S: ids from … from+S-1 were on disk
+	accepted int64         // the last progress line's N
+	spooled  int64         // its S: ids from … from+S-1 were on disk
 	skipped  int64
 	window   int64 // N of the last line at least SpoolInterval before the kill
 	maxLag   int64 // the most entries accepted and not yet on disk, over the progress lines
