@@ -15,7 +15,7 @@ import "sort"
 // the last run or starts a new one after it; records kept in memory only
 // can sit between runs.
 type backlog struct {
-	mem     segQueue  // in memory, by seq; every segment but the first and last is full
+	mem     segQueue  // in memory, by seq; its segments may be partly filled (see adopt): never use mem.at
 	spooled int       // of mem, the records on disk too (spool id set): those spill can release
 	runs    []diskRun // on disk only, by seq, from runs[head]
 	head    int
@@ -48,6 +48,70 @@ func (bl *backlog) takeMem(dst []record, k int) []record {
 		}
 	}
 	return dst
+}
+
+// eachMem passes the k oldest in-memory records to f, a run at a time,
+// and removes them. The runs alias the backlog's segments: f must copy
+// what it keeps.
+func (bl *backlog) eachMem(k int, f func([]record)) {
+	q := &bl.mem
+	for k > 0 {
+		sg := q.segs[0]
+		m := min(k, sg.tail-sg.head)
+		run := sg.recs[sg.head : sg.head+m]
+		for i := range run {
+			if run[i].spoolID != 0 {
+				bl.spooled--
+			}
+		}
+		f(run)
+		clear(run)
+		sg.head += m
+		q.n -= m
+		k -= m
+		if sg.head == sg.tail {
+			putSegment(q.popSegment())
+		}
+	}
+}
+
+// adopt appends sg, a segment detached from the queue, to the in-memory
+// records: the backlog owns it from now on, and its records are not
+// copied. The backlog's segments may so be partly filled anywhere, which
+// is why it walks them (memBelow, eachMemSeq) and never uses segQueue.at.
+func (bl *backlog) adopt(sg *segment) {
+	live := sg.live()
+	for i := range live {
+		if live[i].spoolID != 0 {
+			bl.spooled++
+		}
+	}
+	bl.mem.segs = append(bl.mem.segs, sg)
+	bl.mem.n += len(live)
+}
+
+// memBelow counts the in-memory records with seq below seq: a prefix, as
+// they are in seq order.
+func (bl *backlog) memBelow(seq uint64) int {
+	n := 0
+	for _, sg := range bl.mem.segs {
+		live := sg.live()
+		if len(live) > 0 && live[len(live)-1].seq < seq {
+			n += len(live)
+			continue
+		}
+		return n + sort.Search(len(live), func(i int) bool { return live[i].seq >= seq })
+	}
+	return n
+}
+
+// eachMemSeq calls f with the seq of each in-memory record, in order.
+func (bl *backlog) eachMemSeq(f func(seq uint64)) {
+	for _, sg := range bl.mem.segs {
+		for _, r := range sg.live() {
+			f(r.seq)
+		}
+	}
 }
 
 // pushMem appends r to the in-memory records.
@@ -83,7 +147,7 @@ func (bl *backlog) memBefore() int {
 	if r == nil {
 		return bl.mem.len()
 	}
-	return sort.Search(bl.mem.len(), func(i int) bool { return bl.mem.at(i).seq > r.seq })
+	return bl.memBelow(r.seq)
 }
 
 // addRun appends a run after every other.

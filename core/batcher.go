@@ -114,10 +114,16 @@ func (b *batcher) run() {
 	defer close(b.done)
 	defer b.ticker.Stop()
 	defer b.timer.Stop()
-	var spoolTimer <-chan time.Time // nil without a spool: never fires
+	var spoolTimer <-chan time.Time // nil without a spool: never fire
+	var written <-chan *spoolBatch
 	if b.spool != nil {
-		spoolTimer = b.spoolTimer.C
+		spoolTimer, written = b.spoolTimer.C, b.writeRes
 		defer b.spoolTimer.Stop()
+		go b.writeLoop()
+		defer func() {
+			close(b.writeReq)
+			<-b.writerDone
+		}()
 	}
 	for {
 		if b.spool != nil {
@@ -140,6 +146,8 @@ func (b *batcher) run() {
 			b.timerAt = time.Time{}
 		case <-spoolTimer:
 			b.spoolArmed, b.spoolTick = false, true
+		case wb := <-written:
+			b.written(wb)
 		case r := <-b.results:
 			b.handleResult(r)
 		case m := <-b.metas:
@@ -149,6 +157,9 @@ func (b *batcher) run() {
 			// metadata request may be: it ends with b.ctx, and kafka-go
 			// is not waited for here.
 			if b.spool != nil {
+				if b.writing {
+					b.written(<-b.writeRes)
+				}
 				b.flushAcks()
 				b.releaseReadBack()
 			}

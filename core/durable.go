@@ -70,8 +70,12 @@ type durableState struct {
 	spoolTick  bool // the spool timer fired: take what is queued
 	syncEvery  bool // SpoolSync < 0: syncData after every append
 
-	srecs      []spoolRecord // append's input, aliasing the records' chunks; cleared after use
-	srec       spoolRecord   // what the reader read
+	batch      *spoolBatch // the batch being written (writing), or the next
+	writing    bool
+	writeReq   chan *spoolBatch // to the writer goroutine
+	writeRes   chan *spoolBatch // back from it, written
+	writerDone chan struct{}
+	srec       spoolRecord // what the reader read
 	rbChunk    *chunk        // memory for records read back, not counted in QueueByteLimit
 	spillBuf   []record
 	ackSpare   []uint64
@@ -102,6 +106,10 @@ func (b *batcher) startSpool(sp *spool, rec spoolRecovery) {
 	}
 	d.syncStop = make(chan struct{})
 	d.syncDone = make(chan struct{})
+	d.batch = new(spoolBatch)
+	d.writeReq = make(chan *spoolBatch, 1)
+	d.writeRes = make(chan *spoolBatch, 1)
+	d.writerDone = make(chan struct{})
 	b.q.durable = true
 	if rec.records > 0 {
 		b.q.replay(rec.records)
@@ -158,7 +166,7 @@ func (b *batcher) pullDurable() {
 		d.spoolTick = false
 		b.spoolQueued()
 	}
-	if q.closed.Load() && !d.closeSync && q.queued() == 0 {
+	if q.closed.Load() && !d.closeSync && q.queued() == 0 && !d.writing {
 		// Close: everything accepted is in the backlog now. Make what
 		// is spooled durable before delivering.
 		d.closeSync = true
@@ -195,54 +203,153 @@ func (b *batcher) heldRouted() int {
 	return n
 }
 
-// spoolQueued takes every queued entry, in seq order, to the back of the
-// backlog, and appends them to the spool in one call (unless the spool is
-// failing: then they stay in memory only).
+// spoolQueued takes every queued entry, in seq order, and hands them to the
+// spool's writer goroutine, which appends them in one call (written then
+// puts them at the back of the backlog); if the spool is failing, they go
+// to the backlog at once, in memory only. One batch is written at a time:
+// while one is, the entries wait in the queue for the next.
 func (b *batcher) spoolQueued() {
 	d := &b.durableState
-	b.segs, b.taken = b.q.takeQueued(b.segs[:0], b.taken[:0])
-	mem := &d.bl.mem
-	base := mem.len()
-	for _, sg := range b.segs {
-		for _, r := range sg.live() {
-			mem.push(r)
-		}
-		releaseSegment(sg)
+	if d.writing {
+		return
 	}
-	clear(b.segs)
-	for _, r := range b.taken {
-		mem.push(r)
+	wb := d.batch
+	wb.segs, wb.tail = b.q.takeQueued(wb.segs, wb.tail)
+	n := len(wb.tail)
+	for _, sg := range wb.segs {
+		n += len(sg.live())
 	}
-	clear(b.taken)
-	n := mem.len() - base
 	if n == 0 {
 		return
 	}
 	now := b.now.UnixNano()
-	for i := base; i < base+n; i++ {
-		if r := mem.at(i); r.time == 0 {
+	wb.each(func(r *record) {
+		if r.time == 0 {
 			// Stamped here rather than when routed, so that the disk holds
 			// a time near its acceptance for a replay.
 			r.time, r.stamped = now, true
 		}
-	}
-	b.appendSpool(base, n)
-}
-
-// appendSpool writes the backlog's in-memory records [base, base+n) to the
-// spool and sets their spool ids. What it cannot write stays in memory
-// only (spool id 0), counted in Stats.Spool.Skipped.
-func (b *batcher) appendSpool(base, n int) {
-	d := &b.durableState
-	mem := &d.bl.mem
+	})
 	if d.failing && b.now.Before(d.retryAt) {
 		b.skipSpool(n)
+		wb.each(d.bl.pushMem)
+		wb.reset()
 		return
 	}
+	d.writing = true
+	d.writeReq <- wb
+}
+
+// spoolNow writes what is queued to the spool and waits for it: for
+// Close, once delivery has stopped.
+func (b *batcher) spoolNow() {
+	d := &b.durableState
+	if d.writing {
+		b.written(<-d.writeRes)
+	}
+	b.spoolQueued()
+	if d.writing {
+		b.written(<-d.writeRes)
+	}
+}
+
+// written takes back a batch the writer goroutine has appended: its
+// records go to the back of the backlog, with their spool ids, or in
+// memory only if the spool could not take them.
+func (b *batcher) written(wb *spoolBatch) {
+	d := &b.durableState
+	d.writing = false
+	d.touched = true
+	n := len(wb.tail)
+	for i, sg := range wb.segs {
+		n += len(sg.live())
+		d.bl.adopt(sg)
+		wb.segs[i] = nil // the backlog's now
+	}
+	for i := range wb.tail {
+		d.bl.pushMem(&wb.tail[i])
+	}
+	if skipped := n - wb.wrote; skipped > 0 {
+		b.skipSpool(skipped)
+	}
+	if wb.err != nil {
+		d.failing, d.retryAt = true, time.Now().Add(spoolRetry)
+		if !errors.Is(wb.err, errSpoolFull) {
+			b.c.spoolErrors.Add(1)
+		}
+		b.reportSpool(opAppend, wb.err)
+	} else {
+		d.failing = false
+	}
+	if wb.syncErr != nil {
+		b.c.spoolErrors.Add(1)
+		b.reportSpool(opSync, wb.syncErr)
+	}
+	wb.reset()
+}
+
+// spoolBatch is one append of the batcher's: records taken from the
+// queue, in seq order, that the writer goroutine writes with one append
+// call. The batcher owns it except between handing it over (writeReq) and
+// taking it back (writeRes).
+type spoolBatch struct {
+	// The records, as the queue gave them: whole segments, then the
+	// rest. The batch owns the segments until reset.
+	segs    []*segment
+	tail    []record
+	srecs   []spoolRecord // append's input, aliasing the records' chunks
+	wrote   int           // records written: their spool ids are set
+	err     error         // what stopped the write, nil if nothing did
+	syncErr error         // syncData's, with SpoolSyncEveryWrite
+}
+
+// each calls f for each record of the batch, in order.
+func (wb *spoolBatch) each(f func(r *record)) {
+	for _, sg := range wb.segs {
+		live := sg.live()
+		for i := range live {
+			f(&live[i])
+		}
+	}
+	for i := range wb.tail {
+		f(&wb.tail[i])
+	}
+}
+
+func (wb *spoolBatch) reset() {
+	for _, sg := range wb.segs {
+		if sg != nil {
+			releaseSegment(sg)
+		}
+	}
+	clear(wb.segs)
+	clear(wb.tail)
+	clear(wb.srecs) // they alias chunks that may be released now
+	wb.segs, wb.tail, wb.srecs = wb.segs[:0], wb.tail[:0], wb.srecs[:0]
+	wb.wrote, wb.err, wb.syncErr = 0, nil, nil
+}
+
+// writeLoop is the spool's writer goroutine: it appends each batch the
+// batcher hands it and hands it back, until writeReq is closed. Writing
+// off the batcher's goroutine lets the batcher route and send meanwhile.
+// It touches the batch, the spool and the arena's chunks (read only) and
+// nothing else of the batcher's.
+func (b *batcher) writeLoop() {
+	d := &b.durableState
+	defer close(d.writerDone)
+	for wb := range d.writeReq {
+		b.writeBatch(wb)
+		d.writeRes <- wb
+	}
+}
+
+// writeBatch appends wb's records to the spool and sets their spool ids.
+// What it cannot write stays in memory only (spool id 0): a record too
+// large for the spool alone, or the rest of the batch after a failure.
+func (b *batcher) writeBatch(wb *spoolBatch) {
+	d := &b.durableState
 	a := b.q.arena
-	srecs := d.srecs[:0]
-	for i := base; i < base+n; i++ {
-		r := mem.at(i)
+	wb.each(func(r *record) {
 		sr := spoolRecord{
 			time:       r.time,
 			level:      r.level,
@@ -254,47 +361,33 @@ func (b *batcher) appendSpool(base, n int) {
 		if r.nhdrs > 0 {
 			sr.headers = a.bytes(r.hdrSpan())
 		}
-		srecs = append(srecs, sr)
-	}
-	wrote := 0
-	var failure error
-	for done := 0; done < n; {
-		first, k, err := d.spool.append(srecs[done:])
-		for j := 0; j < k; j++ {
-			mem.at(base + done + j).spoolID = first + uint64(j)
+		wb.srecs = append(wb.srecs, sr)
+	})
+	for done := 0; done < len(wb.srecs); {
+		first, k, err := d.spool.append(wb.srecs[done:])
+		if k > 0 {
+			i := 0
+			wb.each(func(r *record) {
+				if i >= done && i < done+k {
+					r.spoolID = first + uint64(i-done)
+				}
+				i++
+			})
 		}
-		d.bl.spooled += k
 		done += k
-		wrote += k
+		wb.wrote += k
 		if err == nil {
 			break
 		}
 		if errors.Is(err, errSpoolRecordTooLarge) {
-			b.skipSpool(1) // that one alone stays in memory only
-			done++
+			done++ // that one alone stays in memory only
 			continue
 		}
-		b.skipSpool(n - done)
-		failure = err
+		wb.err = err
 		break
 	}
-	clear(srecs) // they alias the chunks
-	d.srecs = srecs[:0]
-	d.touched = true
-	if failure != nil {
-		d.failing, d.retryAt = true, b.now.Add(spoolRetry)
-		if !errors.Is(failure, errSpoolFull) {
-			b.c.spoolErrors.Add(1)
-		}
-		b.reportSpool(opAppend, failure)
-	} else {
-		d.failing = false
-	}
-	if wrote > 0 && d.syncEvery {
-		if err := d.spool.syncData(); err != nil {
-			b.c.spoolErrors.Add(1)
-			b.reportSpool(opSync, err)
-		}
+	if wb.wrote > 0 && d.syncEvery {
+		wb.syncErr = d.spool.syncData()
 	}
 }
 
@@ -329,9 +422,20 @@ func (b *batcher) syncSpool() {
 // spill gives back the memory of the backlog's spooled entries, oldest
 // first, while memory is near its limits (see queue.near), down to half
 // that; they become runs on disk only. Entries kept in memory only stay.
+//
+// Under the Block policy it spills only during an outage: while Kafka
+// takes entries, only slower than they come, Write waits for room as it
+// does without a spool. Spilling then would not deliver anything sooner:
+// writing the backlog out and reading it back costs the batcher's time,
+// and delivery would slow down further; Block says the log calls may
+// wait instead. Under the other policies, whose alternative is a drop,
+// the disk takes the backlog whatever its cause.
 func (b *batcher) spill() {
 	q, bl := b.q, &b.durableState.bl
 	if bl.spooled == 0 || !q.near() {
+		return
+	}
+	if b.cfg.OverflowPolicy == Block && !b.outage() {
 		return
 	}
 	all := bl.takeMem(b.durableState.spillBuf[:0], bl.mem.len())
@@ -360,6 +464,26 @@ func (b *batcher) spill() {
 	}
 	clear(all)
 	b.durableState.spillBuf = all[:0]
+}
+
+// outage reports whether Kafka is failing the batcher: no request has
+// succeeded yet, or a partition or a topic's metadata is failing (in its
+// backoff).
+func (b *batcher) outage() bool {
+	if !b.connected {
+		return true
+	}
+	for _, p := range b.active {
+		if p.attempt > 0 {
+			return true
+		}
+	}
+	for _, t := range b.topics {
+		if t.attempt > 0 && len(t.waiting) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // spillDone reports whether memory is down to half the point where spill
@@ -401,10 +525,8 @@ func (b *batcher) routeBacklog(limit int, all bool) {
 			continue
 		}
 		k := min(n, bl.memBefore())
-		b.taken = bl.takeMem(b.taken[:0], k)
+		bl.eachMem(k, b.routeAll)
 		n -= k
-		b.routeAll(b.taken)
-		clear(b.taken)
 	}
 }
 
@@ -559,9 +681,7 @@ func (b *batcher) expireBacklog(limit uint64) {
 			}
 			continue
 		}
-		k := 0
-		for before := bl.memBefore(); k < before && bl.mem.at(k).seq <= limit; k++ {
-		}
+		k := min(bl.memBefore(), bl.memBelow(limit+1))
 		if k == 0 {
 			return
 		}
@@ -671,7 +791,7 @@ func (b *batcher) leave(t *topicState, recs []record) int {
 // spool for the next sink; only what is in memory only is dropped.
 func (b *batcher) abortDurable() {
 	d := &b.durableState
-	b.spoolQueued() // the last entries, if the batcher had not taken them
+	b.spoolNow() // the last entries, if the batcher had not written them
 	left := b.leave(nil, append(b.strays, b.q.takeAll(nil)...))
 	b.strays = nil
 	for _, t := range b.topics {

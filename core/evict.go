@@ -37,10 +37,7 @@ func (b *batcher) evictOnce() bool {
 	}
 	// In durable mode, the backlog's records in memory: after spill, those
 	// kept in memory only.
-	mem := &b.bl.mem
-	for i := range mem.len() {
-		seqs = append(seqs, mem.at(i).seq)
-	}
+	b.bl.eachMemSeq(func(seq uint64) { seqs = append(seqs, seq) })
 	b.seqs = seqs
 	if len(seqs) == 0 {
 		if queued == 0 {
@@ -63,11 +60,7 @@ func (b *batcher) evictOnce() bool {
 		t.waiting, evicted = splitBySeq(t.waiting, limit, nil)
 		b.dropIn(t, ReasonQueueFull, nil, evicted...)
 	}
-	k := 0 // the backlog's are in seq order
-	for k < mem.len() && mem.at(k).seq <= limit {
-		k++
-	}
-	if k > 0 {
+	if k := b.bl.memBelow(limit + 1); k > 0 { // the backlog's are in seq order
 		b.drop(ReasonQueueFull, nil, b.bl.takeMem(nil, k)...)
 	}
 	return true
