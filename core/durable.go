@@ -76,7 +76,7 @@ type durableState struct {
 	writeRes   chan *spoolBatch // back from it, written
 	writerDone chan struct{}
 	srec       spoolRecord // what the reader read
-	rbChunk    *chunk        // memory for records read back, not counted in QueueByteLimit
+	rbChunk    *chunk      // memory for records read back, not counted in QueueByteLimit
 	spillBuf   []record
 	ackSpare   []uint64
 	failing    bool      // the last append failed: memory only until retryAt
