@@ -160,8 +160,7 @@ func (b *batcher) run() {
 				if b.writing {
 					b.written(<-b.writeRes)
 				}
-				b.flushAcks()
-				b.releaseReadBack()
+				b.releaseReadBack() // the writer acknowledges the last as it stops
 			}
 			b.cancel()
 			go b.closeTransport()

@@ -78,13 +78,13 @@ type durableState struct {
 	srec       spoolRecord // what the reader read
 	rbChunk    *chunk      // memory for records read back, not counted in QueueByteLimit
 	spillBuf   []record
-	ackSpare   []uint64
-	failing    bool      // the last append failed: memory only until retryAt
-	retryAt    time.Time // when to try appending again
-	readRetry  time.Time // after a read error, when to read again
+	ackWake    chan struct{} // to the writer goroutine: acknowledgements are waiting
+	failing    bool          // the last append failed: memory only until retryAt
+	retryAt    time.Time     // when to try appending again
+	readRetry  time.Time     // after a read error, when to read again
 	reports    [numSpoolOps]spoolReport
 	closeSync  bool // the spool was synced once Close took the last entries
-	touched    bool // the spool changed since its figures were published
+	touched    bool // the batcher read from the spool since it last published its figures
 	left       int  // entries Close left in the spool; read after done
 	syncStop   chan struct{}
 	syncDone   chan struct{}
@@ -110,6 +110,7 @@ func (b *batcher) startSpool(sp *spool, rec spoolRecovery) {
 	d.writeReq = make(chan *spoolBatch, 1)
 	d.writeRes = make(chan *spoolBatch, 1)
 	d.writerDone = make(chan struct{})
+	d.ackWake = make(chan struct{}, 1)
 	b.q.durable = true
 	if rec.records > 0 {
 		b.q.replay(rec.records)
@@ -259,7 +260,6 @@ func (b *batcher) spoolNow() {
 func (b *batcher) written(wb *spoolBatch) {
 	d := &b.durableState
 	d.writing = false
-	d.touched = true
 	n := len(wb.tail)
 	for i, sg := range wb.segs {
 		n += len(sg.live())
@@ -337,9 +337,23 @@ func (wb *spoolBatch) reset() {
 func (b *batcher) writeLoop() {
 	d := &b.durableState
 	defer close(d.writerDone)
-	for wb := range d.writeReq {
-		b.writeBatch(wb)
-		d.writeRes <- wb
+	var w writerState
+	for {
+		select {
+		case wb, ok := <-d.writeReq:
+			if !ok {
+				b.flushAcks(&w) // the batcher has stopped: the last ones
+				b.publishSpool()
+				return
+			}
+			b.writeBatch(wb)
+			b.flushAcks(&w)
+			b.publishSpool()
+			d.writeRes <- wb
+		case <-d.ackWake:
+			b.flushAcks(&w)
+			b.publishSpool()
+		}
 	}
 }
 
@@ -691,26 +705,36 @@ func (b *batcher) expireBacklog(limit uint64) {
 	}
 }
 
-// flushAcks acknowledges in the spool the records finalized since the
-// last call, in one call.
-func (b *batcher) flushAcks() {
-	d := &b.durableState
-	ids := b.q.takeAcks(d.ackSpare)
+// flushAcks acknowledges in the spool, in one call, the records finalized
+// since the last call. The writer goroutine calls it (w is its state):
+// after each batch it writes, and when the batcher wakes it for them
+// (ackWake), so that neither the batcher nor Write waits for the spool's
+// lock.
+func (b *batcher) flushAcks(w *writerState) {
+	ids := b.q.takeAcks(w.ackSpare)
 	if len(ids) > 0 {
-		d.touched = true
-		if err := d.spool.ack(ids); err != nil && !errors.Is(err, errSpoolClosed) {
+		if err := b.durableState.spool.ack(ids); err != nil && !errors.Is(err, errSpoolClosed) {
 			b.c.spoolErrors.Add(1)
-			b.reportSpool(opAck, err)
+			if now := time.Now(); w.lastReport.IsZero() || now.Sub(w.lastReport) >= spoolReportEvery {
+				w.lastReport = now
+				b.rep.report(&SpoolError{Op: "ack", Err: err})
+			}
 		}
 	}
-	d.ackSpare = ids[:0]
+	w.ackSpare = ids[:0]
+}
+
+// writerState is the writer goroutine's own.
+type writerState struct {
+	ackSpare   []uint64
+	lastReport time.Time // the last ack failure reported
 }
 
 // publishSpool copies the spool's figures into the counters Stats reads,
-// so that Stats never waits for the spool's lock.
+// so that Stats never waits for the spool's lock. The writer goroutine
+// calls it after its writes and acks, the batcher after its reads.
 func (b *batcher) publishSpool() {
 	d := &b.durableState
-	d.touched = false
 	st := d.spool.stats()
 	c := b.c
 	c.spoolBytes.Store(st.bytes)
@@ -720,12 +744,20 @@ func (b *batcher) publishSpool() {
 	c.spoolReadBack.Store(st.readBack)
 }
 
-// durableRound is the batcher's spool work at the end of each round:
-// acknowledgements, the spool timer, the published figures.
+// durableRound is the batcher's spool work at the end of each round: the
+// writer woken for the acknowledgements, the spool timer, the published
+// figures.
 func (b *batcher) durableRound() {
-	b.flushAcks()
+	d := &b.durableState
+	if b.q.hasAcks.Load() {
+		select {
+		case d.ackWake <- struct{}{}:
+		default: // already woken
+		}
+	}
 	b.armSpool()
-	if b.durableState.touched {
+	if d.touched {
+		d.touched = false
 		b.publishSpool()
 	}
 }
@@ -811,8 +843,7 @@ func (b *batcher) abortDurable() {
 	d.bl.closeReaders()
 	d.bl = backlog{}
 	d.left = left
-	b.flushAcks()
-	b.releaseReadBack()
+	b.releaseReadBack() // the writer acknowledges the drops as it stops
 }
 
 // releaseReadBack gives back the batcher's chunk for read-back records.

@@ -77,7 +77,8 @@ type queue struct {
 	wmu      sync.Mutex
 	waiters  []*flushWaiter
 	nwaiters atomic.Int32
-	acks     []uint64 // durable: spool ids of finalized records, for the batcher to acknowledge; under wmu
+	acks     []uint64 // durable: spool ids of finalized records, to acknowledge in the spool; under wmu
+	hasAcks  atomic.Bool
 
 	durable  bool   // SpoolDir is set
 	replayed uint64 // seqs 1…replayed are the entries an earlier process left in the spool
@@ -578,6 +579,9 @@ func (q *queue) finalize(recs []record, delivered bool) {
 				q.acks = append(q.acks, id)
 			}
 		}
+		if len(q.acks) > 0 {
+			q.hasAcks.Store(true)
+		}
 	}
 	if !delivered {
 		q.lost += uint64(len(recs))
@@ -636,6 +640,7 @@ func (q *queue) takeAcks(buf []uint64) []uint64 {
 	q.wmu.Lock()
 	ids := q.acks
 	q.acks = buf[:0]
+	q.hasAcks.Store(false)
 	q.wmu.Unlock()
 	return ids
 }
