@@ -1,7 +1,8 @@
 package core
 
 // abortAll drops everything still held when Close's context has ended,
-// and records how many entries that was for Close to report.
+// and records how many entries that was for Close to report. In durable
+// mode it leaves what is spooled in the spool instead (abortDurable).
 func (b *batcher) abortAll() {
 	b.cancel()
 	// Requests that have answered: take their outcome.
@@ -12,6 +13,12 @@ func (b *batcher) abortAll() {
 		default:
 			drained = true
 		}
+	}
+	if b.spool != nil {
+		b.abortDurable()
+		b.releaseExt()
+		go b.closeTransport()
+		return
 	}
 	// Say why they were still here: the last error the batcher met.
 	queued := b.q.takeAll(b.strays)
@@ -30,9 +37,15 @@ func (b *batcher) abortAll() {
 		b.aborted += len(all)
 		b.dropIn(t, ReasonClosed, b.lastErr, all...)
 	}
+	b.releaseExt()
+	go b.closeTransport()
+}
+
+// releaseExt gives back the batcher's chunk for formatted values and
+// decided keys and headers.
+func (b *batcher) releaseExt() {
 	if b.ext != nil {
 		b.q.arena.release(b.ext.id, 1)
 		b.ext = nil
 	}
-	go b.closeTransport()
 }

@@ -21,7 +21,9 @@ import (
 // Its files, by concept: this one (the loop and its end), route.go
 // (routing and partitioning), metadata.go, dispatch.go (requests and their
 // results), retry.go (backoff and the retry timer), expire.go (the
-// acceptance clock and RetryTimeLimit), abort.go (Close's deadline).
+// acceptance clock and RetryTimeLimit), abort.go (Close's deadline),
+// durable.go and backlog.go (durable mode: the spool's writer, the backlog
+// of spooled entries, spilling and reading back).
 type batcher struct {
 	cfg *resolved
 	tr  transport
@@ -68,6 +70,8 @@ type batcher struct {
 	lastRefresh time.Time
 	inCall      atomic.Int32 // the user callback running now (a callback), none if none
 
+	durableState // durable mode (SpoolDir); spool nil without
+
 	stop    chan struct{} // Close → batcher: everything is delivered, stop
 	abort   chan struct{} // Close → batcher: drop what is left, stop now
 	done    chan struct{} // closed when the batcher has stopped
@@ -110,10 +114,28 @@ func (b *batcher) run() {
 	defer close(b.done)
 	defer b.ticker.Stop()
 	defer b.timer.Stop()
+	var spoolTimer <-chan time.Time // nil without a spool: never fire
+	var written <-chan *spoolBatch
+	if b.spool != nil {
+		spoolTimer, written = b.spoolTimer.C, b.writeRes
+		defer b.spoolTimer.Stop()
+		go b.writeLoop()
+		defer func() {
+			close(b.writeReq)
+			<-b.writerDone
+		}()
+	}
 	for {
-		b.pull()
+		if b.spool != nil {
+			b.pullDurable()
+		} else {
+			b.pull()
+		}
 		b.evictOldest()
 		b.dispatch()
+		if b.spool != nil {
+			b.durableRound()
+		}
 		b.armTimer()
 		b.noteOldest()
 		select {
@@ -122,6 +144,10 @@ func (b *batcher) run() {
 			b.periodDue = true // pull checks the expiry clock too
 		case <-b.timer.C:
 			b.timerAt = time.Time{}
+		case <-spoolTimer:
+			b.spoolArmed, b.spoolTick = false, true
+		case wb := <-written:
+			b.written(wb)
 		case r := <-b.results:
 			b.handleResult(r)
 		case m := <-b.metas:
@@ -130,6 +156,12 @@ func (b *batcher) run() {
 			// Close saw everything delivered: nothing is in flight. A
 			// metadata request may be: it ends with b.ctx, and kafka-go
 			// is not waited for here.
+			if b.spool != nil {
+				if b.writing {
+					b.written(<-b.writeRes)
+				}
+				b.releaseReadBack() // the writer acknowledges the last as it stops
+			}
 			b.cancel()
 			go b.closeTransport()
 			return
@@ -141,10 +173,12 @@ func (b *batcher) run() {
 }
 
 // end stops the batcher for Close: at once if everything was delivered,
-// else after dropping what is left (abort). It waits until the batcher has
-// stopped or hard fires. It returns how many entries the abort dropped, or
-// what it left behind if the batcher was still in a user callback at hard.
-func (b *batcher) end(abort bool, hard <-chan struct{}) (aborted int, left *AbandonedError) {
+// else after dropping what is left (abort; in durable mode, what is
+// spooled stays in the spool instead). It waits until the batcher has
+// stopped or hard fires. It returns how many entries the abort dropped and
+// how many it left in the spool, or what it left behind if the batcher was
+// still in a user callback at hard.
+func (b *batcher) end(abort bool, hard <-chan struct{}) (aborted, inSpool int, left *AbandonedError) {
 	if abort {
 		close(b.abort)
 	} else {
@@ -153,14 +187,14 @@ func (b *batcher) end(abort bool, hard <-chan struct{}) (aborted int, left *Aban
 	select {
 	case <-b.done:
 		b.waitTransport(hard)
-		return b.aborted, nil
+		return b.aborted, b.durableState.left, nil
 	case <-hard:
 	}
 	// The batcher's own work is short; only a callback can hold it up.
 	if b.inCall.Load() == int32(noCallback) {
 		select {
 		case <-b.done:
-			return b.aborted, nil
+			return b.aborted, b.durableState.left, nil
 		case <-time.After(closeGrace):
 		}
 	}
@@ -168,7 +202,7 @@ func (b *batcher) end(abort bool, hard <-chan struct{}) (aborted int, left *Aban
 	if name == "" {
 		name = "the batcher"
 	}
-	return 0, &AbandonedError{Callback: name, Held: b.q.stats().QueueDepth}
+	return 0, 0, &AbandonedError{Callback: name, Held: b.q.stats().QueueDepth}
 }
 
 // closeTransport waits for the requests still running, which the
@@ -252,6 +286,11 @@ func (b *batcher) noteOldest() {
 		if len(t.waiting) > 0 {
 			older(t.waiting[0].time)
 		}
+	}
+	if run := b.bl.frontRun(); run != nil {
+		older(b.acceptedBy(run.seq).UnixNano())
+	} else if b.bl.mem.len() > 0 {
+		older(b.bl.mem.front().time)
 	}
 	if seq, ok := b.q.oldestQueued(); ok {
 		older(b.acceptedBy(seq).UnixNano())

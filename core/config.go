@@ -117,6 +117,45 @@ type Config struct {
 	// policy before it drops the entry. If zero, 1s.
 	BlockTimeout time.Duration
 
+	// SpoolDir turns on durable mode: a directory where the sink keeps
+	// every accepted entry on disk until Kafka has acknowledged it, so
+	// that an outage longer than memory, a crash or a redeploy loses
+	// nothing (see the package documentation, "Durable mode"). The sink's
+	// own goroutine writes the entries there, every SpoolInterval; Write
+	// still does no disk I/O. Entries beyond QueueByteLimit during an
+	// outage wait on disk only, and are read back in order when Kafka
+	// returns; the entries a previous process left there are delivered
+	// first. New creates the directory if need be, and fails with a
+	// [*ConfigError] naming SpoolDir if it cannot write it, or if another
+	// sink (of this process or another) has it open ([ErrSpoolLocked]).
+	// It must be on a local file system. If empty, entries are held in
+	// memory only.
+	SpoolDir string
+
+	// SpoolByteLimit bounds the bytes of the spool's files. When it is
+	// reached, new entries are kept in memory only (counted in
+	// Stats.Spool.Skipped) until deliveries free room, and OverflowPolicy
+	// applies once memory is full too. At least 1 MiB and twice
+	// MaxEntryBytes. Only with SpoolDir. If zero, 1 GiB.
+	SpoolByteLimit int64
+
+	// SpoolInterval is how often the sink writes the entries accepted
+	// since the last time to the spool, in one write: the window a kill -9
+	// can lose (the entries accepted in the last SpoolInterval, not yet on
+	// disk). Only with SpoolDir. If zero, 10ms.
+	SpoolInterval time.Duration
+
+	// SpoolSync is how often the spool's files are made durable with
+	// fsync, against power loss or a kernel crash (a process crash needs
+	// no fsync: written data is in the kernel's page cache). A positive
+	// duration syncs on that interval, from a goroutine of its own, so
+	// that a power cut loses at most the entries written since the last
+	// sync; [SpoolSyncEveryWrite] (any negative value) syncs the entries
+	// after every write, before they are sent, at the cost of an fsync per
+	// SpoolInterval on the batching goroutine. Only with SpoolDir. If
+	// zero, 1s.
+	SpoolSync time.Duration
+
 	// MaxEntryBytes is the largest entry accepted (its JSON, and its
 	// formatted value). Larger entries are rejected alone with ErrTooLarge.
 	// Keep it at or below the topics' max.message.bytes. If zero, 1000000
@@ -147,8 +186,10 @@ type Config struct {
 	// dropped, counted as Dropped.RetriesExhausted and written to
 	// Fallback. It is checked when an attempt fails and as entries leave
 	// the queue, to within RetryTimeLimit/4096 (at least 10ms) or one
-	// Period, whichever is longer. If zero, 10 minutes (as
-	// Serilog's RetryTimeLimit).
+	// Period, whichever is longer. If zero, 10 minutes (as Serilog's
+	// RetryTimeLimit); with SpoolDir, no limit: entries wait on disk until
+	// they are delivered (an explicit RetryTimeLimit still applies, counted
+	// for replayed entries from New).
 	RetryTimeLimit time.Duration
 
 	// MinBackoff and MaxBackoff bound the wait between retries of a
@@ -270,6 +311,10 @@ type FormatterFunc func(dst []byte, e Entry) ([]byte, error)
 
 // Format calls f(dst, e).
 func (f FormatterFunc) Format(dst []byte, e Entry) ([]byte, error) { return f(dst, e) }
+
+// SpoolSyncEveryWrite, as Config.SpoolSync, makes the spool fsync the
+// entries it writes after every write, before they are sent to Kafka.
+const SpoolSyncEveryWrite time.Duration = -1
 
 // OverflowPolicy says what Write does when the queue is full.
 type OverflowPolicy int
@@ -454,10 +499,10 @@ func (c Config) String() string {
 	}
 	return fmt.Sprintf("core.Config{Brokers:%q Topic:%q BatchSizeLimit:%d Period:%v QueueLimit:%d "+
 		"OverflowPolicy:%v Compression:%q RequiredAcks:%v RetryTimeLimit:%v SecurityProtocol:%q "+
-		"SASLMechanism:%q SASLUsername:%q SASLPassword:%q SASL:%q SSLCALocation:%q}",
+		"SASLMechanism:%q SASLUsername:%q SASLPassword:%q SASL:%q SSLCALocation:%q SpoolDir:%q}",
 		c.Brokers, c.Topic, c.BatchSizeLimit, c.Period, c.QueueLimit, c.OverflowPolicy,
 		c.Compression, c.RequiredAcks, c.RetryTimeLimit, c.SecurityProtocol, c.SASLMechanism,
-		c.SASLUsername, pw, saslName(c.SASL), c.SSLCALocation)
+		c.SASLUsername, pw, saslName(c.SASL), c.SSLCALocation, c.SpoolDir)
 }
 
 // GoString is String, so that %#v does not print the password either.
@@ -509,7 +554,16 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.MaxEntryBytes, 1000000)
 	setDefault(&c.MaxBatchBytes, 1000000)
 	setDefault(&c.MaxInFlight, 5)
-	setDefault(&c.RetryTimeLimit, 10*time.Minute)
+	if c.SpoolDir == "" {
+		setDefault(&c.RetryTimeLimit, 10*time.Minute)
+	} else {
+		// With a spool, a zero RetryTimeLimit stays zero: no limit.
+		if c.SpoolByteLimit == 0 {
+			c.SpoolByteLimit = 1 << 30
+		}
+		setDefault(&c.SpoolInterval, 10*time.Millisecond)
+		setDefault(&c.SpoolSync, time.Second)
+	}
 	setDefault(&c.MinBackoff, 100*time.Millisecond)
 	setDefault(&c.MaxBackoff, 10*time.Second)
 	setDefault(&c.WriteTimeout, 10*time.Second)

@@ -62,6 +62,15 @@ func TestConfigValidation(t *testing.T) {
 		{"big batch, shedding off", Config{BatchSizeLimit: 999, QueueLimit: 1000, ShedThreshold: 1}, ""},
 		{"queue of one", Config{QueueLimit: 1}, "QueueLimit"},
 		{"small queue, default batch", Config{QueueLimit: 10}, ""},
+		{"spool", Config{SpoolDir: filepath.Join(dir, "spool")}, ""},
+		{"spool, every write synced", Config{SpoolDir: filepath.Join(dir, "spool2"), SpoolSync: SpoolSyncEveryWrite, SpoolInterval: time.Millisecond, SpoolByteLimit: 4 << 20}, ""},
+		{"spool byte limit without spool", Config{SpoolByteLimit: 1 << 30}, "SpoolByteLimit"},
+		{"spool interval without spool", Config{SpoolInterval: time.Second}, "SpoolInterval"},
+		{"spool sync without spool", Config{SpoolSync: SpoolSyncEveryWrite}, "SpoolSync"},
+		{"negative spool byte limit", Config{SpoolDir: dir, SpoolByteLimit: -1}, "SpoolByteLimit"},
+		{"negative spool interval", Config{SpoolDir: dir, SpoolInterval: -time.Second}, "SpoolInterval"},
+		{"spool below 1 MiB", Config{SpoolDir: dir, SpoolByteLimit: 1 << 19}, "SpoolByteLimit"},
+		{"spool below two entries", Config{SpoolDir: dir, SpoolByteLimit: 1 << 20, MaxEntryBytes: 1 << 20, MaxBatchBytes: 1 << 20}, "SpoolByteLimit"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.cfg.Validate()

@@ -42,6 +42,67 @@
 // of its batch goes on. A retried request that the broker had in fact
 // written produces a duplicate: delivery is at-least-once.
 //
+// # Durable mode
+//
+// With Config.SpoolDir set, the sink keeps every accepted entry on disk
+// until Kafka has acknowledged it, so that an outage longer than memory, a
+// crash or a redeploy loses nothing beyond a bounded window. Write is
+// unchanged: it copies the entry into memory and does no disk I/O. The
+// batcher takes every queued entry each SpoolInterval (10ms by default),
+// and hands them to a writer goroutine, which appends them in one write to
+// segment files (each record with its length and a CRC32C); only then are
+// they routed and sent. An entry leaves the spool when it is finalized:
+// acknowledged by Kafka, or dropped and counted. The spool, not kafka-go,
+// holds every record until then: nothing waits in a place where it could
+// expire unseen.
+//
+// Memory stays bounded by QueueLimit and QueueByteLimit during an outage
+// of any length: when memory nears its limits, the batcher releases the
+// memory of spooled entries, oldest first, and reads them back from disk,
+// in acceptance order, when routing reaches them. The disk is bounded by
+// SpoolByteLimit (1 GiB by default); past it, or when a write fails (a
+// full disk, an I/O error), new entries are kept in memory only (counted
+// in Stats.Spool.Skipped), what is on disk goes on being delivered, the
+// disk is tried again a second later, and the failure is reported as a
+// [*SpoolError]; once memory is full too, OverflowPolicy applies. Under
+// the Block policy memory is released to the disk only during an outage:
+// while Kafka is up but slower than the log calls, Write waits for room as
+// it does without a spool (the entries are on disk all the same).
+// RetryTimeLimit has no default in durable mode: entries wait on disk
+// until they are delivered.
+//
+// [New] opens the spool and recovers what an earlier process left: a torn
+// tail is truncated, a damaged record is skipped, a damaged or missing
+// file costs its own records only; New never refuses to start because of
+// a file, and counts the entries lost ([Drops].Corrupt) and reports the
+// damage. The entries left there are replayed before any new one, in the
+// order they were accepted (Stats.Replayed; Flush waits for them too).
+// Another sink, of this process or another, holding the directory makes
+// New fail ([ErrSpoolLocked]).
+//
+// What a crash can cost:
+//
+//   - kill -9, an OOM kill, a panic: the entries accepted in the last
+//     SpoolInterval, not yet written (plus, on a loaded machine, the time
+//     the batcher takes to get to them). Everything written is in the
+//     kernel's page cache and survives the process.
+//   - Power loss or a kernel crash: what the last fsync did not cover. By
+//     default the spool is fsynced every second (SpoolSync); with
+//     [SpoolSyncEveryWrite] every write is fsynced before its entries are
+//     sent, and only the last SpoolInterval's entries are at risk. Entries
+//     lost this way leave a gap that the next New counts as Corrupt.
+//   - Duplicates: delivery is at-least-once across restarts. An entry
+//     Kafka acknowledged just before the crash, whose acknowledgement had
+//     not reached the spool (or, after power loss, its fsync), is sent
+//     again by the next process; so are the entries of requests in flight
+//     when Close gave up.
+//
+// Close, in durable mode, writes what is still in memory to the spool and
+// syncs it, delivers until shortly before its deadline as usual, and then,
+// instead of dropping what is undelivered, leaves it on disk for the next
+// sink ([ErrLeftInSpool]): only entries the spool could not take are
+// dropped. SpoolDir must be on a local file system.
+//
 // # Errors
 //
 // Write returns ErrQueueFull (queue full, or shed), ErrTooLarge or
@@ -81,7 +142,9 @@
 // (admit, take, takeExpired, takeOldest, finalize, addWaiter, …), and every
 // drop goes through one function, queue.drop: count, note for the
 // reporter, copy for the Fallback, release. The batcher (batcher.go and
-// the files it names) owns topics, partitions and requests in flight; the
+// the files it names) owns topics, partitions and requests in flight, and
+// in durable mode the backlog of spooled entries (durable.go, backlog.go);
+// the spool (spool.go and the spool_*.go files) is its storage; the
 // reporter (report.go) owns the callbacks with side effects.
 //
 // # Lifecycle
@@ -90,7 +153,7 @@
 // starts the batcher and the reporter; it does not touch the network.
 // [Sink.Flush] waits for everything accepted so far; [Sink.Close] flushes,
 // stops and returns by its context's deadline, dropping and reporting what
-// it could not deliver. These two, with a context, are the sink's only
+// it could not deliver (in durable mode, leaving it in the spool). These two, with a context, are the sink's only
 // ways to flush.
 //
 // One Sink may serve several loggers. Each adapter's New builds a sink and
@@ -101,6 +164,6 @@
 // Close), by Config.SyncTimeout, read with [Sink.Config].
 //
 // A program that exits without Close (or, for zap, Sync) loses what is
-// still queued: call it before exiting, e.g. with defer where the sink is
-// attached.
+// still queued, unless SpoolDir is set: call it before exiting, e.g. with
+// defer where the sink is attached.
 package core

@@ -1,5 +1,7 @@
 package core
 
+import "slices"
+
 // drop gives up on records the sink accepted, for reason; cause, if not
 // nil, says why. With refuse, for entries Write did not accept, it is the
 // one way an entry leaves the sink undelivered, and does, in this order:
@@ -51,4 +53,38 @@ func (q *queue) count(reason DropReason, n int, level func(i int) Level) {
 			q.c.byLevel[l].Add(1)
 		}
 	}
+}
+
+// dropLost is drop for the n entries with seqs from, from+1, … that the
+// spool lost to damage (Dropped.Corrupt): their bytes are gone, so there
+// is nothing to count by level or to hand to the Fallback, and no memory
+// to release (they were on disk only; the spool has finalized their ids).
+// cause says what was damaged.
+func (q *queue) dropLost(from, n uint64, cause error) {
+	if n == 0 {
+		return
+	}
+	q.c.dropped[ReasonCorrupt].Add(n)
+	q.rep.noteDrop(ReasonCorrupt, int(n), cause)
+	q.wmu.Lock()
+	q.lost += n
+	q.finalized.Add(n)
+	for i := 0; i < len(q.waiters); i++ {
+		w := q.waiters[i]
+		if w.target < from {
+			continue
+		}
+		k := int(min(n, w.target-from+1))
+		w.remaining -= k
+		w.dropped += k
+		if w.remaining == 0 {
+			if !w.left {
+				close(w.done)
+			}
+			q.waiters = slices.Delete(q.waiters, i, i+1)
+			q.nwaiters.Add(-1)
+			i--
+		}
+	}
+	q.wmu.Unlock()
 }

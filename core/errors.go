@@ -32,6 +32,18 @@ var (
 	// when entries were dropped (retries exhausted, not retriable, …)
 	// rather than still pending.
 	ErrDropped = errors.New("kafkasink: entries dropped")
+
+	// ErrLeftInSpool is the Err of the [UndeliveredError] Close returns,
+	// in durable mode (Config.SpoolDir), for the entries it could not
+	// deliver by its deadline and left on disk: they are not dropped, and
+	// the next sink opened on SpoolDir delivers them. A Flush still waiting
+	// when Close returns ends with it too.
+	ErrLeftInSpool = errors.New("kafkasink: entries left in SpoolDir for the next sink to deliver")
+
+	// ErrSpoolLocked is matched (with errors.Is) by the [*ConfigError] New
+	// returns when another sink, of this process or another, has
+	// Config.SpoolDir open.
+	ErrSpoolLocked = errSpoolLocked
 )
 
 // ConfigError reports an invalid [Config] field. New returns it for every
@@ -39,12 +51,43 @@ var (
 type ConfigError struct {
 	Field  string // the Config field, e.g. "Brokers[1]" or "SASLMechanism"
 	Reason string // what is wrong with it
+	Err    error  // the underlying error, if any (for SpoolDir: the file system's, or ErrSpoolLocked)
 }
 
 // Error returns "kafkasink: invalid config: <Field>: <Reason>".
 func (e *ConfigError) Error() string {
 	return fmt.Sprintf("kafkasink: invalid config: %s: %s", e.Field, e.Reason)
 }
+
+// Unwrap returns Err.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// SpoolError reports, to Config.ErrorHandler, trouble with the spool
+// (Config.SpoolDir) while the sink runs, or the damage New found in it.
+// Op says what failed: "append" (the entries could not be written: the
+// disk or SpoolByteLimit is full, or an I/O error), "sync", "read",
+// "ack", "close", or "recover" (New found damaged or missing files; the
+// entries lost are counted in Dropped.Corrupt). After a failed append the
+// sink keeps new entries in memory only (counted in Stats.Spool.Skipped),
+// goes on delivering what is on disk, and tries the disk again a second
+// later; failures are reported at most every few seconds, summed up.
+type SpoolError struct {
+	Op         string
+	MemoryOnly int // entries kept in memory only since the last report (Op "append")
+	Err        error
+}
+
+// Error says what failed, and how many entries it kept in memory only.
+func (e *SpoolError) Error() string {
+	msg := "kafkasink: spool " + e.Op
+	if e.MemoryOnly > 0 {
+		msg += fmt.Sprintf(" (%d entries kept in memory only)", e.MemoryOnly)
+	}
+	return msg + ": " + e.Err.Error()
+}
+
+// Unwrap returns Err, the cause.
+func (e *SpoolError) Unwrap() error { return e.Err }
 
 // UndeliveredError is returned by Flush and Close when entries accepted
 // before the call could not be delivered in time. Count is how many entries

@@ -35,6 +35,9 @@ func (b *batcher) evictOnce() bool {
 			seqs = append(seqs, r.seq)
 		}
 	}
+	// In durable mode, the backlog's records in memory: after spill, those
+	// kept in memory only.
+	b.bl.eachMemSeq(func(seq uint64) { seqs = append(seqs, seq) })
 	b.seqs = seqs
 	if len(seqs) == 0 {
 		if queued == 0 {
@@ -56,6 +59,9 @@ func (b *batcher) evictOnce() bool {
 		var evicted []record
 		t.waiting, evicted = splitBySeq(t.waiting, limit, nil)
 		b.dropIn(t, ReasonQueueFull, nil, evicted...)
+	}
+	if k := b.bl.memBelow(limit + 1); k > 0 { // the backlog's are in seq order
+		b.drop(ReasonQueueFull, nil, b.bl.takeMem(nil, k)...)
 	}
 	return true
 }

@@ -24,13 +24,32 @@ func (b *batcher) checkpoint(seq uint64) {
 	if n := len(b.clock); n > 0 && (b.clock[n-1].seq == seq || now.Sub(b.clock[n-1].at) < b.clockStep()) {
 		return
 	}
+	if len(b.clock) >= maxClockPoints && b.cfg.RetryTimeLimit == 0 {
+		// No limit prunes the clock (durable mode): thin out its older
+		// half instead, so that it stays bounded, older points coarser.
+		// acceptedBy then errs late, so OldestAge low, for old entries.
+		half := len(b.clock) / 2 &^ 1
+		k := 0
+		for i := 0; i < half; i += 2 {
+			b.clock[k] = b.clock[i+1]
+			k++
+		}
+		b.clock = append(b.clock[:k], b.clock[half:]...)
+	}
 	b.clock = append(b.clock, checkpoint{seq, now})
 }
 
+// maxClockPoints is about the most points the acceptance clock holds.
+const maxClockPoints = 4096
+
 // clockStep is the precision of the acceptance clock: RetryTimeLimit/4096,
-// at least 10ms, so the clock holds at most about 4096 points.
+// at least 10ms, so the clock holds at most about 4096 points. Without a
+// limit (durable mode), a second: the clock serves Stats.OldestAge only.
 func (b *batcher) clockStep() time.Duration {
-	return max(10*time.Millisecond, b.cfg.RetryTimeLimit/4096)
+	if b.cfg.RetryTimeLimit == 0 {
+		return time.Second
+	}
+	return max(10*time.Millisecond, b.cfg.RetryTimeLimit/maxClockPoints)
 }
 
 // acceptedBy returns a time by which the entry with seq was accepted, at
@@ -47,6 +66,9 @@ func (b *batcher) acceptedBy(seq uint64) time.Time {
 // expiredSeq returns S such that every entry with seq ≤ S was accepted more
 // than RetryTimeLimit ago (0 if none).
 func (b *batcher) expiredSeq() uint64 {
+	if b.cfg.RetryTimeLimit == 0 {
+		return 0 // no limit
+	}
 	cutoff := time.Now().Add(-b.cfg.RetryTimeLimit)
 	i := 0
 	for i < len(b.clock) && !b.clock[i].at.After(cutoff) {

@@ -9,7 +9,8 @@ import (
 // that expvar's /debug/vars handler shows them, read afresh at each
 // request. The value is an object with Stats' fields (durations in
 // seconds, LastError as its message, the latency histogram with its
-// bounds, p50 and p99). It returns an error if name is already published
+// bounds, p50 and p99; the spool's figures under "spool", zero without
+// SpoolDir). It returns an error if name is already published
 // (expvar itself would panic).
 func PublishExpvar(name string, s *Sink) (err error) {
 	if expvar.Get(name) != nil {
@@ -59,6 +60,7 @@ func (st Stats) asMap() map[string]any {
 			"retries_exhausted": st.Dropped.RetriesExhausted,
 			"closed":            st.Dropped.Closed,
 			"not_retriable":     st.Dropped.NotRetriable,
+			"corrupt":           st.Dropped.Corrupt,
 		},
 		"dropped_total":    st.Dropped.Total(),
 		"dropped_by_level": byLevel,
@@ -78,7 +80,17 @@ func (st Stats) asMap() map[string]any {
 			"p50_s":    st.Latency.Quantile(0.5).Seconds(),
 			"p99_s":    st.Latency.Quantile(0.99).Seconds(),
 		},
-		"topics":          topics,
+		"topics":   topics,
+		"replayed": st.Replayed,
+		"spool": map[string]any{
+			"bytes":     st.Spool.Bytes,
+			"records":   st.Spool.Records,
+			"segments":  st.Spool.Segments,
+			"appended":  st.Spool.Appended,
+			"read_back": st.Spool.ReadBack,
+			"skipped":   st.Spool.Skipped,
+			"errors":    st.Spool.Errors,
+		},
 		"last_error":      lastErr,
 		"last_error_time": st.LastErrorTime,
 	}

@@ -196,7 +196,11 @@ func newTestSink(t interface {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newSink(r, f)
+	s, err := newSink(r, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // newFakeWithoutMetadata returns a fake whose metadata requests fail until

@@ -15,8 +15,16 @@ import (
 // batcher has not taken yet, the memory entries pin until they are
 // finalized (delivered or dropped), and the counts the limits are decided
 // on. Write admits entries into it; the batcher takes them out (take,
-// takeExpired, takeOldest, takeAll) and finalizes them; both sides go
-// through its methods.
+// takeExpired, takeOldest, takeAll, takeQueued) and finalizes them; both
+// sides go through its methods.
+//
+// Two counts follow an entry out: released when its memory is given back,
+// finalized when it is delivered or dropped. Without a spool they move
+// together. In durable mode an entry's memory can go first: the batcher
+// spills spooled entries out of memory (release) and reads them back from
+// disk later, and Close leaves spooled entries on disk; admission decides
+// on the memory held (seq - released), Flush and Stats on what is
+// undelivered (seq - finalized).
 //
 // Admission does not serialise the logging goroutines: each Write locks
 // one of several shards (whichever is free) to copy its entry into the
@@ -37,8 +45,10 @@ type queue struct {
 
 	// The counts admission decides on, each on a cache line of its own:
 	// every Write changes seq, the others change once a batch or a chunk,
-	// so Writes read them from their own caches. held = seq - finalized.
-	seq       atomic.Uint64 // entries accepted so far; an entry's seq is its rank
+	// so Writes read them from their own caches. held = seq - released.
+	seq       atomic.Uint64 // entries accepted so far (replayed ones first); an entry's seq is its rank
+	_         [56]byte
+	released  atomic.Uint64 // accepted entries whose memory is given back: finalized, spilled or left on disk
 	_         [56]byte
 	finalized atomic.Uint64 // accepted entries delivered or dropped so far
 	_         [56]byte
@@ -50,6 +60,7 @@ type queue struct {
 
 	closed   atomic.Bool
 	eager    atomic.Bool // the next entry is the first: send it at once
+	dirty    atomic.Bool // durable: entries came in since the batcher last took them all
 	evict    atomic.Bool // DropOldest took entries over QueueLimit: the batcher must drop its oldest
 	nearSent atomic.Bool // the batcher was told the queue is near a limit
 
@@ -66,6 +77,11 @@ type queue struct {
 	wmu      sync.Mutex
 	waiters  []*flushWaiter
 	nwaiters atomic.Int32
+	acks     []uint64 // durable: spool ids of finalized records, to acknowledge in the spool; under wmu
+	hasAcks  atomic.Bool
+
+	durable  bool   // SpoolDir is set
+	replayed uint64 // seqs 1…replayed are the entries an earlier process left in the spool
 
 	roomMu  sync.Mutex    // guards room
 	room    chan struct{} // closed when space frees up (Block policy)
@@ -125,8 +141,19 @@ func shedPoint(limit int, threshold float64) int {
 	return max(1, int(math.Ceil(float64(limit)*threshold)))
 }
 
-// held is the number of entries accepted and not yet finalized.
-func (q *queue) held() int { return int(q.seq.Load() - q.finalized.Load()) }
+// held is the number of entries accepted whose memory is still held.
+func (q *queue) held() int { return int(q.seq.Load() - q.released.Load()) }
+
+// replay makes the queue start after n entries an earlier process left in
+// the spool: they take seqs 1…n, and hold no memory. Called before the
+// batcher starts.
+func (q *queue) replay(n uint64) {
+	q.replayed = n
+	q.seq.Store(n)
+	q.released.Store(n)
+	q.gathered = n
+	q.taken.Store(n)
+}
 
 // admit takes e into the queue, copying what it keeps. data is its JSON
 // without the newline; n is the room it needs (entrySize). It returns true
@@ -223,10 +250,15 @@ func (q *queue) tryAdmit(e *Entry, data []byte, n int) (seq uint64, _ DropReason
 }
 
 // admitted wakes the batcher if the new entry makes something due: the
-// first entry, a full batch, or a queue near its limits; and under
-// DropOldest asks it to evict if the entry went over QueueLimit.
+// first entry, a full batch, or a queue near its limits; in durable mode,
+// the first entry since the batcher last took them all (it writes them to
+// the spool within SpoolInterval); and under DropOldest asks it to evict if
+// the entry went over QueueLimit.
 func (q *queue) admitted(seq uint64) {
-	held := int(seq - q.finalized.Load())
+	held := int(seq - q.released.Load())
+	if q.durable && !q.dirty.Load() && q.dirty.CompareAndSwap(false, true) {
+		q.signal()
+	}
 	switch {
 	case q.eager.Load(),
 		(seq-q.taken.Load())%uint64(q.cfg.BatchSizeLimit) == 0:
@@ -274,7 +306,7 @@ func (q *queue) reserveBytes(n int) bool {
 func (q *queue) reserveSeq(limit int) (uint64, bool) {
 	for {
 		s := q.seq.Load()
-		if s-q.finalized.Load() >= uint64(limit) {
+		if s-q.released.Load() >= uint64(limit) {
 			return 0, false
 		}
 		if q.seq.CompareAndSwap(s, s+1) {
@@ -447,6 +479,23 @@ func (q *queue) take(due batchDue, segs []*segment, dst []record) (_ []*segment,
 	return segs, dst, q.staged.len() == 0
 }
 
+// takeQueued moves every queued entry out of the queue, as take does when
+// everything is due, for the batcher to write them to the spool (durable
+// mode). It leaves eager alone: that is for routing, which the batcher
+// decides on its backlog.
+func (q *queue) takeQueued(segs []*segment, dst []record) ([]*segment, []record) {
+	q.dirty.Store(false) // before gathering: a Write after it wakes the batcher again
+	q.gmu.Lock()
+	defer q.gmu.Unlock()
+	q.gather()
+	if n := q.staged.len(); n > 0 {
+		segs, dst = q.staged.detach(dst, n, segs)
+		q.taken.Add(uint64(n))
+	}
+	q.nearSent.Store(false)
+	return segs, dst
+}
+
 // takeExpired moves the queued entries with seq ≤ limit (accepted more
 // than RetryTimeLimit ago) to dst.
 func (q *queue) takeExpired(limit uint64, dst []record) []record {
@@ -511,22 +560,46 @@ func (q *queue) stagedTake(dst []record, n int) []record {
 }
 
 // finalize releases records that are delivered or dropped: counts them
-// out of the queue and of the Flush calls waiting for them, releases each
+// out of the queue and of the Flush calls waiting for them, notes the
+// spool ids of those on disk for the batcher to acknowledge, releases each
 // chunk once for its run of records, and wakes the Writes blocked for
 // room.
 func (q *queue) finalize(recs []record, delivered bool) {
 	if len(recs) == 0 {
 		return
 	}
+	inMemory := len(recs) // records whose queue memory this gives back
 	q.wmu.Lock()
+	if q.durable {
+		for i := range recs {
+			if recs[i].fromDisk {
+				inMemory--
+			}
+			if id := recs[i].spoolID; id != 0 {
+				q.acks = append(q.acks, id)
+			}
+		}
+		if len(q.acks) > 0 {
+			q.hasAcks.Store(true)
+		}
+	}
 	if !delivered {
 		q.lost += uint64(len(recs))
 	}
+	q.released.Add(uint64(inMemory))
 	q.finalized.Add(uint64(len(recs)))
 	if len(q.waiters) > 0 {
 		q.countOut(recs, delivered)
 	}
 	q.wmu.Unlock()
+	q.releaseChunks(recs)
+	q.roomFreed()
+}
+
+// releaseChunks drops the chunk references of recs: each chunk once for
+// its run of records, and each record's ext. Records lost to damage hold
+// none (src noChunk).
+func (q *queue) releaseChunks(recs []record) {
 	for i := 0; i < len(recs); {
 		src := recs[i].src
 		j := i
@@ -535,10 +608,41 @@ func (q *queue) finalize(recs []record, delivered bool) {
 				q.arena.release(ext, 1)
 			}
 		}
-		q.arena.release(src, int32(j-i))
+		if src != noChunk {
+			q.arena.release(src, int32(j-i))
+		}
 		i = j
 	}
+}
+
+// release gives back the memory of records that stay undelivered on disk
+// (durable mode): spilled out of memory, to be read back later, or left
+// in the spool by Close. They are not finalized: Flush still waits for
+// them and Stats counts them in QueueDepth.
+func (q *queue) release(recs []record) {
+	if len(recs) == 0 {
+		return
+	}
+	inMemory := 0
+	for i := range recs {
+		if !recs[i].fromDisk {
+			inMemory++
+		}
+	}
+	q.released.Add(uint64(inMemory))
+	q.releaseChunks(recs)
 	q.roomFreed()
+}
+
+// takeAcks returns the spool ids finalize noted since the last call,
+// swapping in buf (emptied) to collect the next ones.
+func (q *queue) takeAcks(buf []uint64) []uint64 {
+	q.wmu.Lock()
+	ids := q.acks
+	q.acks = buf[:0]
+	q.hasAcks.Store(false)
+	q.wmu.Unlock()
+	return ids
 }
 
 // flushWaiter is a Flush or Close call waiting for the entries accepted
@@ -547,6 +651,7 @@ type flushWaiter struct {
 	target    uint64 // entries accepted before the call: seq ≤ target
 	remaining int    // of those, how many are still held
 	dropped   int    // of those, how many were dropped, since New
+	left      bool   // Close left the remaining ones in the spool: they will not come
 	done      chan struct{}
 }
 
@@ -564,7 +669,9 @@ func (q *queue) countOut(recs []record, delivered bool) {
 			}
 		}
 		if w.remaining == 0 {
-			close(w.done)
+			if !w.left { // else abandonWaiters closed it
+				close(w.done)
+			}
 			q.waiters = slices.Delete(q.waiters, i, i+1)
 			q.nwaiters.Add(-1)
 			i--
@@ -598,8 +705,9 @@ func (q *queue) addWaiter(closing bool) *flushWaiter {
 }
 
 // wait waits for w, or for ctx to end. It returns how many of w's entries
-// are still pending (non-zero only if ctx ended) and how many were dropped.
-func (q *queue) wait(ctx context.Context, w *flushWaiter) (pending, dropped int) {
+// are still pending (non-zero only if ctx ended, or Close left them in the
+// spool: then left is true) and how many were dropped.
+func (q *queue) wait(ctx context.Context, w *flushWaiter) (pending, dropped int, left bool) {
 	select {
 	case <-w.done:
 	case <-ctx.Done():
@@ -609,9 +717,22 @@ func (q *queue) wait(ctx context.Context, w *flushWaiter) (pending, dropped int)
 	if i := slices.Index(q.waiters, w); i >= 0 {
 		q.waiters = slices.Delete(q.waiters, i, i+1)
 		q.nwaiters.Add(-1)
-		return w.remaining, w.dropped
+		return w.remaining, w.dropped, w.left
 	}
-	return 0, w.dropped
+	return 0, w.dropped, false
+}
+
+// abandonWaiters ends the Flush calls still waiting once Close has left
+// their entries in the spool: nothing more will be delivered.
+func (q *queue) abandonWaiters() {
+	q.wmu.Lock()
+	defer q.wmu.Unlock()
+	for _, w := range q.waiters {
+		if !w.left {
+			w.left = true
+			close(w.done)
+		}
+	}
 }
 
 // close marks the queue closed: Write refuses from now on, and blocked
@@ -648,7 +769,7 @@ func (q *queue) stats() Stats {
 	fin := q.finalized.Load()
 	st := q.c.snapshot()
 	seq := q.seq.Load()
-	st.Accepted = seq
+	st.Accepted = seq - q.replayed
 	st.QueueDepth, st.QueueBytes = int(seq-fin), q.heldBytes.Load()
 	st.Received = st.Accepted + q.c.rejected.Load()
 	return st

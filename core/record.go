@@ -3,8 +3,9 @@ package core
 import "time"
 
 // record is one entry held by the sink, from Write until it is delivered
-// or dropped: in the queue, then in the batcher's partitions and requests.
-// It holds no pointers: its bytes are in chunks, named by id (see chunk).
+// or dropped: in the queue, then in the batcher's partitions and requests
+// (and, in durable mode, in the batcher's backlog and the spool). It holds
+// no pointers: its bytes are in chunks, named by id (see chunk).
 //
 // The entry's bytes lie back to back in chunk src from off: the logger's
 // name, the message, the JSON, the key and the encoded headers.
@@ -23,10 +24,15 @@ type record struct {
 	nhdrs           uint16 // headers in hdrs
 
 	// Set by the batcher.
-	ext  uint32 // chunk of the formatted value, decided key and headers; noChunk if none
-	val  span   // the record value
-	key  span   // the record key; n is -1 for none
-	hdrs span   // headers besides Config.Headers, encoded: the entry's, then HeaderDecider's
+	spoolID uint64 // its record id in the spool; 0: not on disk (memory only)
+	// fromDisk: read back from the spool. Its bytes are in a chunk of the
+	// batcher's, and its queue memory was given back when it was spilled
+	// (or it was replayed): finalizing it releases no queue memory.
+	fromDisk bool
+	ext      uint32 // chunk of the formatted value, decided key and headers; noChunk if none
+	val      span   // the record value
+	key      span   // the record key; n is -1 for none
+	hdrs     span   // headers besides Config.Headers, encoded: the entry's, then HeaderDecider's
 }
 
 // entrySize is the room an entry takes in a chunk.

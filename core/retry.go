@@ -73,6 +73,9 @@ func (b *batcher) armTimer() {
 			}
 		}
 	}
+	if r := b.bl.frontRun(); r != nil && b.readRetry.After(b.now) && (at.IsZero() || b.readRetry.Before(at)) {
+		at = b.readRetry // reading the backlog's run failed: read again then
+	}
 	if at.Equal(b.timerAt) {
 		return
 	}

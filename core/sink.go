@@ -15,11 +15,12 @@ import (
 // and produces them to Kafka, and another calls the ErrorHandler and the
 // Fallback.
 type Sink struct {
-	cfg *resolved
-	c   counters
-	q   *queue
-	rep *reporter
-	b   *batcher
+	cfg   *resolved
+	c     counters
+	q     *queue
+	rep   *reporter
+	b     *batcher
+	spool *spool // nil without SpoolDir
 
 	closeOnce sync.Once
 	closeErr  error
@@ -30,6 +31,12 @@ type Sink struct {
 // entries written meanwhile are delivered once it is up (within
 // RetryTimeLimit). An invalid configuration returns a [*ConfigError] naming
 // the field.
+//
+// With SpoolDir, New opens the spool, recovering what an earlier process
+// left there (damaged files are repaired and reported, never fatal): those
+// entries are delivered first, before the new ones. It fails, with a
+// *ConfigError naming SpoolDir, only if the directory cannot be created,
+// written or locked (another sink has it open: [ErrSpoolLocked]).
 func New(cfg Config) (*Sink, error) {
 	r, err := cfg.resolve()
 	if err != nil {
@@ -39,17 +46,30 @@ func New(cfg Config) (*Sink, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newSink(r, tr), nil
+	return newSink(r, tr)
 }
 
-func newSink(cfg *resolved, tr transport) *Sink {
+func newSink(cfg *resolved, tr transport) (*Sink, error) {
 	s := &Sink{cfg: cfg}
+	var rec spoolRecovery
+	if cfg.SpoolDir != "" {
+		sp, r, err := openSpool(cfg.SpoolDir, spoolOptions{byteLimit: cfg.SpoolByteLimit, segmentBytes: cfg.spoolSegmentBytes, fs: cfg.spoolFS})
+		if err != nil {
+			tr.close()
+			return nil, spoolConfigError(err)
+		}
+		s.spool, rec = sp, r
+	}
 	s.rep = newReporter(cfg, &s.c)
 	s.q = newQueue(cfg, &s.c, s.rep)
 	s.b = newBatcher(cfg, tr, s.q, &s.c, s.rep)
+	if s.spool != nil {
+		s.b.startSpool(s.spool, rec)
+		go s.b.syncLoop()
+	}
 	go s.rep.run()
 	go s.b.run()
-	return s
+	return s, nil
 }
 
 // Write queues e for Kafka. It copies e.JSON (without its trailing
@@ -105,14 +125,19 @@ func trimNewline(b []byte) []byte {
 // delivered. Otherwise it returns an [*UndeliveredError] counting those not
 // delivered: those dropped since New (Err is ErrDropped), and, if ctx
 // ended, those still pending (Err is ctx.Err()), which Flush leaves
-// queued. It returns ErrClosed after Close.
+// queued. It returns ErrClosed after Close. In durable mode, the entries
+// replayed from SpoolDir count as accepted before any call, and those held
+// on disk as pending; if Close leaves them in the spool meanwhile, Err is
+// ErrLeftInSpool.
 func (s *Sink) Flush(ctx context.Context) error {
 	w := s.q.addWaiter(false)
 	if w == nil {
 		return ErrClosed
 	}
-	pending, dropped := s.q.wait(ctx, w)
+	pending, dropped, left := s.q.wait(ctx, w)
 	switch {
+	case pending > 0 && left:
+		return &UndeliveredError{Count: pending + dropped, Err: ErrLeftInSpool}
 	case pending > 0:
 		return &UndeliveredError{Count: pending + dropped, Err: ctx.Err()}
 	case dropped > 0:
@@ -132,6 +157,16 @@ func (s *Sink) Flush(ctx context.Context) error {
 // that were not delivered, those dropped earlier included (entries in
 // flight at that moment count as undelivered, though Kafka may have them).
 // A context without a deadline gives Close 100ms after it is cancelled.
+//
+// In durable mode (SpoolDir), Close first writes what is still in memory
+// to the spool and syncs it; then, at the same point, instead of dropping
+// what is undelivered, it leaves the entries that are on disk there, for
+// the next sink opened on SpoolDir to deliver (not counted as dropped:
+// they stay in Stats.QueueDepth), and drops only those the spool could
+// not take (kept in memory only). Its error then also holds an
+// UndeliveredError whose Err is [ErrLeftInSpool], with their number.
+// Entries whose request was in flight at that point are left too, as
+// their outcome is unknown: the next sink may send them again.
 //
 // If an ErrorHandler, Fallback, decider or Formatter call is still running
 // at the deadline, Close does not wait for it: its error then also holds
@@ -159,7 +194,7 @@ func (s *Sink) close(ctx context.Context) error {
 		deliverCtx, cancel = context.WithDeadline(ctx, deadline.Add(-reserve))
 		defer cancel()
 	}
-	pending, dropped := s.q.wait(deliverCtx, w)
+	pending, dropped, _ := s.q.wait(deliverCtx, w)
 
 	// From here on, Close has at most closeGrace, and no more than ctx
 	// leaves it.
@@ -170,7 +205,7 @@ func (s *Sink) close(ctx context.Context) error {
 	hard, stop := context.WithTimeout(context.Background(), max(grace, 0))
 	defer stop()
 	var errs []error
-	aborted, abandoned := s.b.end(pending > 0, hard.Done())
+	aborted, inSpool, abandoned := s.b.end(pending > 0, hard.Done())
 	if pending > 0 {
 		if abandoned != nil {
 			aborted = abandoned.Held
@@ -179,12 +214,27 @@ func (s *Sink) close(ctx context.Context) error {
 		if err == nil {
 			err = context.DeadlineExceeded
 		}
-		errs = append(errs, &UndeliveredError{Count: dropped + aborted, Err: err})
+		if dropped+aborted > 0 || inSpool == 0 {
+			errs = append(errs, &UndeliveredError{Count: dropped + aborted, Err: err})
+		}
+		if inSpool > 0 {
+			errs = append(errs, &UndeliveredError{Count: inSpool, Err: ErrLeftInSpool})
+		}
 	} else if dropped > 0 {
 		errs = append(errs, &UndeliveredError{Count: dropped, Err: ErrDropped})
 	}
 	if abandoned != nil {
 		errs = append(errs, abandoned)
+	}
+	if s.spool != nil {
+		s.b.stopSync()
+		if err := s.spool.close(); err != nil {
+			errs = append(errs, &SpoolError{Op: "close", Err: err})
+		}
+		if abandoned == nil {
+			s.b.publishSpool() // the batcher has stopped: its figures are final
+		}
+		s.q.abandonWaiters()
 	}
 	s.q.releaseFills()
 	if err := s.rep.close(hard.Done()); err != nil {

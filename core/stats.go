@@ -7,18 +7,28 @@ import (
 )
 
 // Stats is a snapshot of a sink's counters, from [Sink.Stats]. Counters
-// only grow. Every entry given to Write is counted once in Received and, in
-// the end, once in Delivered or in one of the Dropped counters; until then it
-// is in QueueDepth:
+// only grow. Every entry given to Write is counted once in Received, and
+// every entry an earlier process left in SpoolDir once in Replayed; in the
+// end each is counted once in Delivered or in one of the Dropped counters,
+// and until then it is in QueueDepth:
 //
-//	Received == Delivered + Dropped.Total() + QueueDepth
+//	Received + Replayed == Delivered + Dropped.Total() + QueueDepth
 //
-// (A snapshot is taken counter by counter while the sink runs, so the
-// equation holds exactly only once the sink is idle or closed.)
+// Without SpoolDir, Replayed is 0. In durable mode QueueDepth includes the
+// entries held on disk only, and after Close those it left in SpoolDir for
+// the next process. (A snapshot is taken counter by counter while the sink
+// runs, so the equation holds exactly only once the sink is idle or
+// closed.)
 type Stats struct {
 	Received  uint64 // entries given to Write
 	Accepted  uint64 // entries taken into the queue (Received less rejections by Write)
 	Delivered uint64 // entries acknowledged by Kafka
+
+	// Replayed counts the entries found in SpoolDir at New, left there
+	// undelivered by an earlier process: those read back to be delivered
+	// before new ones, and those lost to damaged files (in
+	// Dropped.Corrupt).
+	Replayed uint64
 
 	Dropped        Drops       // entries given up, by reason
 	DroppedByLevel LevelCounts // the same entries, by level
@@ -43,6 +53,8 @@ type Stats struct {
 	Latency   Latency       // delivery latency of the entries delivered
 	Topics    []TopicStats  // by topic, sorted by name; drops before routing (in Write, in the queue) have no topic
 
+	Spool SpoolStats // the on-disk spool's figures; zero without SpoolDir
+
 	LastError     error     // the most recent background error, nil if none
 	LastErrorTime time.Time // when it happened
 }
@@ -53,13 +65,31 @@ type Drops struct {
 	Shed             uint64 // below ShedLevel while the queue was over ShedThreshold
 	TooLarge         uint64 // larger than MaxEntryBytes, or rejected by Kafka as too large
 	RetriesExhausted uint64 // still failing when RetryTimeLimit ran out
-	Closed           uint64 // written after Close, or undelivered when Close's context ended
+	Closed           uint64 // written after Close, or undelivered when Close's context ended (in durable mode, only those not on disk)
 	NotRetriable     uint64 // Kafka refused it for good (invalid topic, authorization, invalid record, Formatter error)
+	Corrupt          uint64 // lost to a damaged spool file (SpoolDir): torn, corrupt or missing; by no level
 }
 
 // Total is the sum of all the reasons.
 func (d Drops) Total() uint64 {
-	return d.QueueFull + d.Shed + d.TooLarge + d.RetriesExhausted + d.Closed + d.NotRetriable
+	return d.QueueFull + d.Shed + d.TooLarge + d.RetriesExhausted + d.Closed + d.NotRetriable + d.Corrupt
+}
+
+// SpoolStats are the figures of a sink's on-disk spool (Config.SpoolDir),
+// in [Stats].Spool.
+type SpoolStats struct {
+	Bytes    int64  // bytes of the spool's segment and journal files (SpoolByteLimit bounds it)
+	Records  uint64 // entries on disk not yet delivered or dropped, whether also in memory or not
+	Segments int    // segment files
+
+	Appended uint64 // entries this process wrote to the spool
+	ReadBack uint64 // entries read back from disk: replayed, or spilled out of memory during an outage
+	// Skipped counts the entries kept in memory only, not written to
+	// disk, because the spool was full (SpoolByteLimit) or failed (a full
+	// disk, an I/O error): like every entry without a spool, they are lost
+	// if the process dies before they are delivered.
+	Skipped uint64
+	Errors  uint64 // failed writes, reads and fsyncs of the spool's files (reported to ErrorHandler)
 }
 
 // LevelCounts counts entries by level, one field per [Level]; [LevelCounts.Get]
@@ -119,6 +149,7 @@ const (
 	ReasonRetriesExhausted
 	ReasonClosed
 	ReasonNotRetriable
+	ReasonCorrupt
 	numReasons
 )
 
@@ -138,6 +169,8 @@ func (r DropReason) String() string {
 		return "closed"
 	case ReasonNotRetriable:
 		return "not retriable"
+	case ReasonCorrupt:
+		return "lost to a damaged spool file"
 	}
 	return "unknown"
 }
@@ -153,6 +186,18 @@ type counters struct {
 	bytes     atomic.Uint64
 
 	fallbackDropped atomic.Uint64
+
+	// The spool's figures: its own as the batcher last read them (spoolOn
+	// says there is a spool), and the sink's.
+	spoolOn       atomic.Bool
+	replayed      atomic.Uint64
+	spoolBytes    atomic.Int64
+	spoolRecords  atomic.Uint64
+	spoolSegments atomic.Int64
+	spoolAppended atomic.Uint64
+	spoolReadBack atomic.Uint64
+	spoolSkipped  atomic.Uint64
+	spoolErrors   atomic.Uint64
 
 	inflight atomic.Int32
 	oldest   atomic.Int64 // Unix nanoseconds of the oldest entry held; 0 if none
@@ -188,16 +233,29 @@ func (c *counters) snapshot() Stats {
 			RetriesExhausted: c.dropped[ReasonRetriesExhausted].Load(),
 			Closed:           c.dropped[ReasonClosed].Load(),
 			NotRetriable:     c.dropped[ReasonNotRetriable].Load(),
+			Corrupt:          c.dropped[ReasonCorrupt].Load(),
 		},
-		Retries: c.retries.Load(),
-		Batches: c.batches.Load(),
-		Bytes:   c.bytes.Load(),
+		Replayed: c.replayed.Load(),
+		Retries:  c.retries.Load(),
+		Batches:  c.batches.Load(),
+		Bytes:    c.bytes.Load(),
 
 		FallbackDropped: c.fallbackDropped.Load(),
 
 		InFlight: int(c.inflight.Load()),
 		Latency:  c.latency.snapshot(),
 		Topics:   c.topics.snapshot(),
+	}
+	if c.spoolOn.Load() {
+		s.Spool = SpoolStats{
+			Bytes:    c.spoolBytes.Load(),
+			Records:  c.spoolRecords.Load(),
+			Segments: int(c.spoolSegments.Load()),
+			Appended: c.spoolAppended.Load(),
+			ReadBack: c.spoolReadBack.Load(),
+			Skipped:  c.spoolSkipped.Load(),
+			Errors:   c.spoolErrors.Load(),
+		}
 	}
 	if t := c.oldest.Load(); t != 0 {
 		s.OldestAge = max(0, time.Since(time.Unix(0, t)))

@@ -11,7 +11,8 @@ import (
 )
 
 // Validate reports the first invalid field of c as a [*ConfigError]. It
-// reads SSLCALocation but never touches the network. New calls it.
+// reads SSLCALocation but never touches the network, nor SpoolDir: New
+// opens the spool, and fails if it cannot. New calls it.
 func (c Config) Validate() error {
 	_, err := c.resolve()
 	return err
@@ -22,6 +23,12 @@ func (c Config) Validate() error {
 type resolved struct {
 	Config
 	tls *tls.Config // nil without TLS
+
+	// The spool's options that tests set: its file system (nil: the
+	// operating system's) and the target size of its segments (0: the
+	// spool's default).
+	spoolFS           spoolFS
+	spoolSegmentBytes int64
 }
 
 // resolve validates c and applies its defaults. Each check names the
@@ -43,7 +50,7 @@ func (c Config) resolve() (*resolved, error) {
 	// passes as b:9092 and is dialled as b:9092.
 	c.Brokers = trimAll(c.Brokers)
 	checkSecurity := func() error { return c.checkSecurity(impliedProtocol) }
-	for _, check := range []func() error{c.checkBrokers, c.checkLimits, c.checkPolicies, checkSecurity} {
+	for _, check := range []func() error{c.checkBrokers, c.checkLimits, c.checkPolicies, c.checkSpool, checkSecurity} {
 		if err := check(); err != nil {
 			return nil, err
 		}
@@ -82,6 +89,8 @@ func (c *Config) checkNotNegative() error {
 		{"WriteTimeout", int64(c.WriteTimeout)},
 		{"SyncTimeout", int64(c.SyncTimeout)},
 		{"DialTimeout", int64(c.DialTimeout)},
+		{"SpoolByteLimit", c.SpoolByteLimit},
+		{"SpoolInterval", int64(c.SpoolInterval)},
 	} {
 		if f.v < 0 {
 			return bad(f.name, "must not be negative (zero means the default), got %d", f.v)
@@ -153,6 +162,34 @@ func (c *Config) checkLimits() error {
 	}
 	if c.MaxEntryBytes > c.QueueByteLimit {
 		return bad("MaxEntryBytes", "%d is more than QueueByteLimit %d", c.MaxEntryBytes, c.QueueByteLimit)
+	}
+	return nil
+}
+
+// minSpoolByteLimit is the least SpoolByteLimit: a few segments.
+const minSpoolByteLimit = 1 << 20
+
+// checkSpool checks the spool's settings: only with SpoolDir, and a
+// SpoolByteLimit that holds a few of the largest entries. Whether
+// SpoolDir can be written is New's to find out.
+func (c *Config) checkSpool() error {
+	if c.SpoolDir == "" {
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{
+			{"SpoolByteLimit", c.SpoolByteLimit != 0},
+			{"SpoolInterval", c.SpoolInterval != 0},
+			{"SpoolSync", c.SpoolSync != 0},
+		} {
+			if f.set {
+				return bad(f.name, "set, but SpoolDir is empty: there is no spool (set SpoolDir for durable mode)")
+			}
+		}
+		return nil
+	}
+	if least := max(minSpoolByteLimit, 2*int64(c.MaxEntryBytes)); c.SpoolByteLimit < least {
+		return bad("SpoolByteLimit", "%d is less than %d: want at least 1 MiB and twice MaxEntryBytes %d", c.SpoolByteLimit, least, c.MaxEntryBytes)
 	}
 	return nil
 }

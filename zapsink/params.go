@@ -81,6 +81,26 @@ var urlParams = [...]urlParam{
 		return nil
 	}},
 	{name: "sslCaLocation", field: "SSLCALocation", set: stringParam(func(c *URLConfig) *string { return &c.Sink.SSLCALocation })},
+	{name: "spoolDir", field: "SpoolDir", set: stringParam(func(c *URLConfig) *string { return &c.Sink.SpoolDir })},
+	{name: "spoolByteLimit", field: "SpoolByteLimit", set: func(c *URLConfig, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("got %q, want a positive integer (bytes)", v)
+		}
+		c.Sink.SpoolByteLimit = n
+		return nil
+	}},
+	{name: "spoolInterval", field: "SpoolInterval", set: durationParam(func(c *URLConfig) *time.Duration { return &c.Sink.SpoolInterval })},
+	{name: "spoolSync", field: "SpoolSync", set: func(c *URLConfig, v string) error {
+		if strings.EqualFold(v, "always") {
+			c.Sink.SpoolSync = core.SpoolSyncEveryWrite
+			return nil
+		}
+		if err := durationParam(func(c *URLConfig) *time.Duration { return &c.Sink.SpoolSync })(c, v); err != nil {
+			return fmt.Errorf("got %q, want always (every write) or a duration such as 1s, or seconds", v)
+		}
+		return nil
+	}},
 	{name: "formatter", field: "Formatter", set: func(c *URLConfig, v string) error {
 		f, err := core.ParseFormatter(v)
 		if err != nil {

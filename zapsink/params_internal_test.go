@@ -87,6 +87,7 @@ func TestURLParamsSetTheirField(t *testing.T) {
 		"securityProtocol": "ssl", "saslMechanism": "scramsha512", "saslUsername": "u",
 		"saslPassword": "p", "saslPasswordEnv": "ZAPSINK_TEST_PARAM_PASSWORD", "sslCaLocation": "ca.pem",
 		"levelKey": "severity", "formatter": "serilog",
+		"spoolDir": "/var/spool/app", "spoolByteLimit": "1073741824", "spoolInterval": "5ms", "spoolSync": "always",
 	}
 	for _, p := range urlParams {
 		t.Run(p.name, func(t *testing.T) {

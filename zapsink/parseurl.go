@@ -63,6 +63,10 @@ type URLConfig struct {
 //	saslPassword           SASLPassword, instead of the URL's password
 //	saslPasswordEnv        the name of an environment variable holding SASLPassword
 //	sslCaLocation          SSLCALocation: a PEM file of CA certificates
+//	spoolDir               SpoolDir: the directory of the on-disk spool (durable mode)
+//	spoolByteLimit         SpoolByteLimit: the most bytes of the spool's files
+//	spoolInterval          SpoolInterval: how often accepted entries are written to disk (duration or seconds)
+//	spoolSync              SpoolSync: how often the spool is fsynced (duration or seconds), or always (every write)
 //	formatter              Formatter: json (the logger's JSON, the default), serilog or clef
 //	levelKey               LevelKey: the JSON key of the level ("level")
 //

@@ -56,6 +56,11 @@ func TestParseURL(t *testing.T) {
 			sink(core.Config{Brokers: []string{"b:9092"}, Topic: "t", SecurityProtocol: core.SASLPlaintext, SASLMechanism: core.ScramSHA256, SASLUsername: "bob", SASLPassword: "a+b;c="})},
 		{"Event Hubs", "kafka://$ConnectionString@ns.servicebus.windows.net:9093/t?saslPasswordEnv=ZAPSINK_TEST_PASSWORD",
 			sink(core.Config{Brokers: []string{"ns.servicebus.windows.net:9093"}, Topic: "t", SecurityProtocol: core.SASLSSL, SASLUsername: "$ConnectionString", SASLPassword: "from-env"})},
+		{"durable mode", "kafka://b:1/t?spoolDir=%2Fvar%2Fspool%2Fapp&spoolByteLimit=4294967296&spoolInterval=5ms&spoolSync=0.5",
+			sink(core.Config{Brokers: []string{"b:1"}, Topic: "t", SpoolDir: "/var/spool/app", SpoolByteLimit: 4 << 30,
+				SpoolInterval: 5 * time.Millisecond, SpoolSync: 500 * time.Millisecond})},
+		{"spool synced on every write", "kafka://b:1/t?spoolDir=spool&spoolSync=Always",
+			sink(core.Config{Brokers: []string{"b:1"}, Topic: "t", SpoolDir: "spool", SpoolSync: core.SpoolSyncEveryWrite})},
 		{"SSL with CA", "kafka://b:9093/t?securityProtocol=ssl&sslCaLocation=" + url.PathEscape(caFile),
 			sink(core.Config{Brokers: []string{"b:9093"}, Topic: "t", SecurityProtocol: core.SSL, SSLCALocation: caFile})},
 	} {
@@ -111,6 +116,9 @@ func TestParseURLErrors(t *testing.T) {
 		{"CA with plaintext", "kafka://b:1/t?securityProtocol=plaintext&sslCaLocation=/nonexistent", "SSLCALocation: set, but SecurityProtocol PLAINTEXT does not use TLS"},
 		{"missing CA file", "kafka://b:1/t?securityProtocol=SSL&sslCaLocation=/nonexistent/ca.pem", "SSLCALocation: cannot read CA file"},
 		{"bad port", "kafka://b:x/t", `invalid port ":x" after host`},
+		{"bad spoolSync", "kafka://b:1/t?spoolDir=d&spoolSync=never", `parameter spoolSync: got "never", want always (every write) or a duration`},
+		{"bad spoolByteLimit", "kafka://b:1/t?spoolDir=d&spoolByteLimit=1GiB", `parameter spoolByteLimit: got "1GiB", want a positive integer`},
+		{"spool setting without spoolDir", "kafka://b:1/t?spoolInterval=5ms", "SpoolInterval: set, but SpoolDir is empty: there is no spool (set SpoolDir for durable mode) (in the URL: spoolInterval)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := zapsink.ParseURL(tt.url)

@@ -31,6 +31,9 @@
 //
 //	kafkasink.log.received = otel.sdk.exporter.log.exported + otel.sdk.exporter.log.inflight
 //
+// (in durable mode, the received side also holds the entries an earlier
+// process left in SpoolDir: Stats.Replayed, which has no instrument here).
+//
 // Each carries otel.component.type ([ComponentType], the Go type's name, as
 // the conventions ask of a component with no standard type) and
 // otel.component.name (Options.Name, by default ComponentType/n). The
@@ -42,6 +45,7 @@
 //	timeout           still undelivered when RetryTimeLimit ran out (Drops.RetriesExhausted)
 //	already_shutdown  written after Close, or undelivered at Close's deadline (Drops.Closed; the conventions' value)
 //	rejected          refused by Kafka for good: invalid topic, authorization… (Drops.NotRetriable)
+//	corrupt           lost to a damaged spool file in durable mode (Drops.Corrupt)
 //
 // The entries a Write refuses (queue full, shed, too large, closed) never
 // reach an exporter in the SDK's terms, but a sink has one component and one

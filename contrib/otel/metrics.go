@@ -135,6 +135,7 @@ var dropReasons = [...]struct {
 	{"timeout", func(d core.Drops) uint64 { return d.RetriesExhausted }},
 	{"already_shutdown", func(d core.Drops) uint64 { return d.Closed }},
 	{"rejected", func(d core.Drops) uint64 { return d.NotRetriable }},
+	{"corrupt", func(d core.Drops) uint64 { return d.Corrupt }},
 }
 
 // instruments are the observable instruments of one Register call.

@@ -20,7 +20,7 @@ import (
 func TestDropReasons(t *testing.T) {
 	st := core.Stats{
 		Delivered: 100,
-		Dropped:   core.Drops{QueueFull: 1, Shed: 2, TooLarge: 4, RetriesExhausted: 8, Closed: 16, NotRetriable: 32},
+		Dropped:   core.Drops{QueueFull: 1, Shed: 2, TooLarge: 4, RetriesExhausted: 8, Closed: 16, NotRetriable: 32, Corrupt: 64},
 		Topics:    []core.TopicStats{{Topic: "\xffbad", Dropped: 6}},
 	}
 	m := kafkaotel.NewFunc(func() core.Stats { return st }, kafkaotel.Options{})

@@ -100,6 +100,7 @@ var dropReasons = [...]struct {
 	{"retries_exhausted", func(d core.Drops) uint64 { return d.RetriesExhausted }},
 	{"closed", func(d core.Drops) uint64 { return d.Closed }},
 	{"not_retriable", func(d core.Drops) uint64 { return d.NotRetriable }},
+	{"corrupt", func(d core.Drops) uint64 { return d.Corrupt }},
 }
 
 // levelLabel is the level label of l: its name, "none" for NoLevel.

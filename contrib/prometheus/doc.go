@@ -33,7 +33,8 @@
 //	kafkasink_delivery_latency_seconds          histogram  time from the log call to Kafka's acknowledgement
 //
 // The reason label takes the values queue_full, shed, too_large,
-// retries_exhausted, closed and not_retriable (one per [core.Drops] field);
+// retries_exhausted, closed, not_retriable and corrupt (one per
+// [core.Drops] field);
 // the level label the names of [core.Level] ("debug", "info", …, "none" for
 // NoLevel). Every reason and level is exported, zero or not, so that rate()
 // and alerts see a series from the first scrape. Topic series appear as

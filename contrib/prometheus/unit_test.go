@@ -16,7 +16,7 @@ import (
 func fixed() core.Stats {
 	st := core.Stats{
 		Received: 100, Accepted: 90, Delivered: 27,
-		Dropped: core.Drops{QueueFull: 1, Shed: 2, TooLarge: 4, RetriesExhausted: 8, Closed: 16, NotRetriable: 32},
+		Dropped: core.Drops{QueueFull: 1, Shed: 2, TooLarge: 4, RetriesExhausted: 8, Closed: 16, NotRetriable: 32, Corrupt: 64},
 		Retries: 5, Batches: 3, Bytes: 4096, QueueDepth: 10, QueueBytes: 2048, FallbackDropped: 7, InFlight: 2,
 		Topics: []core.TopicStats{{Topic: "logs", Delivered: 27, Dropped: 40}, {Topic: "\xffbad", Dropped: 6}},
 	}

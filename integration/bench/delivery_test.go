@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -74,10 +75,25 @@ func zerologCall(w io.Writer) func(int) {
 
 // benchSink is a sink to the child broker that loses nothing: the Block
 // policy without shedding, so a logger that outruns Kafka waits, and every
-// entry of a run is delivered.
-func benchSink(b *testing.B, addrs []string) (*core.Sink, *atomic.Int64) {
+// entry of a run is delivered. With spool, in durable mode: its SpoolDir in
+// the test's temporary directory (on disk), or under
+// $KAFKASINK_BENCH_SPOOL_DIR (e.g. /dev/shm, a tmpfs).
+func benchSink(b *testing.B, addrs []string, spool bool) (*core.Sink, *atomic.Int64) {
 	var errs atomic.Int64
+	var dir string
+	if spool {
+		dir = b.TempDir()
+		if parent := os.Getenv("KAFKASINK_BENCH_SPOOL_DIR"); parent != "" {
+			d, err := os.MkdirTemp(parent, "kafkasink-bench-")
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { os.RemoveAll(d) })
+			dir = d
+		}
+	}
 	s, err := core.New(core.Config{
+		SpoolDir:       dir,
 		Brokers:        addrs,
 		BatchSizeLimit: 1000,
 		Period:         10 * time.Millisecond,
@@ -111,7 +127,9 @@ func goroutineCounts() []int { return []int{1, 2, 4 * runtime.GOMAXPROCS(0)} }
 // kafka-go and the garbage collector, but not the broker). cpu-ns/op is
 // the process's CPU time per entry; its difference between to=kafkasink and
 // to=discard is the delivery CPU per entry. log-cpu-ns/op is the logging
-// goroutines' own CPU (each locked to its thread). Compare with
+// goroutines' own CPU (each locked to its thread). to=kafkasink-spool is
+// to=kafkasink in durable mode (SpoolDir set): its log-cpu-ns/op against
+// to=kafkasink's is what the spool costs the caller. Compare with
 // benchstat -col /to.
 func BenchmarkDeliveryCPU(b *testing.B) {
 	addrs := childBroker(b)
@@ -120,23 +138,33 @@ func BenchmarkDeliveryCPU(b *testing.B) {
 			b.Run(fmt.Sprintf("logger=%s/goroutines=%d/to=discard", lg.name, g), func(b *testing.B) {
 				runLoggers(b, g, lg.discard(), nil)
 			})
-			b.Run(fmt.Sprintf("logger=%s/goroutines=%d/to=kafkasink", lg.name, g), func(b *testing.B) {
-				s, errs := benchSink(b, addrs)
-				log := lg.sink(s)
-				log(-1) // warm-up: metadata and connections
-				if err := s.Flush(context.Background()); err != nil {
-					b.Fatal(err)
-				}
-				before := s.Stats()
-				runLoggers(b, g, log, s)
-				st := s.Stats()
-				if got := st.Delivered - before.Delivered; got != uint64(b.N) || st.Dropped.Total() != 0 || errs.Load() != 0 {
-					b.Fatalf("got %d delivered, %d dropped, %d sink errors; want %d, 0, 0", got, st.Dropped.Total(), errs.Load(), b.N)
-				}
-				b.ReportMetric(float64(st.Delivered-before.Delivered)/float64(max(st.Batches-before.Batches, 1)), "entries/batch")
-			})
+			for _, to := range []string{"kafkasink", "kafkasink-spool"} {
+				b.Run(fmt.Sprintf("logger=%s/goroutines=%d/to=%s", lg.name, g, to), func(b *testing.B) {
+					deliverBench(b, addrs, lg, g, to == "kafkasink-spool")
+				})
+			}
 		}
 	}
+}
+
+// deliverBench is one to=kafkasink run of BenchmarkDeliveryCPU.
+func deliverBench(b *testing.B, addrs []string, lg benchLogger, g int, spool bool) {
+	s, errs := benchSink(b, addrs, spool)
+	log := lg.sink(s)
+	log(-1) // warm-up: metadata and connections
+	if err := s.Flush(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	before := s.Stats()
+	runLoggers(b, g, log, s)
+	st := s.Stats()
+	if got := st.Delivered - before.Delivered; got != uint64(b.N) || st.Dropped.Total() != 0 || errs.Load() != 0 {
+		b.Fatalf("got %d delivered, %d dropped, %d sink errors; want %d, 0, 0", got, st.Dropped.Total(), errs.Load(), b.N)
+	}
+	if spool && st.Spool.Appended < uint64(b.N) {
+		b.Fatalf("%d entries written to the spool, want all %d", st.Spool.Appended, b.N)
+	}
+	b.ReportMetric(float64(st.Delivered-before.Delivered)/float64(max(st.Batches-before.Batches, 1)), "entries/batch")
 }
 
 // runLoggers calls log b.N times from g goroutines, then flushes s (if not

@@ -21,7 +21,7 @@ func BenchmarkLogLatency(b *testing.B) {
 			b.Run(fmt.Sprintf("logger=%s/to=%s", lg.name, to), func(b *testing.B) {
 				log := lg.discard()
 				if to == "kafkasink" {
-					s, _ := benchSink(b, addrs)
+					s, _ := benchSink(b, addrs, false)
 					log = lg.sink(s)
 					log(-1)
 					if err := s.Flush(context.Background()); err != nil {

@@ -1,6 +1,8 @@
 package zapsink_test
 
 import (
+	"errors"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -8,6 +10,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/kafkasink/kafkasink/core"
 	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
 	"github.com/kafkasink/kafkasink/zapsink"
@@ -63,5 +66,50 @@ func TestURLSinkConfig(t *testing.T) {
 	}
 	if err := zapsink.CloseURLSinks(); err != nil {
 		t.Errorf("CloseURLSinks again: got %v, want nil", err)
+	}
+}
+
+// TestURLSinkSpool: spoolDir in a kafka:// URL makes a durable sink. With
+// the brokers down, CloseURLSinks leaves the entries in the spool; a
+// logger built from the same URL once they are back delivers them, before
+// its own.
+func TestURLSinkSpool(t *testing.T) {
+	c := kafkatest.Start(t)
+	c.CreateTopic(t, "durable-url", 1)
+	if err := zapsink.RegisterURLSink(); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	build := func() *zap.Logger {
+		cfg := zap.NewProductionConfig()
+		cfg.Sampling = nil
+		cfg.OutputPaths = []string{"kafka://" + strings.Join(c.Addrs(), ",") + "/durable-url?spoolDir=" + url.QueryEscape(dir) +
+			"&syncTimeout=500ms&maxBackoff=100ms"}
+		logger, err := cfg.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return logger
+	}
+	c.Stop()
+	first := build()
+	first.Info("one")
+	first.Info("two")
+	if err := zapsink.CloseURLSinks(); !errors.Is(err, core.ErrLeftInSpool) {
+		t.Fatalf("CloseURLSinks with the brokers down: got %v, want ErrLeftInSpool", err)
+	}
+	if err := c.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	second := build()
+	second.Info("three")
+	if err := second.Sync(); err != nil {
+		t.Fatalf("Sync: got %v, want nil", err)
+	}
+	if got, want := testutil.Messages(t, c.ReadAll(t, "durable-url")), []string{"one", "two", "three"}; !slices.Equal(got, want) {
+		t.Errorf("got messages %q, want %q: the spooled ones first", got, want)
+	}
+	if err := zapsink.CloseURLSinks(); err != nil {
+		t.Errorf("CloseURLSinks: got %v, want nil", err)
 	}
 }

@@ -181,7 +181,7 @@ func want(st core.Stats) metricscenario.Samples {
 	put("otel.sdk.exporter.log.exported", float64(st.Delivered))
 	for errorType, n := range map[string]uint64{
 		"queue_full": st.Dropped.QueueFull, "shed": st.Dropped.Shed, "too_large": st.Dropped.TooLarge,
-		"timeout": st.Dropped.RetriesExhausted, "already_shutdown": st.Dropped.Closed, "rejected": st.Dropped.NotRetriable,
+		"timeout": st.Dropped.RetriesExhausted, "already_shutdown": st.Dropped.Closed, "rejected": st.Dropped.NotRetriable, "corrupt": st.Dropped.Corrupt,
 	} {
 		put("otel.sdk.exporter.log.exported", float64(n), "error.type", errorType)
 	}

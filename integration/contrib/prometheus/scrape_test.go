@@ -99,7 +99,7 @@ func want(st core.Stats) metricscenario.Samples {
 	put("kafkasink_entries_delivered_total", float64(st.Delivered))
 	for reason, n := range map[string]uint64{
 		"queue_full": st.Dropped.QueueFull, "shed": st.Dropped.Shed, "too_large": st.Dropped.TooLarge,
-		"retries_exhausted": st.Dropped.RetriesExhausted, "closed": st.Dropped.Closed, "not_retriable": st.Dropped.NotRetriable,
+		"retries_exhausted": st.Dropped.RetriesExhausted, "closed": st.Dropped.Closed, "not_retriable": st.Dropped.NotRetriable, "corrupt": st.Dropped.Corrupt,
 	} {
 		put("kafkasink_entries_dropped_total", float64(n), "reason", reason)
 	}
