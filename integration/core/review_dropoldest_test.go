@@ -1,0 +1,79 @@
+package core_test
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/integration/kafkatest"
+)
+
+// TestReviewDropOldestWhenBytesBind is "DropOldest keeps the newest
+// entries" (TestFaultAllBrokersDown) with QueueByteLimit binding instead of
+// QueueLimit: ~1 KB entries, as many production logs are (the default
+// limits bind on bytes from ~670 bytes an entry). The batcher holds the
+// backlog in the failing partitions and evicts only for QueueLimit, Write
+// evicts only still-queued entries, which free no chunk: the oldest are
+// kept and every newer entry refused.
+func TestReviewDropOldestWhenBytesBind(t *testing.T) {
+	c := kafkatest.Start(t)
+	s := mustNew(t, core.Config{
+		Brokers: c.Addrs(), BatchSizeLimit: 100, Period: 20 * time.Millisecond,
+		QueueByteLimit: 1 << 20, MaxEntryBytes: 4000, OverflowPolicy: core.DropOldest, ShedThreshold: 1,
+		ErrorHandler: func(error) {},
+	})
+	pad := strings.Repeat("x", 1000)
+	e := func(id int) core.Entry {
+		return core.Entry{Level: core.InfoLevel, Time: time.Now(), JSON: fmt.Appendf(nil, `{"id":%d,"pad":%q}`, id, pad)}
+	}
+	const warm, n, newest = 100, 5000, 500
+	for id := range warm {
+		if err := s.Write(e(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flush(t, s, 30*time.Second)
+	c.Stop()
+	refused := 0
+	for id := warm; id < n; id++ {
+		if s.Write(e(id)) != nil && id >= n-newest {
+			refused++
+		}
+		if id%50 == 0 {
+			time.Sleep(time.Millisecond) // a logger, not a loop
+		}
+	}
+	mid := settleBelow(s, 1<<30)
+	if err := c.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s.Flush(ctx)
+	got := map[int]bool{}
+	for _, r := range c.ReadAll(t, kafkatest.DefaultTopic) {
+		v := string(r.Value)
+		id, _ := strconv.Atoi(v[len(`{"id":`):strings.IndexByte(v, ',')])
+		got[id] = true
+	}
+	missing, oldKept := 0, 0
+	for id := n - newest; id < n; id++ {
+		if !got[id] {
+			missing++
+		}
+	}
+	for id := warm; id < warm+newest; id++ {
+		if got[id] {
+			oldKept++
+		}
+	}
+	t.Logf("during the outage: %d held (%d bytes), dropped %+v", mid.QueueDepth, mid.QueueBytes, mid.Dropped)
+	if refused > 0 || missing > 0 {
+		t.Errorf("DropOldest: %d of the newest %d entries refused by Write, %d not in Kafka, while %d of the oldest %d written in the outage were delivered",
+			refused, newest, missing, oldKept, newest)
+	}
+}
