@@ -175,34 +175,55 @@ func (b *batcher) run() {
 // end stops the batcher for Close: at once if everything was delivered,
 // else after dropping what is left (abort; in durable mode, what is
 // spooled stays in the spool instead). It waits until the batcher has
-// stopped or hard fires. It returns how many entries the abort dropped and
-// how many it left in the spool, or what it left behind if the batcher was
-// still in a user callback at hard.
-func (b *batcher) end(abort bool, hard <-chan struct{}) (aborted, inSpool int, left *AbandonedError) {
+// stopped, or until hard if it is in a callback (a little more, closeGrace,
+// if it is doing its own work: dropping what it holds). It returns how
+// many entries it left in the spool, or what it left behind if the batcher
+// was still in a callback then.
+func (b *batcher) end(abort bool, hard <-chan struct{}) (inSpool int, left *AbandonedError) {
 	if abort {
 		close(b.abort)
 	} else {
 		close(b.stop)
 	}
-	select {
-	case <-b.done:
+	if waitStopped(b.done, hard, func() bool { return b.inCall.Load() == int32(noCallback) }) {
 		b.waitTransport(hard)
-		return b.aborted, b.durableState.left, nil
-	case <-hard:
-	}
-	// The batcher's own work is short; only a callback can hold it up.
-	if b.inCall.Load() == int32(noCallback) {
-		select {
-		case <-b.done:
-			return b.aborted, b.durableState.left, nil
-		case <-time.After(closeGrace):
-		}
+		return b.durableState.left, nil
 	}
 	name := callback(b.inCall.Load()).String()
 	if name == "" {
 		name = "the batcher"
 	}
-	return 0, 0, &AbandonedError{Callback: name, Held: b.q.stats().QueueDepth}
+	return 0, &AbandonedError{Callback: name, Held: b.q.stats().QueueDepth, LeftRunning: true}
+}
+
+// waitStopped waits for done until hard; past hard, for at most
+// closeGrace more while own says the goroutine is doing its own work (not
+// in a callback). It reports whether done came.
+func waitStopped(done <-chan struct{}, hard <-chan struct{}, own func() bool) bool {
+	select {
+	case <-done:
+		return true
+	case <-hard:
+	}
+	if !own() {
+		return false
+	}
+	grace := time.NewTimer(closeGrace)
+	defer grace.Stop()
+	poll := time.NewTicker(time.Millisecond)
+	defer poll.Stop()
+	for {
+		select {
+		case <-done:
+			return true
+		case <-grace.C:
+			return false
+		case <-poll.C:
+			if !own() {
+				return false // it went into a callback
+			}
+		}
+	}
 }
 
 // closeTransport waits for the requests still running, which the

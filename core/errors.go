@@ -111,21 +111,27 @@ func (e *UndeliveredError) Error() string {
 func (e *UndeliveredError) Unwrap() error { return e.Err }
 
 // AbandonedError is part of the error Close returns when its context ended
-// while a callback was still running (errors.Is(err, ErrCallbackBlocked)).
-// Close returned without it: the goroutine that called it keeps running
-// until the callback returns, then stops at once. What it had not done by
-// then is dropped and counted: entries not yet written to the Fallback (in
-// Stats.FallbackDropped), and entries the batcher still held (in
-// Stats.Dropped.Closed, and in the UndeliveredError next to this one).
+// while a callback was still running or had not caught up
+// (errors.Is(err, ErrCallbackBlocked)): an ErrorHandler or a Fallback too
+// slow for what was dropped, or a callback that does not return. What was
+// not done by then is dropped and counted: entries not written to the
+// Fallback (in Stats.FallbackDropped), and entries the batcher still held
+// (in Stats.Dropped.Closed, and in the UndeliveredError next to this one).
+// If LeftRunning, Close returned without the goroutine in the callback: it
+// keeps running until the callback returns, then stops at once.
 type AbandonedError struct {
 	Callback        string // the callback running: "ErrorHandler", "Fallback", "TopicDecider", …
 	FallbackEntries int    // entries that were waiting for the Fallback
 	Held            int    // entries the batcher held, if it was the one in the callback
+	LeftRunning     bool   // the callback was still running when Close returned
 }
 
-// Error says which callback Close left behind, and what it left undone.
+// Error says which callback held Close up, and what it left undone.
 func (e *AbandonedError) Error() string {
-	msg := "kafkasink: Close's context ended while " + e.Callback + " was still running; Close left it behind"
+	msg := "kafkasink: Close's context ended while " + e.Callback + " was still running"
+	if e.LeftRunning {
+		msg += "; Close left it behind"
+	}
 	if e.Held > 0 {
 		msg += fmt.Sprintf(", with %d undelivered entries that are dropped when it returns", e.Held)
 	}

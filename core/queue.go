@@ -708,18 +708,44 @@ func (q *queue) addWaiter(closing bool) *flushWaiter {
 // are still pending (non-zero only if ctx ended, or Close left them in the
 // spool: then left is true) and how many were dropped.
 func (q *queue) wait(ctx context.Context, w *flushWaiter) (pending, dropped int, left bool) {
+	q.await(ctx, w)
+	q.wmu.Lock()
+	left = w.left
+	q.wmu.Unlock()
+	pending, dropped = q.endWait(w)
+	return pending, dropped, left && pending > 0
+}
+
+// await waits for w, or for ctx to end, and reports whether w is done: all
+// its entries finalized, or left in the spool.
+func (q *queue) await(ctx context.Context, w *flushWaiter) bool {
 	select {
 	case <-w.done:
+		return true
 	case <-ctx.Done():
 	}
+	select {
+	case <-w.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// endWait ends the wait w: it returns how many of w's entries are not
+// finalized yet, and how many were dropped (those since New included).
+// Until then, w counts every entry finalized, so that Close, which
+// releases its wait only after it has dropped what is left, counts them
+// all.
+func (q *queue) endWait(w *flushWaiter) (pending, dropped int) {
 	q.wmu.Lock()
 	defer q.wmu.Unlock()
 	if i := slices.Index(q.waiters, w); i >= 0 {
 		q.waiters = slices.Delete(q.waiters, i, i+1)
 		q.nwaiters.Add(-1)
-		return w.remaining, w.dropped, w.left
+		return w.remaining, w.dropped
 	}
-	return 0, w.dropped, false
+	return 0, w.dropped
 }
 
 // abandonWaiters ends the Flush calls still waiting once Close has left

@@ -492,36 +492,41 @@ func (r *reporter) printLine(msg string) {
 	r.inCall.Store(nil)
 }
 
-// close delivers what is waiting and stops the goroutine, by deadline
-// (the zero time: at once). If the goroutine is still in a callback then,
-// close leaves it behind: it stops when the callback returns, dropping
-// what is left (counted in Stats.FallbackDropped). close returns what it
-// left behind, nil if nothing.
-func (r *reporter) close(deadline <-chan struct{}) error {
+// close stops the reporter once it has written and reported everything
+// handed to it so far, or at quit: then what it has not written to the
+// Fallback is counted as FallbackDropped, and it stops after the call it
+// is in. It waits for that until hard, and a little more (closeGrace) if
+// the reporter is between two callbacks, doing its own work. It returns
+// nil if the reporter caught up by quit; otherwise an *AbandonedError
+// naming the callback that held it up, and whether Close left it behind.
+func (r *reporter) close(quit, hard <-chan struct{}) error {
 	close(r.stop)
 	select {
 	case <-r.done:
 		return nil
-	case <-deadline:
+	case <-quit:
 	}
 	close(r.quit)
-	// Between callbacks, it stops at once.
-	wait := time.Duration(0)
-	if r.inCall.Load() == nil {
-		wait = closeGrace
-	}
-	select {
-	case <-r.done:
-		return nil
-	case <-time.After(wait):
-	}
-	name := "ErrorHandler or Fallback"
-	if p := r.inCall.Load(); p != nil {
-		name = *p
-	}
-	// Count what it left behind now, so that Stats adds up when Close
+	// Count what it will not write now, so that Stats adds up when Close
 	// returns; the reporter finds nothing left to claim.
 	left := max(0, r.unwritten.Swap(0))
 	r.c.fallbackDropped.Add(uint64(left))
-	return &AbandonedError{Callback: name, FallbackEntries: int(left)}
+	name := "ErrorHandler"
+	if p := r.inCall.Load(); p != nil {
+		name = *p
+	} else if left > 0 {
+		name = "Fallback"
+	}
+	ab := &AbandonedError{Callback: name, FallbackEntries: int(left)}
+	if waitStopped(r.done, hard, func() bool { return r.inCall.Load() == nil }) {
+		if left == 0 {
+			return nil // it was reporting its last errors: nothing lost
+		}
+		return ab
+	}
+	if p := r.inCall.Load(); p != nil {
+		ab.Callback = *p
+	}
+	ab.LeftRunning = true
+	return ab
 }

@@ -2,8 +2,7 @@ package core
 
 import (
 	"context"
-	"errors"
-	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,8 +21,9 @@ type Sink struct {
 	b     *batcher
 	spool *spool // nil without SpoolDir
 
-	closeOnce sync.Once
-	closeErr  error
+	closing   atomic.Bool   // Close has been called
+	closeDone chan struct{} // closed when the first Close has returned
+	closeErr  error         // what the first Close returned; read after closeDone
 }
 
 // New validates cfg and returns a running Sink. It never touches the
@@ -50,7 +50,7 @@ func New(cfg Config) (*Sink, error) {
 }
 
 func newSink(cfg *resolved, tr transport) (*Sink, error) {
-	s := &Sink{cfg: cfg}
+	s := &Sink{cfg: cfg, closeDone: make(chan struct{})}
 	var rec spoolRecovery
 	if cfg.SpoolDir != "" {
 		sp, r, err := openSpool(cfg.SpoolDir, spoolOptions{byteLimit: cfg.SpoolByteLimit, segmentBytes: cfg.spoolSegmentBytes, fs: cfg.spoolFS})
@@ -144,103 +144,6 @@ func (s *Sink) Flush(ctx context.Context) error {
 		return &UndeliveredError{Count: dropped, Err: ErrDropped}
 	}
 	return nil
-}
-
-// Close flushes the sink, stops its goroutines and releases its
-// connections, and returns by ctx's deadline whatever the brokers or the
-// callbacks do.
-//
-// Close delivers until shortly before the deadline (a tenth of the time
-// left, at most 100ms), then drops what is still undelivered (counted as
-// Dropped.Closed), hands it to the Fallback and reports it, and returns an
-// [*UndeliveredError] with the number of entries accepted before Close
-// that were not delivered, those dropped earlier included (entries in
-// flight at that moment count as undelivered, though Kafka may have them).
-// A context without a deadline gives Close 100ms after it is cancelled.
-//
-// In durable mode (SpoolDir), Close first writes what is still in memory
-// to the spool and syncs it; then, at the same point, instead of dropping
-// what is undelivered, it leaves the entries that are on disk there, for
-// the next sink opened on SpoolDir to deliver (not counted as dropped:
-// they stay in Stats.QueueDepth), and drops only those the spool could
-// not take (kept in memory only). Its error then also holds an
-// UndeliveredError whose Err is [ErrLeftInSpool], with their number.
-// Entries whose request was in flight at that point are left too, as
-// their outcome is unknown: the next sink may send them again.
-//
-// If an ErrorHandler, Fallback, decider or Formatter call is still running
-// at the deadline, Close does not wait for it: its error then also holds
-// an [*AbandonedError] (errors.Is(err, ErrCallbackBlocked)) that says what
-// was left behind, and the goroutine stuck in the callback keeps running
-// until the callback returns.
-//
-// Later calls return what the first returned. Write, after Close has been
-// called, counts the entry as dropped and returns ErrClosed.
-func (s *Sink) Close(ctx context.Context) error {
-	s.closeOnce.Do(func() { s.closeErr = s.close(ctx) })
-	return s.closeErr
-}
-
-// closeGrace bounds the time Close keeps, after delivery stops, for
-// dropping and reporting what is left.
-const closeGrace = 100 * time.Millisecond
-
-func (s *Sink) close(ctx context.Context) error {
-	w := s.q.addWaiter(true)
-	deliverCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	if deadline, ok := ctx.Deadline(); ok {
-		reserve := min(time.Until(deadline)/10, closeGrace)
-		deliverCtx, cancel = context.WithDeadline(ctx, deadline.Add(-reserve))
-		defer cancel()
-	}
-	pending, dropped, _ := s.q.wait(deliverCtx, w)
-
-	// From here on, Close has at most closeGrace, and no more than ctx
-	// leaves it.
-	grace := closeGrace
-	if deadline, ok := ctx.Deadline(); ok {
-		grace = min(grace, time.Until(deadline))
-	}
-	hard, stop := context.WithTimeout(context.Background(), max(grace, 0))
-	defer stop()
-	var errs []error
-	aborted, inSpool, abandoned := s.b.end(pending > 0, hard.Done())
-	if pending > 0 {
-		if abandoned != nil {
-			aborted = abandoned.Held
-		}
-		err := ctx.Err()
-		if err == nil {
-			err = context.DeadlineExceeded
-		}
-		if dropped+aborted > 0 || inSpool == 0 {
-			errs = append(errs, &UndeliveredError{Count: dropped + aborted, Err: err})
-		}
-		if inSpool > 0 {
-			errs = append(errs, &UndeliveredError{Count: inSpool, Err: ErrLeftInSpool})
-		}
-	} else if dropped > 0 {
-		errs = append(errs, &UndeliveredError{Count: dropped, Err: ErrDropped})
-	}
-	if abandoned != nil {
-		errs = append(errs, abandoned)
-	}
-	if s.spool != nil {
-		s.b.stopSync()
-		if err := s.spool.close(); err != nil {
-			errs = append(errs, &SpoolError{Op: "close", Err: err})
-		}
-		if abandoned == nil {
-			s.b.publishSpool() // the batcher has stopped: its figures are final
-		}
-		s.q.abandonWaiters()
-	}
-	s.q.releaseFills()
-	if err := s.rep.close(hard.Done()); err != nil {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
 }
 
 // Config returns the configuration as the sink applies it: every zero

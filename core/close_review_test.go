@@ -9,11 +9,10 @@ import (
 )
 
 // TestCloseCountsDropsAfterDeliveryStops: Close's UndeliveredError counts
-// every entry accepted before Close that was not delivered. Close takes
-// its count from the wait that ends shortly before the deadline
-// (pending, dropped) plus what abortAll drops (aborted); an entry the
-// batcher drops in between, here for an invalid topic a slow TopicDecider
-// returns, is in neither: it is counted in Stats but not in Close's error.
+// every entry accepted before Close that was not delivered, including one
+// the batcher drops after delivery stopped and before the abort (here for
+// an invalid topic a slow TopicDecider returns): Close keeps counting
+// until it has dropped what is left.
 func TestCloseCountsDropsAfterDeliveryStops(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f, _ := newFakeWithoutMetadata(1)
@@ -50,13 +49,10 @@ func TestCloseCountsDropsAfterDeliveryStops(t *testing.T) {
 }
 
 // TestConcurrentCloseReturnsByItsDeadline: Close returns by its context's
-// deadline whatever the brokers do. A second Close while the first is
-// still running waits in sync.Once for the first, however long that takes
-// (here Close(context.Background()) during an outage: until RetryTimeLimit
-// drops the entry), whatever its own context says.
-//
-// It runs in real time: under synctest the second Close, blocked on the
-// Once's mutex (not a durable block), freezes the bubble's clock.
+// deadline whatever the brokers do, also when another Close is running: a
+// second Close, while the first (context.Background(), during an outage)
+// waits for delivery, returns its own context's error at its deadline;
+// once the first returns, later calls return what it returned.
 func TestConcurrentCloseReturnsByItsDeadline(t *testing.T) {
 	f := newFake(1)
 	f.block = make(chan struct{}) // the broker does not answer
@@ -74,11 +70,20 @@ func TestConcurrentCloseReturnsByItsDeadline(t *testing.T) {
 	second := make(chan error, 1)
 	go func() { second <- s.Close(ctx) }()
 	select {
-	case <-second:
+	case err := <-second:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("the second Close, while the first waits for delivery: got %v, want its own context's error", err)
+		}
 	case <-time.After(10 * time.Second): // far past its 200ms
 		t.Errorf("the second Close, with a 200ms deadline, had not returned after 10s: it waits for the first")
-		close(f.block) // let the first, and so the second, finish
-		<-second
+		defer func() { <-second }()
 	}
-	<-first
+	close(f.block) // let the first finish
+	err := <-first
+	if err != nil {
+		t.Errorf("the first Close, once the broker answers: got %v, want nil", err)
+	}
+	if err := s.Close(context.Background()); err != nil {
+		t.Errorf("a Close after the first returned: got %v, want what the first returned (nil)", err)
+	}
 }
