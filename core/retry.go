@@ -57,11 +57,24 @@ func (b *batcher) backoff(attempt int) time.Duration {
 
 // armTimer sets the timer for the earliest retry still to come, and starts
 // the metadata requests whose backoff has passed.
+//
+// With MaxInFlight requests in flight, no partition can be sent, whatever
+// its retry time, so it arms for none: an answer wakes the batcher, which
+// then arms again. Arming for a retry that is due but cannot be sent would
+// fire at once, and again after each turn of the loop: a spin until a
+// request answers, up to WriteTimeout during an outage. Below MaxInFlight,
+// dispatch has just sent every partition whose retry is due; a topic's
+// metadata retry that is due starts here instead of being armed for; and
+// the backlog's read retry is armed for only while it is after b.now. So
+// a time already past fires the timer once at most, and the next turn acts
+// on it.
 func (b *batcher) armTimer() {
 	var at time.Time
-	for _, p := range b.active {
-		if !p.inFlight() && p.pending.len() > 0 && !p.retryAt.IsZero() && (at.IsZero() || p.retryAt.Before(at)) {
-			at = p.retryAt
+	if b.inflight < b.cfg.MaxInFlight {
+		for _, p := range b.active {
+			if !p.inFlight() && p.pending.len() > 0 && !p.retryAt.IsZero() && (at.IsZero() || p.retryAt.Before(at)) {
+				at = p.retryAt
+			}
 		}
 	}
 	for _, t := range b.topics {
