@@ -293,6 +293,12 @@ func TestRetryTimeLimit(t *testing.T) {
 	})
 }
 
+// TestUnkeyedRecordsAvoidFailingPartition: records without a key skip a
+// partition that keeps failing, and those of its failed request move to a
+// partition that works, since nothing newer has been sent there: all of
+// them arrive while the partition still fails, in order in each partition.
+// (Where newer records have been sent, they wait instead:
+// TestMovedRecordsKeepPartitionOrder.)
 func TestUnkeyedRecordsAvoidFailingPartition(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFake(3)
@@ -304,7 +310,9 @@ func TestUnkeyedRecordsAvoidFailingPartition(t *testing.T) {
 		}
 		cfg := Config{BatchSizeLimit: 10, Period: time.Hour, DelayFirstEntry: true, ErrorHandler: func(error) {}}
 		s := newTestSink(t, cfg, f)
-		write(t, s, 0, 60)
+		write(t, s, 0, 10) // one batch, to partition 0, which refuses it
+		synctest.Wait()
+		write(t, s, 10, 60)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := s.Flush(ctx); err != nil {
@@ -312,6 +320,28 @@ func TestUnkeyedRecordsAvoidFailingPartition(t *testing.T) {
 		}
 		if got := len(f.delivered()); got != 60 {
 			t.Errorf("delivered %d, want 60", got)
+		}
+		tried := 0
+		byPart := map[int32][]int{}
+		for _, c := range f.snapshot() {
+			if c.Partition == 0 {
+				tried++
+			}
+			if !c.OK {
+				continue
+			}
+			for _, v := range c.Values {
+				i, _ := strconv.Atoi(v[len(`{"i":`) : len(v)-1])
+				byPart[c.Partition] = append(byPart[c.Partition], i)
+			}
+		}
+		if tried == 0 {
+			t.Error("no request reached partition 0")
+		}
+		for p, is := range byPart {
+			if !slices.IsSorted(is) {
+				t.Errorf("partition %d holds entries %v: out of the order they were written in", p, is)
+			}
 		}
 		s.Close(ctx)
 	})

@@ -28,8 +28,9 @@ type partition struct {
 	pending recQueue // records waiting to be sent, in order; a request in flight reads the first ones
 	active  bool     // in batcher.active
 	retryAt time.Time
-	attempt int // consecutive failed attempts
-	maxRecs int // cap on records per request after a too-large error; 0 for none
+	attempt int    // consecutive failed attempts
+	maxRecs int    // cap on records per request after a too-large error; 0 for none
+	sent    uint64 // the highest seq it has sent (in flight or delivered); 0 for none
 }
 
 // routeAll routes recs, starting a new batch every BatchSizeLimit records.
