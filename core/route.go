@@ -34,10 +34,12 @@ type partition struct {
 }
 
 // routeAll routes recs, starting a new batch every BatchSizeLimit records.
-// Once Close gives up on delivery, it leaves the rest to abortAll.
+// Once Close gives up on delivery, it leaves the rest to abortAll: it
+// looks before every record whose routing runs user callbacks, which may
+// take any time, and every 64 records otherwise.
 func (b *batcher) routeAll(recs []record) {
 	for i := range recs {
-		if i%64 == 0 && !b.halted && b.aborting() {
+		if (!b.plain || i%64 == 0) && !b.halted && b.aborting() {
 			b.halted = true
 		}
 		if b.halted {
