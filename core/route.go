@@ -208,7 +208,7 @@ func (b *batcher) entry(r *record) Entry {
 // none), which it copies into a chunk of the batcher's (ext) that lives as
 // long as r.
 func (b *batcher) keep(r *record, value, key []byte, decided bool, hdrs []byte, nh int) {
-	r.val, r.key, r.hdrs, r.nhdrs = r.dataSpan(), r.keySpan(), r.hdrSpan(), uint16(nh)
+	r.val, r.key, r.hdrs, r.nhdrs = r.dataSpan(), r.keySpan(), r.hdrSpan(), uint32(nh)
 	if decided && key == nil {
 		r.key = nullSpan
 	}
