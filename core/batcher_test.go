@@ -846,6 +846,62 @@ func TestWriteCopiesAndRejectsTooLarge(t *testing.T) {
 	})
 }
 
+// TestDecidedRecordWithinMaxEntryBytes: MaxEntryBytes bounds the record
+// the callbacks make as Write bounds the entry (value, key and headers):
+// one whose decided key or headers take it over is dropped alone, counted
+// as TooLarge and given to the Fallback.
+func TestDecidedRecordWithinMaxEntryBytes(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"KeyDecider", Config{KeyDecider: func(e Entry) []byte {
+			if e.Message == "big" {
+				return make([]byte, 20)
+			}
+			return nil
+		}}},
+		{"HeaderDecider", Config{HeaderDecider: func(e Entry) []Header {
+			if e.Message == "big" {
+				return []Header{{Key: "h", Value: make([]byte, 20)}}
+			}
+			return nil
+		}}},
+		{"Formatter", Config{Formatter: FormatterFunc(func(dst []byte, e Entry) ([]byte, error) {
+			if e.Message == "big" {
+				return append(dst, `{"padded":"xxxxxxxxxxxxxxxxxxxxxx"}`...), nil
+			}
+			return append(dst, e.JSON...), nil
+		})}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := newFake(1)
+				var fb fallback
+				cfg := tt.cfg
+				cfg.MaxEntryBytes, cfg.Fallback, cfg.ErrorHandler = 30, &fb, func(error) {}
+				cfg.BatchSizeLimit, cfg.Period = 100, time.Hour
+				s := newTestSink(t, cfg, f)
+				for _, m := range []string{"a", "big", "b"} {
+					if err := s.Write(Entry{Level: InfoLevel, Message: m, JSON: []byte(`{"m":"` + m + `"}`)}); err != nil {
+						t.Fatalf("Write(%s) = %v", m, err)
+					}
+				}
+				s.Close(context.Background())
+				if got, want := f.delivered(), []string{`{"m":"a"}`, `{"m":"b"}`}; !slices.Equal(got, want) {
+					t.Errorf("delivered %q, want %q", got, want)
+				}
+				if st := s.Stats(); st.Dropped.TooLarge != 1 || st.Dropped.Total() != 1 {
+					t.Errorf("dropped %+v, want 1 TooLarge", st.Dropped)
+				}
+				if got := fb.lines(); !slices.Equal(got, []string{`{"m":"big"}`}) {
+					t.Errorf("fallback got %q, want the big entry", got)
+				}
+			})
+		})
+	}
+}
+
 func TestMetadataFailures(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFake(2)

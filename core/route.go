@@ -181,6 +181,22 @@ func (b *batcher) decide(r *record) (t *topicState) {
 			nh += len(extra)
 		}
 	}
+	// The record's bytes, as Write counts an entry's: value, key and
+	// headers, with what the callbacks made.
+	size := int(r.dataLen) + max(0, int(r.keyLen)) + int(r.hdrLen)
+	if value != nil {
+		size += len(value) - int(r.dataLen)
+	}
+	if cfg.KeyDecider != nil {
+		size += len(key) - max(0, int(r.keyLen))
+	}
+	if hdrs != nil {
+		size += len(hdrs) - int(r.hdrLen)
+	}
+	if size > cfg.MaxEntryBytes {
+		b.dropIn(t, ReasonTooLarge, nil, *r)
+		return nil
+	}
 	b.keep(r, value, key, cfg.KeyDecider != nil, hdrs, nh)
 	return t
 }
