@@ -132,6 +132,13 @@ func (b *batcher) run() {
 			b.pull()
 		}
 		b.evictOldest()
+		if b.aborting() {
+			// Close gave up on delivery, maybe while pull was in a
+			// callback: start no request, not even a retry, and drop what
+			// is left now rather than when the select below sees it.
+			b.abortAll()
+			return
+		}
 		b.dispatch()
 		if b.spool != nil {
 			b.durableRound()

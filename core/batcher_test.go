@@ -293,6 +293,12 @@ func TestRetryTimeLimit(t *testing.T) {
 	})
 }
 
+// TestUnkeyedRecordsAvoidFailingPartition: records without a key skip a
+// partition that keeps failing, and those of its failed request move to a
+// partition that works, since nothing newer has been sent there: all of
+// them arrive while the partition still fails, in order in each partition.
+// (Where newer records have been sent, they wait instead:
+// TestMovedRecordsKeepPartitionOrder.)
 func TestUnkeyedRecordsAvoidFailingPartition(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFake(3)
@@ -304,7 +310,9 @@ func TestUnkeyedRecordsAvoidFailingPartition(t *testing.T) {
 		}
 		cfg := Config{BatchSizeLimit: 10, Period: time.Hour, DelayFirstEntry: true, ErrorHandler: func(error) {}}
 		s := newTestSink(t, cfg, f)
-		write(t, s, 0, 60)
+		write(t, s, 0, 10) // one batch, to partition 0, which refuses it
+		synctest.Wait()
+		write(t, s, 10, 60)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := s.Flush(ctx); err != nil {
@@ -312,6 +320,28 @@ func TestUnkeyedRecordsAvoidFailingPartition(t *testing.T) {
 		}
 		if got := len(f.delivered()); got != 60 {
 			t.Errorf("delivered %d, want 60", got)
+		}
+		tried := 0
+		byPart := map[int32][]int{}
+		for _, c := range f.snapshot() {
+			if c.Partition == 0 {
+				tried++
+			}
+			if !c.OK {
+				continue
+			}
+			for _, v := range c.Values {
+				i, _ := strconv.Atoi(v[len(`{"i":`) : len(v)-1])
+				byPart[c.Partition] = append(byPart[c.Partition], i)
+			}
+		}
+		if tried == 0 {
+			t.Error("no request reached partition 0")
+		}
+		for p, is := range byPart {
+			if !slices.IsSorted(is) {
+				t.Errorf("partition %d holds entries %v: out of the order they were written in", p, is)
+			}
 		}
 		s.Close(ctx)
 	})
@@ -814,6 +844,62 @@ func TestWriteCopiesAndRejectsTooLarge(t *testing.T) {
 			t.Errorf("fallback %q", got)
 		}
 	})
+}
+
+// TestDecidedRecordWithinMaxEntryBytes: MaxEntryBytes bounds the record
+// the callbacks make as Write bounds the entry (value, key and headers):
+// one whose decided key or headers take it over is dropped alone, counted
+// as TooLarge and given to the Fallback.
+func TestDecidedRecordWithinMaxEntryBytes(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"KeyDecider", Config{KeyDecider: func(e Entry) []byte {
+			if e.Message == "big" {
+				return make([]byte, 20)
+			}
+			return nil
+		}}},
+		{"HeaderDecider", Config{HeaderDecider: func(e Entry) []Header {
+			if e.Message == "big" {
+				return []Header{{Key: "h", Value: make([]byte, 20)}}
+			}
+			return nil
+		}}},
+		{"Formatter", Config{Formatter: FormatterFunc(func(dst []byte, e Entry) ([]byte, error) {
+			if e.Message == "big" {
+				return append(dst, `{"padded":"xxxxxxxxxxxxxxxxxxxxxx"}`...), nil
+			}
+			return append(dst, e.JSON...), nil
+		})}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := newFake(1)
+				var fb fallback
+				cfg := tt.cfg
+				cfg.MaxEntryBytes, cfg.Fallback, cfg.ErrorHandler = 30, &fb, func(error) {}
+				cfg.BatchSizeLimit, cfg.Period = 100, time.Hour
+				s := newTestSink(t, cfg, f)
+				for _, m := range []string{"a", "big", "b"} {
+					if err := s.Write(Entry{Level: InfoLevel, Message: m, JSON: []byte(`{"m":"` + m + `"}`)}); err != nil {
+						t.Fatalf("Write(%s) = %v", m, err)
+					}
+				}
+				s.Close(context.Background())
+				if got, want := f.delivered(), []string{`{"m":"a"}`, `{"m":"b"}`}; !slices.Equal(got, want) {
+					t.Errorf("delivered %q, want %q", got, want)
+				}
+				if st := s.Stats(); st.Dropped.TooLarge != 1 || st.Dropped.Total() != 1 {
+					t.Errorf("dropped %+v, want 1 TooLarge", st.Dropped)
+				}
+				if got := fb.lines(); !slices.Equal(got, []string{`{"m":"big"}`}) {
+					t.Errorf("fallback got %q, want the big entry", got)
+				}
+			})
+		})
+	}
 }
 
 func TestMetadataFailures(t *testing.T) {

@@ -156,8 +156,11 @@ type Config struct {
 	// zero, 1s.
 	SpoolSync time.Duration
 
-	// MaxEntryBytes is the largest entry accepted (its JSON, and its
-	// formatted value). Larger entries are rejected alone with ErrTooLarge.
+	// MaxEntryBytes is the largest entry accepted: its JSON, key and
+	// headers, and again its record as the Formatter, KeyDecider and
+	// HeaderDecider make it (Config.Headers aside). Larger entries are
+	// rejected alone: by Write with ErrTooLarge, or dropped by the batcher,
+	// counted as Dropped.TooLarge.
 	// Keep it at or below the topics' max.message.bytes. If zero, 1000000
 	// (Kafka's default limit, less room for the batch header).
 	MaxEntryBytes int

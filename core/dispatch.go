@@ -99,7 +99,11 @@ func (b *batcher) startFlight(p *partition, k int) []record {
 	p.pending.pinned = k
 	b.inflight++
 	b.c.inflight.Store(int32(b.inflight))
-	return p.pending.items()[:k:k]
+	recs := p.pending.items()[:k:k]
+	for i := range recs {
+		p.sent = max(p.sent, recs[i].seq)
+	}
+	return recs
 }
 
 // landFlight ends p's request and returns the records it carried, still at

@@ -15,8 +15,10 @@
 // client (Client.RawProduce): one request per partition, at most one in
 // flight per partition (so order holds per partition), at most MaxInFlight
 // in all. Entries without a key fill one partition per batch, skipping
-// partitions that are failing; entries with a key go where the Java client
-// would put them.
+// partitions that are failing; those of a failed request move to a
+// partition that works only where no newer entry has been sent, so that
+// every partition's records are in the order they were accepted; entries
+// with a key go where the Java client would put them.
 //
 // The queue is bounded by QueueLimit entries and QueueByteLimit bytes; past
 // ShedThreshold of either, entries below ShedLevel are shed first; when it

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 	"unsafe"
 )
@@ -647,7 +648,7 @@ func (b *batcher) readBack(sr *spoolRecord, id, seq uint64) (record, bool) {
 	}
 	if nh > 0 {
 		r.hdrLen = uint32(len(sr.headers))
-		r.nhdrs = uint16(nh)
+		r.nhdrs = uint32(nh)
 		c.used += copy(c.mem[c.used:], sr.headers)
 	}
 	return r, true
@@ -668,7 +669,7 @@ func countHeaders(h []byte) (int, bool) {
 		}
 		n++
 	}
-	return n, n <= 0xffff
+	return n, n <= math.MaxInt32 // Kafka's header count is an int32 varint
 }
 
 // expireBacklog drops the backlog's entries with seq ≤ limit (accepted

@@ -19,17 +19,19 @@ type record struct {
 	dataLen         uint32
 	keyLen          int32 // -1: the entry carries no key
 	hdrLen          uint32
+	nhdrs           uint32 // headers in hdrs: Kafka's count is a varint, and a uint16 would wrap at 65536
 	level           Level
-	stamped         bool   // the entry had no time: time is when the batcher took it
-	nhdrs           uint16 // headers in hdrs
+	stamped         bool // the entry had no time: time is when the batcher took it
 
-	// Set by the batcher.
-	spoolID uint64 // its record id in the spool; 0: not on disk (memory only)
+	// Set by the batcher. (fromDisk and ext fill the room after level and
+	// stamped, so that a record stays 104 bytes: TestRecordSize.)
+
 	// fromDisk: read back from the spool. Its bytes are in a chunk of the
 	// batcher's, and its queue memory was given back when it was spilled
 	// (or it was replayed): finalizing it releases no queue memory.
 	fromDisk bool
 	ext      uint32 // chunk of the formatted value, decided key and headers; noChunk if none
+	spoolID  uint64 // its record id in the spool; 0: not on disk (memory only)
 	val      span   // the record value
 	key      span   // the record key; n is -1 for none
 	hdrs     span   // headers besides Config.Headers, encoded: the entry's, then HeaderDecider's
@@ -70,7 +72,7 @@ func (r *record) fill(seq uint64, c *chunk, e *Entry, data []byte) {
 		start := c.used
 		c.used += len(appendHeaders(c.mem[start:start], e.Headers))
 		r.hdrLen = uint32(c.used - start)
-		r.nhdrs = uint16(len(e.Headers))
+		r.nhdrs = uint32(len(e.Headers))
 	}
 }
 

@@ -47,6 +47,30 @@ func (q *recQueue) evictAfterPinned(limit uint64, out []record) []record {
 	return out
 }
 
+// mergeAfterPinned merges recs, in order, among the records after the
+// pinned ones, by seq: the records of each keep their relative order, and
+// the pinned records do not move.
+func (q *recQueue) mergeAfterPinned(recs []record) {
+	items := q.items()
+	unsent := items[q.pinned:]
+	merged := make([]record, 0, len(items)+len(recs))
+	merged = append(merged, items[:q.pinned]...)
+	i, j := 0, 0
+	for i < len(unsent) && j < len(recs) {
+		if recs[j].seq < unsent[i].seq {
+			merged = append(merged, recs[j])
+			j++
+		} else {
+			merged = append(merged, unsent[i])
+			i++
+		}
+	}
+	merged = append(merged, unsent[i:]...)
+	merged = append(merged, recs[j:]...)
+	clear(q.buf)
+	q.buf, q.head = merged, 0
+}
+
 // splitBySeq appends the records of recs whose seq is at most limit to out
 // and packs the others at the front of recs, in order. It returns them and
 // out; what recs held past them is cleared.

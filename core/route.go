@@ -28,15 +28,18 @@ type partition struct {
 	pending recQueue // records waiting to be sent, in order; a request in flight reads the first ones
 	active  bool     // in batcher.active
 	retryAt time.Time
-	attempt int // consecutive failed attempts
-	maxRecs int // cap on records per request after a too-large error; 0 for none
+	attempt int    // consecutive failed attempts
+	maxRecs int    // cap on records per request after a too-large error; 0 for none
+	sent    uint64 // the highest seq it has sent (in flight or delivered); 0 for none
 }
 
 // routeAll routes recs, starting a new batch every BatchSizeLimit records.
-// Once Close gives up on delivery, it leaves the rest to abortAll.
+// Once Close gives up on delivery, it leaves the rest to abortAll: it
+// looks before every record whose routing runs user callbacks, which may
+// take any time, and every 64 records otherwise.
 func (b *batcher) routeAll(recs []record) {
 	for i := range recs {
-		if i%64 == 0 && !b.halted && b.aborting() {
+		if (!b.plain || i%64 == 0) && !b.halted && b.aborting() {
 			b.halted = true
 		}
 		if b.halted {
@@ -178,6 +181,22 @@ func (b *batcher) decide(r *record) (t *topicState) {
 			nh += len(extra)
 		}
 	}
+	// The record's bytes, as Write counts an entry's: value, key and
+	// headers, with what the callbacks made.
+	size := int(r.dataLen) + max(0, int(r.keyLen)) + int(r.hdrLen)
+	if value != nil {
+		size += len(value) - int(r.dataLen)
+	}
+	if cfg.KeyDecider != nil {
+		size += len(key) - max(0, int(r.keyLen))
+	}
+	if hdrs != nil {
+		size += len(hdrs) - int(r.hdrLen)
+	}
+	if size > cfg.MaxEntryBytes {
+		b.dropIn(t, ReasonTooLarge, nil, *r)
+		return nil
+	}
 	b.keep(r, value, key, cfg.KeyDecider != nil, hdrs, nh)
 	return t
 }
@@ -205,7 +224,7 @@ func (b *batcher) entry(r *record) Entry {
 // none), which it copies into a chunk of the batcher's (ext) that lives as
 // long as r.
 func (b *batcher) keep(r *record, value, key []byte, decided bool, hdrs []byte, nh int) {
-	r.val, r.key, r.hdrs, r.nhdrs = r.dataSpan(), r.keySpan(), r.hdrSpan(), uint16(nh)
+	r.val, r.key, r.hdrs, r.nhdrs = r.dataSpan(), r.keySpan(), r.hdrSpan(), uint32(nh)
 	if decided && key == nil {
 		r.key = nullSpan
 	}
