@@ -164,9 +164,13 @@ func (q *queue) admit(e *Entry, data []byte, n int) (DropReason, bool) {
 		return ReasonShed, false
 	}
 	var deadline *time.Timer // Block: when to give up
+	var room <-chan struct{} // Block: closed when room frees up after the last try
 	defer func() {
 		if deadline != nil {
 			deadline.Stop()
+		}
+		if room != nil {
+			q.blocked.Add(-1)
 		}
 	}()
 	for evictions := 0; ; {
@@ -187,15 +191,29 @@ func (q *queue) admit(e *Entry, data []byte, n int) (DropReason, bool) {
 			}
 			evictions++
 		case Block:
+			if room == nil {
+				// Wait for room freed after this point, then try again
+				// before waiting: what freed since the failed try is not
+				// missed.
+				room = q.awaitRoom()
+				continue
+			}
 			if deadline == nil {
 				deadline = time.NewTimer(q.cfg.BlockTimeout)
 			}
-			if !q.waitForRoom(n, deadline.C) {
+			select {
+			case <-room:
+			case <-deadline.C:
 				if q.closed.Load() {
 					return ReasonClosed, false
 				}
 				return ReasonQueueFull, false
 			}
+			// Something freed (or the sink closed: tryAdmit says so).
+			// Whether the entry fits now is tryAdmit's to decide: it may
+			// fit in a chunk being filled although no whole chunk is free.
+			q.blocked.Add(-1)
+			room = q.awaitRoom()
 		default:
 			return ReasonQueueFull, false
 		}
@@ -370,32 +388,20 @@ func (q *queue) evictFor(n int) bool {
 	return dropped || q.fits(n)
 }
 
-// waitForRoom waits, under Block, until an entry of n bytes may fit, the
-// deadline fires or the sink closes. It reports whether to try again.
-func (q *queue) waitForRoom(n int, deadline <-chan time.Time) bool {
-	for {
-		q.roomMu.Lock()
-		room := q.room
-		q.blocked.Add(1)
-		q.roomMu.Unlock()
-		if q.fits(n) || q.closed.Load() { // freed between the try and now
-			q.blocked.Add(-1)
-			return !q.closed.Load()
-		}
-		select {
-		case <-room:
-			q.blocked.Add(-1)
-			if q.closed.Load() {
-				return false
-			}
-			if q.fits(n) {
-				return true
-			}
-		case <-deadline:
-			q.blocked.Add(-1)
-			return false
-		}
-	}
+// awaitRoom registers a Write that waits for room under Block and returns
+// the channel that closes when room frees up (or the sink closes) from now
+// on. The caller tries to admit its entry once more before it waits, and
+// undoes the registration (blocked) once it stops waiting. An entry's room
+// can free in two ways, a released entry (QueueLimit) or a freed chunk
+// (QueueByteLimit); finalize and release signal both, after the counts
+// change: a Write that registered before reads the new counts in its next
+// try, or is woken.
+func (q *queue) awaitRoom() <-chan struct{} {
+	q.roomMu.Lock()
+	room := q.room
+	q.blocked.Add(1)
+	q.roomMu.Unlock()
+	return room
 }
 
 // roomFreed wakes the Writes blocked for room.
