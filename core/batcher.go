@@ -57,7 +57,6 @@ type batcher struct {
 	expired   []record // queued entries that pull found expired
 	strays    []record // entries pull took but did not route: Close gave up
 	halted    bool     // Close gave up: route no more
-	seqs      []uint64 // scratch for evictOldest
 	ext       *chunk   // memory for formatted values, decided keys and headers
 	fmtBuf    []byte
 	hdrBuf    []byte

@@ -327,8 +327,11 @@ const (
 	// that are not in flight to make room. The batcher does the dropping
 	// right after Write returns, so the queue may hold up to 1000 entries
 	// over QueueLimit for a moment. QueueByteLimit, the memory bound, is
-	// never exceeded: short of memory, the oldest entries still queued go
-	// at once, or the new one if there is none.
+	// never exceeded: memory frees by whole chunks, so the batcher keeps
+	// room ahead, dropping the oldest entries once the memory held passes
+	// 7/8 of QueueByteLimit until it is back under 3/4; a Write that finds
+	// no room all the same (the batcher is behind) drops the oldest queued
+	// entries if that frees memory at once, else the new entry.
 	DropOldest
 	// Block makes Write wait for room for up to BlockTimeout, then drop the
 	// new entry. Use it only where a log call may stall.

@@ -61,7 +61,7 @@ type queue struct {
 	closed   atomic.Bool
 	eager    atomic.Bool // the next entry is the first: send it at once
 	dirty    atomic.Bool // durable: entries came in since the batcher last took them all
-	evict    atomic.Bool // DropOldest took entries over QueueLimit: the batcher must drop its oldest
+	evict    atomic.Bool // DropOldest is over QueueLimit or evictHigh: the batcher must drop its oldest
 	nearSent atomic.Bool // the batcher was told the queue is near a limit
 
 	shards []shard
@@ -69,8 +69,10 @@ type queue struct {
 	// gmu guards staged. Gathering takes it, then every shard's lock by
 	// index: that is the lock order.
 	gmu      sync.Mutex
-	staged   segQueue // gathered from the shards, in seq order, not yet taken
-	gathered uint64   // the last seq gathered
+	staged   segQueue         // gathered from the shards, in seq order, not yet taken
+	gathered uint64           // the last seq gathered
+	cands    []evictCand      // DropOldest's scratch (evictOnce); under gmu
+	dropRefs map[uint32]int32 // DropOldest's scratch (freeingPrefix); under gmu
 
 	// wmu guards the counts of finalized entries and the Flush and Close
 	// calls waiting for them: finalize takes it once per batch.
@@ -87,9 +89,11 @@ type queue struct {
 	room    chan struct{} // closed when space frees up (Block policy)
 	blocked atomic.Int32  // Writes waiting on room
 
-	limit                  int // QueueLimit
-	shedEntries, shedBytes int // where load shedding starts
-	nearEntries, nearBytes int // where a partial batch goes out at once
+	limit                  int  // QueueLimit
+	dropOldest             bool // OverflowPolicy is DropOldest
+	evictHigh, evictLow    int  // DropOldest: where the batcher starts dropping for memory, and down to where
+	shedEntries, shedBytes int  // where load shedding starts
+	nearEntries, nearBytes int  // where a partial batch goes out at once
 
 	wake chan struct{} // to the batcher: entries are due
 }
@@ -124,6 +128,9 @@ func newQueue(cfg *resolved, c *counters, rep *reporter) *queue {
 		q.shedBytes = shedPoint(cfg.QueueByteLimit, cfg.ShedThreshold)
 	}
 	q.nearEntries = max(1, min(cfg.QueueLimit, q.shedEntries)/2)
+	q.dropOldest = cfg.OverflowPolicy == DropOldest
+	q.evictHigh = cfg.QueueByteLimit / 8 * evictHighEighths
+	q.evictLow = cfg.QueueByteLimit / 8 * evictLowEighths
 	q.nearBytes = max(1, min(cfg.QueueByteLimit, q.shedBytes)/2)
 	// Each shard pins about two chunks more than its entries need (one
 	// being filled, one being drained): keep that within an eighth of the
@@ -240,6 +247,9 @@ func (q *queue) tryAdmit(e *Entry, data []byte, n int) (seq uint64, _ DropReason
 		if !q.reserveBytes(need) {
 			return 0, ReasonQueueFull
 		}
+		if q.dropOldest && int(q.heldBytes.Load()) > q.evictHigh {
+			q.askEvict() // once a chunk, not once a Write
+		}
 	}
 	limit := q.limit
 	if q.cfg.OverflowPolicy == DropOldest {
@@ -271,7 +281,7 @@ func (q *queue) tryAdmit(e *Entry, data []byte, n int) (seq uint64, _ DropReason
 // first entry, a full batch, or a queue near its limits; in durable mode,
 // the first entry since the batcher last took them all (it writes them to
 // the spool within SpoolInterval); and under DropOldest asks it to evict if
-// the entry went over QueueLimit.
+// the entry went over QueueLimit (tryAdmit asks for memory over evictHigh).
 func (q *queue) admitted(seq uint64) {
 	held := int(seq - q.released.Load())
 	if q.durable && !q.dirty.Load() && q.dirty.CompareAndSwap(false, true) {
@@ -368,24 +378,35 @@ func (q *queue) fits(n int) bool {
 }
 
 // evictFor serves DropOldest when the queue is full beyond its slack, or
-// memory is short: it drops the oldest entries still queued until an entry
-// of n bytes fits (dropping the batcher's would not cure memory at once:
-// memory frees up by whole chunks, and requests in flight pin theirs). It
-// reports whether it is worth trying again: it dropped something, or
-// there is room.
+// memory is short: it asks the batcher to drop its oldest entries (for the
+// next Writes: memory frees by whole chunks, and the oldest chunks are the
+// batcher's), and drops the oldest entries still queued if that makes room
+// for an entry of n bytes now: over QueueLimit, as many as needed; short
+// of memory, only as many as free a chunk, none if dropping them would free
+// nothing (their chunks shared with the batcher's entries, or being
+// filled). It reports whether it is worth trying again: it dropped
+// something, or there is room.
 func (q *queue) evictFor(n int) bool {
+	q.askEvict()
 	q.gmu.Lock()
 	defer q.gmu.Unlock()
 	q.gather()
-	var one [1]record
-	dropped := false
-	for !q.fits(n) && q.staged.len() > 0 {
-		q.stagedTake(one[:0], 1)
-		q.drop(ReasonQueueFull, nil, one[:])
-		dropped = true
+	queued := q.staged.len()
+	k := min(max(0, q.held()-q.limit+1), queued)
+	if need := int(q.heldBytes.Load()) + q.arena.chunkBytes(n) - q.cfg.QueueByteLimit; need > 0 {
+		kb := q.freeingPrefix(queued, func(i int) evictCand { return candOf(q.staged.at(i)) }, need)
+		if kb == 0 {
+			// Dropping queued entries would free no memory: this entry
+			// goes, and the batcher makes room for the next ones.
+			return q.fits(n)
+		}
+		k = max(k, kb)
+	}
+	if k > 0 {
+		q.drop(ReasonQueueFull, nil, q.stagedTake(nil, k))
 	}
 	// Another Write may have made the room while this one waited for gmu.
-	return dropped || q.fits(n)
+	return k > 0 || q.fits(n)
 }
 
 // awaitRoom registers a Write that waits for room under Block and returns
@@ -535,17 +556,31 @@ func (q *queue) oldestQueued() (uint64, bool) {
 // queued is how many entries are still in the queue, not the batcher's.
 func (q *queue) queued() int { return int(q.seq.Load() - q.taken.Load()) }
 
-// excess reports how many entries DropOldest took over QueueLimit (0 if
-// none, which ends the request), and how many are still queued.
-func (q *queue) excess() (over, queued int) {
+// excess reports, for an eviction request (none ends it), how many entries
+// DropOldest took over QueueLimit and how many bytes of chunks are held
+// over evictLow.
+func (q *queue) excess() (over, overBytes int) {
 	if !q.evict.Load() {
 		return 0, 0
 	}
 	if held := q.held(); held > q.limit {
-		return held - q.limit, q.queued()
+		over = held - q.limit
 	}
-	q.evict.Store(false)
-	return 0, 0
+	if hb := int(q.heldBytes.Load()); q.dropOldest && hb > q.evictLow {
+		overBytes = hb - q.evictLow
+	}
+	if over == 0 && overBytes == 0 {
+		q.evict.Store(false)
+	}
+	return over, overBytes
+}
+
+// askEvict asks the batcher to evict (DropOldest), unless it was asked
+// already.
+func (q *queue) askEvict() {
+	if !q.evict.Load() && q.evict.CompareAndSwap(false, true) {
+		q.signal()
+	}
 }
 
 // evicted ends an eviction request the batcher could not serve: all that
