@@ -54,6 +54,8 @@ type queue struct {
 	_         [56]byte
 	heldBytes atomic.Int64 // bytes of the counted chunks that held entries pin
 	_         [56]byte
+	fmtBytes  atomic.Int64 // of heldBytes, the batcher's chunks of formatted values
+	_         [56]byte
 	taken     atomic.Uint64 // entries the queue has given up so far: to the batcher, or dropped
 	_         [56]byte
 	lost      uint64 // accepted entries dropped so far, for Flush's count; under wmu
@@ -90,6 +92,7 @@ type queue struct {
 	blocked atomic.Int32  // Writes waiting on room
 
 	limit                  int  // QueueLimit
+	admitBytes             int  // what Writes may fill of QueueByteLimit: all of it but formatReserve
 	dropOldest             bool // OverflowPolicy is DropOldest
 	evictHigh, evictLow    int  // DropOldest: where the batcher starts dropping for memory, and down to where
 	shedEntries, shedBytes int  // where load shedding starts
@@ -120,7 +123,13 @@ func newQueue(cfg *resolved, c *counters, rep *reporter) *queue {
 		room:  make(chan struct{}),
 		wake:  make(chan struct{}, 1),
 	}
-	q.arena.released = func(ch *chunk) { q.heldBytes.Add(-int64(len(ch.mem))) }
+	q.arena.released = func(ch *chunk) {
+		if ch.format {
+			q.fmtBytes.Add(-int64(len(ch.mem)))
+		}
+		q.heldBytes.Add(-int64(len(ch.mem)))
+	}
+	q.admitBytes = cfg.QueueByteLimit - formatReserve(cfg, q.arena)
 	q.eager.Store(!cfg.DelayFirstEntry)
 	q.shedEntries, q.shedBytes = math.MaxInt, math.MaxInt
 	if cfg.ShedThreshold < 1 {
@@ -244,7 +253,7 @@ func (q *queue) tryAdmit(e *Entry, data []byte, n int) (seq uint64, _ DropReason
 	need := 0
 	if big || c == nil || c.room() < n {
 		need = q.arena.chunkBytes(n)
-		if !q.reserveBytes(need) {
+		if !q.reserveBytes(need, q.admitBytes) {
 			return 0, ReasonQueueFull
 		}
 		if q.dropOldest && int(q.heldBytes.Load()) > q.evictHigh {
@@ -317,11 +326,12 @@ func (q *queue) lockShard() *shard {
 	return sh
 }
 
-// reserveBytes counts n more bytes of chunks if QueueByteLimit allows.
-func (q *queue) reserveBytes(n int) bool {
+// reserveBytes counts n more bytes of chunks if that makes no more than
+// limit: admitBytes for Writes, QueueByteLimit for the batcher.
+func (q *queue) reserveBytes(n, limit int) bool {
 	for {
 		cur := q.heldBytes.Load()
-		if cur+int64(n) > int64(q.cfg.QueueByteLimit) {
+		if cur+int64(n) > int64(limit) {
 			return false
 		}
 		if q.heldBytes.CompareAndSwap(cur, cur+int64(n)) {
@@ -374,7 +384,7 @@ func (q *queue) near() bool {
 
 // fits reports whether an entry of n bytes would fit now.
 func (q *queue) fits(n int) bool {
-	return q.held() < q.limit && int(q.heldBytes.Load())+q.arena.chunkBytes(n) <= q.cfg.QueueByteLimit
+	return q.held() < q.limit && int(q.heldBytes.Load())+q.arena.chunkBytes(n) <= q.admitBytes
 }
 
 // evictFor serves DropOldest when the queue is full beyond its slack, or
@@ -393,7 +403,7 @@ func (q *queue) evictFor(n int) bool {
 	q.gather()
 	queued := q.staged.len()
 	k := min(max(0, q.held()-q.limit+1), queued)
-	if need := int(q.heldBytes.Load()) + q.arena.chunkBytes(n) - q.cfg.QueueByteLimit; need > 0 {
+	if need := int(q.heldBytes.Load()) + q.arena.chunkBytes(n) - q.admitBytes; need > 0 {
 		kb := q.freeingPrefix(queued, func(i int) evictCand { return candOf(q.staged.at(i)) }, need)
 		if kb == 0 {
 			// Dropping queued entries would free no memory: this entry
@@ -592,6 +602,18 @@ func (q *queue) evicted() { q.evict.Store(false) }
 func (q *queue) takeOldestLocked(n int, dst []record) []record {
 	q.gather()
 	return q.stagedTake(dst, min(n, q.staged.len()))
+}
+
+// untake puts back recs, the oldest records the batcher took, in order,
+// at the front of the queue: it had no room to format them (formatRoom).
+func (q *queue) untake(recs []record) {
+	if len(recs) == 0 {
+		return
+	}
+	q.gmu.Lock()
+	q.staged.pushFront(recs)
+	q.taken.Add(^uint64(len(recs) - 1))
+	q.gmu.Unlock()
 }
 
 // stagedTake takes the n oldest staged records. Called with gmu held.
