@@ -28,6 +28,7 @@ type chunk struct {
 	pending int32 // references of records not yet in refs; under the filling shard's lock
 	id      uint32
 	counted bool // its memory counts in the queue's bytes (QueueByteLimit)
+	format  bool // it holds the batcher's formatted values (counted too)
 }
 
 // pendingRefs returns the references of the records written into c since
@@ -119,6 +120,7 @@ func (a *arena) get(n int, counted bool) *chunk {
 	c.used = 0
 	c.pending = 0
 	c.counted = counted
+	c.format = false
 	c.refs.Store(1)
 	return c
 }

@@ -78,7 +78,7 @@ func (bl *backlog) eachMem(k int, f func([]record)) {
 // adopt appends sg, a segment detached from the queue, to the in-memory
 // records: the backlog owns it from now on, and its records are not
 // copied. The backlog's segments may so be partly filled anywhere, which
-// is why it walks them (memBelow, eachMemSeq) and never uses segQueue.at.
+// is why it walks them (memBelow, eachMemRecord) and never uses segQueue.at.
 func (bl *backlog) adopt(sg *segment) {
 	live := sg.live()
 	for i := range live {
@@ -105,11 +105,13 @@ func (bl *backlog) memBelow(seq uint64) int {
 	return n
 }
 
-// eachMemSeq calls f with the seq of each in-memory record, in order.
-func (bl *backlog) eachMemSeq(f func(seq uint64)) {
+// eachMemRecord calls f with each in-memory record, in order; f must not
+// change it.
+func (bl *backlog) eachMemRecord(f func(r *record)) {
 	for _, sg := range bl.mem.segs {
-		for _, r := range sg.live() {
-			f(r.seq)
+		live := sg.live()
+		for i := range live {
+			f(&live[i])
 		}
 	}
 }

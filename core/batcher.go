@@ -57,7 +57,6 @@ type batcher struct {
 	expired   []record // queued entries that pull found expired
 	strays    []record // entries pull took but did not route: Close gave up
 	halted    bool     // Close gave up: route no more
-	seqs      []uint64 // scratch for evictOldest
 	ext       *chunk   // memory for formatted values, decided keys and headers
 	fmtBuf    []byte
 	hdrBuf    []byte
@@ -169,6 +168,7 @@ func (b *batcher) run() {
 				}
 				b.releaseReadBack() // the writer acknowledges the last as it stops
 			}
+			b.releaseExt() // counted in QueueByteLimit: Stats reads 0 once closed
 			b.cancel()
 			go b.closeTransport()
 			return
@@ -349,6 +349,9 @@ func (b *batcher) pull() {
 	// Take no more than the partitions can send soon: the rest waits in
 	// the queue, where DropOldest can reach it.
 	due := batchDue{periodDue: b.periodDue, limit: b.holdLimit - b.sendable()}
+	if b.cfg.formats() && !b.formatRoom() {
+		due.limit = 0 // no room for their values: they wait in the queue
+	}
 	var empty bool
 	b.segs, b.taken, empty = b.q.take(due, b.segs[:0], b.taken[:0])
 	b.checkpoint(b.q.seq.Load())
@@ -356,11 +359,30 @@ func (b *batcher) pull() {
 		b.periodDue = false
 	}
 	b.routed = 0
+	// What it finds no room to format goes back to the queue, in order.
+	var unfit []record
 	for _, sg := range b.segs {
-		b.routeAll(sg.live())
+		live := sg.live()
+		if unfit == nil {
+			if k := b.routeFitting(live); k < len(live) {
+				unfit = append(make([]record, 0, len(live)-k+len(b.taken)), live[k:]...)
+			}
+		} else {
+			unfit = append(unfit, live...)
+		}
 		releaseSegment(sg)
 	}
-	b.routeAll(b.taken)
+	if unfit == nil {
+		if k := b.routeFitting(b.taken); k < len(b.taken) {
+			unfit = b.taken[k:]
+		}
+	} else {
+		unfit = append(unfit, b.taken...)
+	}
+	if len(unfit) > 0 {
+		b.q.untake(unfit)
+		b.periodDue = true // they were due: they go as soon as there is room
+	}
 	if b.routed%b.cfg.BatchSizeLimit != 0 {
 		b.nextBatch()
 	}

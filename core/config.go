@@ -92,8 +92,22 @@ type Config struct {
 	// decides. At least 2. If zero, 100000.
 	QueueLimit int
 
-	// QueueByteLimit bounds the bytes of the entries held, as QueueLimit
-	// bounds their number. If zero, 64 MiB.
+	// QueueByteLimit bounds the memory of the entries held, as QueueLimit
+	// bounds their number: the copies Write makes of them, and the values
+	// a Formatter, KeyDecider or HeaderDecider makes for them, which live
+	// as long as their entry (during an outage, every held entry has one).
+	// Both are counted by the chunk (QueueByteLimit/16, 4 KiB to 128 KiB)
+	// in Stats.QueueBytes. With such callbacks, Writes leave one chunk of
+	// it to the formatted values, and the batcher formats an entry only
+	// when its value has room: entries wait in the queue until it has.
+	// Past the limit go only a formatted value larger than a quarter of a
+	// chunk (one at a time: nothing more is formatted until memory is back
+	// under the limit) and, in durable mode, the values of the batch
+	// being routed, and the entries read back from the spool for routing
+	// (at most 4×BatchSizeLimit×MaxInFlight of them). The sink's other
+	// memory (about 256 bytes per held entry for its bookkeeping, the
+	// requests in flight, the Fallback's buffer) is not counted. If zero,
+	// 64 MiB.
 	QueueByteLimit int
 
 	// OverflowPolicy says what Write does when the queue is full.
@@ -330,8 +344,11 @@ const (
 	// that are not in flight to make room. The batcher does the dropping
 	// right after Write returns, so the queue may hold up to 1000 entries
 	// over QueueLimit for a moment. QueueByteLimit, the memory bound, is
-	// never exceeded: short of memory, the oldest entries still queued go
-	// at once, or the new one if there is none.
+	// never exceeded: memory frees by whole chunks, so the batcher keeps
+	// room ahead, dropping the oldest entries once the memory held passes
+	// 7/8 of QueueByteLimit until it is back under 3/4; a Write that finds
+	// no room all the same (the batcher is behind) drops the oldest queued
+	// entries if that frees memory at once, else the new entry.
 	DropOldest
 	// Block makes Write wait for room for up to BlockTimeout, then drop the
 	// new entry. Use it only where a log call may stall.

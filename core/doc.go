@@ -22,7 +22,10 @@
 //
 // The queue is bounded by QueueLimit entries and QueueByteLimit bytes; past
 // ShedThreshold of either, entries below ShedLevel are shed first; when it
-// is full, OverflowPolicy decides.
+// is full, OverflowPolicy decides. QueueByteLimit covers the entries'
+// copies and the values the Formatter and the deciders make for them: the
+// batcher formats an entry only when its value has room (see
+// Config.QueueByteLimit for the two things that may go past it).
 //
 // # Record values
 //

@@ -523,14 +523,24 @@ func (b *batcher) routeBacklog(limit int, all bool) {
 		return
 	}
 	b.q.eager.Store(false)
+	formats := b.cfg.formats()
 	for n > 0 && !b.halted {
+		// With callbacks that make values, a batch at a time while there
+		// is room for them (formatmem.go): the rest waits in the backlog.
+		piece := n
+		if formats {
+			if !b.formatRoom() {
+				return
+			}
+			piece = min(n, b.cfg.BatchSizeLimit)
+		}
 		if run := bl.frontRun(); run != nil {
 			if b.now.Before(d.readRetry) {
 				return
 			}
 			var k int
 			var ok bool
-			b.taken, k, ok = b.readRun(run, min(n, run.n), b.taken[:0])
+			b.taken, k, ok = b.readRun(run, min(piece, run.n), b.taken[:0])
 			n -= k
 			b.routeAll(b.taken)
 			clear(b.taken)
@@ -539,7 +549,7 @@ func (b *batcher) routeBacklog(limit int, all bool) {
 			}
 			continue
 		}
-		k := min(n, bl.memBefore())
+		k := min(piece, bl.memBefore())
 		bl.eachMem(k, b.routeAll)
 		n -= k
 	}

@@ -54,6 +54,8 @@ type queue struct {
 	_         [56]byte
 	heldBytes atomic.Int64 // bytes of the counted chunks that held entries pin
 	_         [56]byte
+	fmtBytes  atomic.Int64 // of heldBytes, the batcher's chunks of formatted values
+	_         [56]byte
 	taken     atomic.Uint64 // entries the queue has given up so far: to the batcher, or dropped
 	_         [56]byte
 	lost      uint64 // accepted entries dropped so far, for Flush's count; under wmu
@@ -61,7 +63,7 @@ type queue struct {
 	closed   atomic.Bool
 	eager    atomic.Bool // the next entry is the first: send it at once
 	dirty    atomic.Bool // durable: entries came in since the batcher last took them all
-	evict    atomic.Bool // DropOldest took entries over QueueLimit: the batcher must drop its oldest
+	evict    atomic.Bool // DropOldest is over QueueLimit or evictHigh: the batcher must drop its oldest
 	nearSent atomic.Bool // the batcher was told the queue is near a limit
 
 	shards []shard
@@ -69,8 +71,10 @@ type queue struct {
 	// gmu guards staged. Gathering takes it, then every shard's lock by
 	// index: that is the lock order.
 	gmu      sync.Mutex
-	staged   segQueue // gathered from the shards, in seq order, not yet taken
-	gathered uint64   // the last seq gathered
+	staged   segQueue         // gathered from the shards, in seq order, not yet taken
+	gathered uint64           // the last seq gathered
+	cands    []evictCand      // DropOldest's scratch (evictOnce); under gmu
+	dropRefs map[uint32]int32 // DropOldest's scratch (freeingPrefix); under gmu
 
 	// wmu guards the counts of finalized entries and the Flush and Close
 	// calls waiting for them: finalize takes it once per batch.
@@ -87,9 +91,12 @@ type queue struct {
 	room    chan struct{} // closed when space frees up (Block policy)
 	blocked atomic.Int32  // Writes waiting on room
 
-	limit                  int // QueueLimit
-	shedEntries, shedBytes int // where load shedding starts
-	nearEntries, nearBytes int // where a partial batch goes out at once
+	limit                  int  // QueueLimit
+	admitBytes             int  // what Writes may fill of QueueByteLimit: all of it but formatReserve
+	dropOldest             bool // OverflowPolicy is DropOldest
+	evictHigh, evictLow    int  // DropOldest: where the batcher starts dropping for memory, and down to where
+	shedEntries, shedBytes int  // where load shedding starts
+	nearEntries, nearBytes int  // where a partial batch goes out at once
 
 	wake chan struct{} // to the batcher: entries are due
 }
@@ -116,7 +123,13 @@ func newQueue(cfg *resolved, c *counters, rep *reporter) *queue {
 		room:  make(chan struct{}),
 		wake:  make(chan struct{}, 1),
 	}
-	q.arena.released = func(ch *chunk) { q.heldBytes.Add(-int64(len(ch.mem))) }
+	q.arena.released = func(ch *chunk) {
+		if ch.format {
+			q.fmtBytes.Add(-int64(len(ch.mem)))
+		}
+		q.heldBytes.Add(-int64(len(ch.mem)))
+	}
+	q.admitBytes = cfg.QueueByteLimit - formatReserve(cfg, q.arena)
 	q.eager.Store(!cfg.DelayFirstEntry)
 	q.shedEntries, q.shedBytes = math.MaxInt, math.MaxInt
 	if cfg.ShedThreshold < 1 {
@@ -124,6 +137,9 @@ func newQueue(cfg *resolved, c *counters, rep *reporter) *queue {
 		q.shedBytes = shedPoint(cfg.QueueByteLimit, cfg.ShedThreshold)
 	}
 	q.nearEntries = max(1, min(cfg.QueueLimit, q.shedEntries)/2)
+	q.dropOldest = cfg.OverflowPolicy == DropOldest
+	q.evictHigh = cfg.QueueByteLimit / 8 * evictHighEighths
+	q.evictLow = cfg.QueueByteLimit / 8 * evictLowEighths
 	q.nearBytes = max(1, min(cfg.QueueByteLimit, q.shedBytes)/2)
 	// Each shard pins about two chunks more than its entries need (one
 	// being filled, one being drained): keep that within an eighth of the
@@ -164,9 +180,13 @@ func (q *queue) admit(e *Entry, data []byte, n int) (DropReason, bool) {
 		return ReasonShed, false
 	}
 	var deadline *time.Timer // Block: when to give up
+	var room <-chan struct{} // Block: closed when room frees up after the last try
 	defer func() {
 		if deadline != nil {
 			deadline.Stop()
+		}
+		if room != nil {
+			q.blocked.Add(-1)
 		}
 	}()
 	for evictions := 0; ; {
@@ -187,15 +207,29 @@ func (q *queue) admit(e *Entry, data []byte, n int) (DropReason, bool) {
 			}
 			evictions++
 		case Block:
+			if room == nil {
+				// Wait for room freed after this point, then try again
+				// before waiting: what freed since the failed try is not
+				// missed.
+				room = q.awaitRoom()
+				continue
+			}
 			if deadline == nil {
 				deadline = time.NewTimer(q.cfg.BlockTimeout)
 			}
-			if !q.waitForRoom(n, deadline.C) {
+			select {
+			case <-room:
+			case <-deadline.C:
 				if q.closed.Load() {
 					return ReasonClosed, false
 				}
 				return ReasonQueueFull, false
 			}
+			// Something freed (or the sink closed: tryAdmit says so).
+			// Whether the entry fits now is tryAdmit's to decide: it may
+			// fit in a chunk being filled although no whole chunk is free.
+			q.blocked.Add(-1)
+			room = q.awaitRoom()
 		default:
 			return ReasonQueueFull, false
 		}
@@ -219,8 +253,11 @@ func (q *queue) tryAdmit(e *Entry, data []byte, n int) (seq uint64, _ DropReason
 	need := 0
 	if big || c == nil || c.room() < n {
 		need = q.arena.chunkBytes(n)
-		if !q.reserveBytes(need) {
+		if !q.reserveBytes(need, q.admitBytes) {
 			return 0, ReasonQueueFull
+		}
+		if q.dropOldest && int(q.heldBytes.Load()) > q.evictHigh {
+			q.askEvict() // once a chunk, not once a Write
 		}
 	}
 	limit := q.limit
@@ -253,7 +290,7 @@ func (q *queue) tryAdmit(e *Entry, data []byte, n int) (seq uint64, _ DropReason
 // first entry, a full batch, or a queue near its limits; in durable mode,
 // the first entry since the batcher last took them all (it writes them to
 // the spool within SpoolInterval); and under DropOldest asks it to evict if
-// the entry went over QueueLimit.
+// the entry went over QueueLimit (tryAdmit asks for memory over evictHigh).
 func (q *queue) admitted(seq uint64) {
 	held := int(seq - q.released.Load())
 	if q.durable && !q.dirty.Load() && q.dirty.CompareAndSwap(false, true) {
@@ -289,11 +326,12 @@ func (q *queue) lockShard() *shard {
 	return sh
 }
 
-// reserveBytes counts n more bytes of chunks if QueueByteLimit allows.
-func (q *queue) reserveBytes(n int) bool {
+// reserveBytes counts n more bytes of chunks if that makes no more than
+// limit: admitBytes for Writes, QueueByteLimit for the batcher.
+func (q *queue) reserveBytes(n, limit int) bool {
 	for {
 		cur := q.heldBytes.Load()
-		if cur+int64(n) > int64(q.cfg.QueueByteLimit) {
+		if cur+int64(n) > int64(limit) {
 			return false
 		}
 		if q.heldBytes.CompareAndSwap(cur, cur+int64(n)) {
@@ -346,56 +384,55 @@ func (q *queue) near() bool {
 
 // fits reports whether an entry of n bytes would fit now.
 func (q *queue) fits(n int) bool {
-	return q.held() < q.limit && int(q.heldBytes.Load())+q.arena.chunkBytes(n) <= q.cfg.QueueByteLimit
+	return q.held() < q.limit && int(q.heldBytes.Load())+q.arena.chunkBytes(n) <= q.admitBytes
 }
 
 // evictFor serves DropOldest when the queue is full beyond its slack, or
-// memory is short: it drops the oldest entries still queued until an entry
-// of n bytes fits (dropping the batcher's would not cure memory at once:
-// memory frees up by whole chunks, and requests in flight pin theirs). It
-// reports whether it is worth trying again: it dropped something, or
-// there is room.
+// memory is short: it asks the batcher to drop its oldest entries (for the
+// next Writes: memory frees by whole chunks, and the oldest chunks are the
+// batcher's), and drops the oldest entries still queued if that makes room
+// for an entry of n bytes now: over QueueLimit, as many as needed; short
+// of memory, only as many as free a chunk, none if dropping them would free
+// nothing (their chunks shared with the batcher's entries, or being
+// filled). It reports whether it is worth trying again: it dropped
+// something, or there is room.
 func (q *queue) evictFor(n int) bool {
+	q.askEvict()
 	q.gmu.Lock()
 	defer q.gmu.Unlock()
 	q.gather()
-	var one [1]record
-	dropped := false
-	for !q.fits(n) && q.staged.len() > 0 {
-		q.stagedTake(one[:0], 1)
-		q.drop(ReasonQueueFull, nil, one[:])
-		dropped = true
+	queued := q.staged.len()
+	k := min(max(0, q.held()-q.limit+1), queued)
+	if need := int(q.heldBytes.Load()) + q.arena.chunkBytes(n) - q.admitBytes; need > 0 {
+		kb := q.freeingPrefix(queued, func(i int) evictCand { return candOf(q.staged.at(i)) }, need)
+		if kb == 0 {
+			// Dropping queued entries would free no memory: this entry
+			// goes, and the batcher makes room for the next ones.
+			return q.fits(n)
+		}
+		k = max(k, kb)
+	}
+	if k > 0 {
+		q.drop(ReasonQueueFull, nil, q.stagedTake(nil, k))
 	}
 	// Another Write may have made the room while this one waited for gmu.
-	return dropped || q.fits(n)
+	return k > 0 || q.fits(n)
 }
 
-// waitForRoom waits, under Block, until an entry of n bytes may fit, the
-// deadline fires or the sink closes. It reports whether to try again.
-func (q *queue) waitForRoom(n int, deadline <-chan time.Time) bool {
-	for {
-		q.roomMu.Lock()
-		room := q.room
-		q.blocked.Add(1)
-		q.roomMu.Unlock()
-		if q.fits(n) || q.closed.Load() { // freed between the try and now
-			q.blocked.Add(-1)
-			return !q.closed.Load()
-		}
-		select {
-		case <-room:
-			q.blocked.Add(-1)
-			if q.closed.Load() {
-				return false
-			}
-			if q.fits(n) {
-				return true
-			}
-		case <-deadline:
-			q.blocked.Add(-1)
-			return false
-		}
-	}
+// awaitRoom registers a Write that waits for room under Block and returns
+// the channel that closes when room frees up (or the sink closes) from now
+// on. The caller tries to admit its entry once more before it waits, and
+// undoes the registration (blocked) once it stops waiting. An entry's room
+// can free in two ways, a released entry (QueueLimit) or a freed chunk
+// (QueueByteLimit); finalize and release signal both, after the counts
+// change: a Write that registered before reads the new counts in its next
+// try, or is woken.
+func (q *queue) awaitRoom() <-chan struct{} {
+	q.roomMu.Lock()
+	room := q.room
+	q.blocked.Add(1)
+	q.roomMu.Unlock()
+	return room
 }
 
 // roomFreed wakes the Writes blocked for room.
@@ -529,17 +566,31 @@ func (q *queue) oldestQueued() (uint64, bool) {
 // queued is how many entries are still in the queue, not the batcher's.
 func (q *queue) queued() int { return int(q.seq.Load() - q.taken.Load()) }
 
-// excess reports how many entries DropOldest took over QueueLimit (0 if
-// none, which ends the request), and how many are still queued.
-func (q *queue) excess() (over, queued int) {
+// excess reports, for an eviction request (none ends it), how many entries
+// DropOldest took over QueueLimit and how many bytes of chunks are held
+// over evictLow.
+func (q *queue) excess() (over, overBytes int) {
 	if !q.evict.Load() {
 		return 0, 0
 	}
 	if held := q.held(); held > q.limit {
-		return held - q.limit, q.queued()
+		over = held - q.limit
 	}
-	q.evict.Store(false)
-	return 0, 0
+	if hb := int(q.heldBytes.Load()); q.dropOldest && hb > q.evictLow {
+		overBytes = hb - q.evictLow
+	}
+	if over == 0 && overBytes == 0 {
+		q.evict.Store(false)
+	}
+	return over, overBytes
+}
+
+// askEvict asks the batcher to evict (DropOldest), unless it was asked
+// already.
+func (q *queue) askEvict() {
+	if !q.evict.Load() && q.evict.CompareAndSwap(false, true) {
+		q.signal()
+	}
 }
 
 // evicted ends an eviction request the batcher could not serve: all that
@@ -551,6 +602,18 @@ func (q *queue) evicted() { q.evict.Store(false) }
 func (q *queue) takeOldestLocked(n int, dst []record) []record {
 	q.gather()
 	return q.stagedTake(dst, min(n, q.staged.len()))
+}
+
+// untake puts back recs, the oldest records the batcher took, in order,
+// at the front of the queue: it had no room to format them (formatRoom).
+func (q *queue) untake(recs []record) {
+	if len(recs) == 0 {
+		return
+	}
+	q.gmu.Lock()
+	q.staged.pushFront(recs)
+	q.taken.Add(^uint64(len(recs) - 1))
+	q.gmu.Unlock()
 }
 
 // stagedTake takes the n oldest staged records. Called with gmu held.

@@ -234,6 +234,27 @@ func (q *segQueue) at(i int) *record {
 	return &q.segs[1+i/segmentSize].recs[i%segmentSize]
 }
 
+// pushFront puts recs, in order, before every record of q. The new front
+// segments are filled from their ends, so that every segment but the first
+// and the last stays full (see at).
+func (q *segQueue) pushFront(recs []record) {
+	for len(recs) > 0 {
+		if len(q.segs) == 0 || q.segs[0].head == 0 {
+			s := getSegment()
+			s.head, s.tail = segmentSize, segmentSize
+			q.segs = append(q.segs, nil)
+			copy(q.segs[1:], q.segs)
+			q.segs[0] = s
+		}
+		s := q.segs[0]
+		k := min(len(recs), s.head)
+		s.head -= k
+		copy(s.recs[s.head:], recs[len(recs)-k:])
+		recs = recs[:len(recs)-k]
+		q.n += k
+	}
+}
+
 // frontRun returns the records of the first segment.
 func (q *segQueue) frontRun() []record {
 	s := q.segs[0]

@@ -37,20 +37,31 @@ type partition struct {
 // Once Close gives up on delivery, it leaves the rest to abortAll: it
 // looks before every record whose routing runs user callbacks, which may
 // take any time, and every 64 records otherwise.
-func (b *batcher) routeAll(recs []record) {
+func (b *batcher) routeAll(recs []record) { b.routeSome(recs, false) }
+
+// routeFitting is routeAll, except that it stops before an entry it has
+// no room to format (see formatRoom). It returns how many of recs it took
+// (routed, dropped, or left to abortAll).
+func (b *batcher) routeFitting(recs []record) int { return b.routeSome(recs, b.cfg.formats()) }
+
+func (b *batcher) routeSome(recs []record, fitting bool) int {
 	for i := range recs {
 		if (!b.plain || i%64 == 0) && !b.halted && b.aborting() {
 			b.halted = true
 		}
 		if b.halted {
 			b.strays = append(b.strays, recs[i:]...)
-			return
+			return len(recs)
+		}
+		if fitting && !b.formatRoom() {
+			return i
 		}
 		b.route(&recs[i])
 		if b.routed++; b.routed%b.cfg.BatchSizeLimit == 0 {
 			b.nextBatch()
 		}
 	}
+	return len(recs)
 }
 
 // nextBatch sends the next batch of unkeyed records of every topic to the
@@ -221,8 +232,9 @@ func (b *batcher) entry(r *record) Entry {
 
 // keep sets r's value, key and headers: the entry's own bytes, but for
 // those the callbacks made (value, the key if decided, hdrs; nil for
-// none), which it copies into a chunk of the batcher's (ext) that lives as
-// long as r.
+// none), which it copies into a chunk of the batcher's (ext), counted in
+// QueueByteLimit (formatmem.go), that lives as long as r: the shared one,
+// or for more than a quarter of a chunk, one of r's own.
 func (b *batcher) keep(r *record, value, key []byte, decided bool, hdrs []byte, nh int) {
 	r.val, r.key, r.hdrs, r.nhdrs = r.dataSpan(), r.keySpan(), r.hdrSpan(), uint32(nh)
 	if decided && key == nil {
@@ -239,14 +251,19 @@ func (b *batcher) keep(r *record, value, key []byte, decided bool, hdrs []byte, 
 		return
 	}
 	a := b.q.arena
-	if b.ext == nil || b.ext.room() < need {
-		if b.ext != nil {
-			a.release(b.ext.id, 1)
+	var c *chunk
+	if need > a.size/4 {
+		c = b.extChunk(need) // its one reference is r's
+	} else {
+		if b.ext == nil || b.ext.room() < need {
+			if b.ext != nil {
+				a.release(b.ext.id, 1)
+			}
+			b.ext = b.extChunk(need)
 		}
-		b.ext = a.get(need, false)
+		c = b.ext
+		c.refs.Add(1)
 	}
-	c := b.ext
-	c.refs.Add(1)
 	r.ext = c.id
 	if value != nil {
 		r.val = span{c.id, c.add(value), int32(len(value))}

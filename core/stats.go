@@ -38,7 +38,7 @@ type Stats struct {
 	Bytes   uint64 // record value bytes acknowledged
 
 	QueueDepth int   // entries held: queued, in flight or waiting for a retry
-	QueueBytes int64 // the memory their bytes take: the chunks they are copied into, whole (QueueByteLimit bounds it)
+	QueueBytes int64 // the memory their bytes take: the chunks they are copied into, and those of their formatted values, whole (QueueByteLimit bounds it)
 
 	// FallbackDropped counts dropped entries that a Config.Fallback never
 	// received: it could not keep up (its buffer was full), its Write
