@@ -164,7 +164,10 @@ func (b *batcher) pullDurable() {
 		b.expireBacklog(limit)
 	}
 	b.checkpoint(q.seq.Load())
-	if b.spoolDue() {
+	if b.spoolDue() && !d.writing {
+		// While a write is under way the tick stays set: the entries
+		// it found wait for the next write, which starts as soon as
+		// this one is back, not an interval later.
 		d.spoolTick = false
 		b.spoolQueued()
 	}
