@@ -533,19 +533,56 @@ func (b *batcher) routeBacklog(limit int, all bool) {
 			}
 			var k int
 			var ok bool
-			b.taken, k, ok = b.readRun(run, min(n, run.n), b.taken[:0])
+			b.taken, k, ok = b.readRun(run, min(n, run.n, spoolPollEvery), b.taken[:0])
 			n -= k
 			b.routeAll(b.taken)
 			clear(b.taken)
 			if !ok {
 				return // a read error: try again later
 			}
+			b.spoolPoll()
 			continue
 		}
-		k := min(n, bl.memBefore())
+		k := min(n, bl.memBefore(), spoolPollEvery)
 		bl.eachMem(k, b.routeAll)
 		n -= k
+		b.spoolPoll()
 	}
+}
+
+// spoolPollEvery is how many backlog entries routeBacklog routes (reading
+// them back from disk if need be) between two looks at the spool writer.
+const spoolPollEvery = 256
+
+// spoolPoll keeps the spool writer fed while the batcher is busy routing
+// a long backlog (a replay, a run spilled during an outage), which on a
+// loaded machine can take many SpoolIntervals: it takes back a batch the
+// writer has finished and, if the spool timer has fired meanwhile, hands
+// it the entries queued since. Without it the entries accepted meanwhile
+// would wait in memory, where a kill -9 loses them, until the routing is
+// done.
+func (b *batcher) spoolPoll() {
+	d := &b.durableState
+	if d.writing {
+		select {
+		case wb := <-d.writeRes:
+			b.written(wb)
+		default:
+		}
+	}
+	if d.spoolArmed {
+		select {
+		case <-d.spoolTimer.C:
+			d.spoolArmed, d.spoolTick = false, true
+		default:
+		}
+	}
+	if d.spoolTick && !d.writing {
+		d.spoolTick = false
+		b.checkpoint(b.q.seq.Load()) // the time the entries are stamped with
+		b.spoolQueued()
+	}
+	b.armSpool()
 }
 
 // readRun reads up to want records of the first run back from disk,
