@@ -220,11 +220,13 @@ func (b *batcher) spoolQueued() {
 	}
 	wb := d.batch
 	wb.segs, wb.tail = b.q.takeQueued(wb.segs, wb.tail)
+	wb.through = b.q.taken.Load() // the batcher alone takes: the last seq of wb, or of an entry dropped before it
 	n := len(wb.tail)
 	for _, sg := range wb.segs {
 		n += len(sg.live())
 	}
 	if n == 0 {
+		b.c.spoolThrough.Store(wb.through)
 		return
 	}
 	now := b.now.UnixNano()
@@ -238,6 +240,7 @@ func (b *batcher) spoolQueued() {
 	if d.failing && b.now.Before(d.retryAt) {
 		b.skipSpool(n)
 		wb.each(d.bl.pushMem)
+		b.c.spoolThrough.Store(wb.through)
 		wb.reset()
 		return
 	}
@@ -302,6 +305,7 @@ type spoolBatch struct {
 	segs    []*segment
 	tail    []record
 	srecs   []spoolRecord // append's input, aliasing the records' chunks
+	through uint64        // the seq of its last record: every entry up to it is through once it is written
 	wrote   int           // records written: their spool ids are set
 	err     error         // what stopped the write, nil if nothing did
 	syncErr error         // syncData's, with SpoolSyncEveryWrite
@@ -330,7 +334,7 @@ func (wb *spoolBatch) reset() {
 	clear(wb.tail)
 	clear(wb.srecs) // they alias chunks that may be released now
 	wb.segs, wb.tail, wb.srecs = wb.segs[:0], wb.tail[:0], wb.srecs[:0]
-	wb.wrote, wb.err, wb.syncErr = 0, nil, nil
+	wb.wrote, wb.err, wb.syncErr, wb.through = 0, nil, nil, 0
 }
 
 // writeLoop is the spool's writer goroutine: it appends each batch the
@@ -351,6 +355,7 @@ func (b *batcher) writeLoop() {
 				return
 			}
 			b.writeBatch(wb)
+			b.c.spoolThrough.Store(wb.through) // written, or kept in memory only
 			b.flushAcks(&w)
 			b.publishSpool()
 			d.writeRes <- wb
