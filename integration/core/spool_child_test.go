@@ -371,6 +371,8 @@ func TestSpoolKill9(t *testing.T) {
 						if time.Unix(0, at).Before(killAt.Add(-spoolInterval)) {
 							kr.window, kr.windowUnsafe = n, u+k
 						}
+					case f[0] == "e" && killTear(l):
+						t.Logf("round %d: the child found what the kill before tore: %s", r, l)
 					case f[0] == "e":
 						t.Errorf("round %d: child: %s", r, l)
 					}
@@ -450,6 +452,30 @@ func TestSpoolKill9(t *testing.T) {
 	}
 }
 
+// killTear reports whether a child's error line is New's report of what a
+// kill -9 during a write leaves, and nothing else: the last record of a
+// segment torn (its entries were never reported on disk; the drain counts
+// such a record as Corrupt), or the tail of an acknowledgement journal
+// (those records are sent again: duplicates).
+func killTear(line string) bool {
+	const prefix = "e kafkasink: spool recover: kafkasink: SpoolDir recovery: "
+	rest, ok := strings.CutPrefix(line, prefix)
+	if !ok {
+		return false
+	}
+	for part := range strings.SplitSeq(rest, ", ") {
+		var n int
+		if part == "1 torn record truncated" {
+			continue
+		}
+		if _, err := fmt.Sscanf(part, "%d journal bytes truncated (their acknowledgements are lost: those records are sent again)", &n); err == nil && n > 0 {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
 // TestSpoolFileSizeLimit runs the logging child under RLIMIT_FSIZE, so
 // that the spool cannot grow (EFBIG, as a full disk): the sink reports it,
 // delivers from memory, counts the entries kept in memory only, and
@@ -514,5 +540,28 @@ func TestSpoolSecondProcess(t *testing.T) {
 	}
 	if err := s.Close(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestKillTear: which error lines of a killed child's successor are what
+// the kill left, and which are real errors.
+func TestKillTear(t *testing.T) {
+	const p = "e kafkasink: spool recover: kafkasink: SpoolDir recovery: "
+	for _, c := range []struct {
+		line string
+		want bool
+	}{
+		{p + "1 torn record truncated", true},
+		{p + "310 journal bytes truncated (their acknowledgements are lost: those records are sent again)", true},
+		{p + "1 torn record truncated, 12 journal bytes truncated (their acknowledgements are lost: those records are sent again)", true},
+		{p + "1 torn record truncated, 3 records lost to corruption", false},
+		{p + "2 damaged bytes skipped", false},
+		{p + "0 journal bytes truncated (their acknowledgements are lost: those records are sent again)", false},
+		{"e kafkasink: spool append: write 000001.seg: no space left on device", false},
+		{"e Write(12): kafkasink: queue full", false},
+	} {
+		if got := killTear(c.line); got != c.want {
+			t.Errorf("killTear(%q) = %v, want %v", c.line, got, c.want)
+		}
 	}
 }
