@@ -556,8 +556,11 @@ func (b *batcher) routeBacklog(limit int, all bool) {
 }
 
 // spoolPollEvery is how many backlog entries routeBacklog routes (reading
-// them back from disk if need be) between two looks at the spool writer.
-const spoolPollEvery = 256
+// them back from disk if need be) between two looks at the spool writer:
+// few enough that a chunk takes well under SpoolInterval even slowed down
+// tenfold or more (the race detector, a starved CPU); a look costs two
+// channel polls.
+const spoolPollEvery = 64
 
 // spoolPoll keeps the spool writer fed while the batcher is busy routing
 // a long backlog (a replay, a run spilled during an outage), which on a
