@@ -156,7 +156,11 @@ type Config struct {
 	// SpoolInterval is how often the sink writes the entries accepted
 	// since the last time to the spool, in one write: the window a kill -9
 	// can lose (the entries accepted in the last SpoolInterval, not yet on
-	// disk). Only with SpoolDir. If zero, 10ms.
+	// disk; plus, when the CPU or the disk cannot keep up with the log
+	// calls, or a Formatter or decider holds up the batching goroutine,
+	// those the writer has not reached yet, which Stats.Spool.Unwritten
+	// counts). A write that takes longer is followed at once by the next.
+	// Only with SpoolDir. If zero, 10ms.
 	SpoolInterval time.Duration
 
 	// SpoolSync is how often the spool's files are made durable with

@@ -56,7 +56,10 @@
 // batcher takes every queued entry each SpoolInterval (10ms by default),
 // and hands them to a writer goroutine, which appends them in one write to
 // segment files (each record with its length and a CRC32C); only then are
-// they routed and sent. An entry leaves the spool when it is finalized:
+// they routed and sent. A write still under way when the interval ends is
+// followed at once by the next; a long backlog being routed (a replay, a
+// run read back after an outage) is routed in chunks, with the writer fed
+// between them. An entry leaves the spool when it is finalized:
 // acknowledged by Kafka, or dropped and counted. The spool, not kafka-go,
 // holds every record until then: nothing waits in a place where it could
 // expire unseen.
@@ -88,9 +91,15 @@
 // What a crash can cost:
 //
 //   - kill -9, an OOM kill, a panic: the entries accepted in the last
-//     SpoolInterval, not yet written (plus, on a loaded machine, the time
-//     the batcher takes to get to them). Everything written is in the
-//     kernel's page cache and survives the process.
+//     SpoolInterval, not yet written; plus, if the writer is behind, the
+//     entries it had not reached yet: when the CPU or the disk cannot keep
+//     up with the log calls (a loaded machine, the race detector), or a
+//     Formatter or decider holds up the batching goroutine, which hands
+//     the writer its entries. Stats.Spool.Unwritten counts the entries not
+//     yet through a write, what a kill would lose at that moment; it stays
+//     near one SpoolInterval's entries while the writer keeps up.
+//     Everything written is in the kernel's page cache and survives the
+//     process.
 //   - Power loss or a kernel crash: what the last fsync did not cover. By
 //     default the spool is fsynced every second (SpoolSync); with
 //     [SpoolSyncEveryWrite] every write is fsynced before its entries are

@@ -164,7 +164,10 @@ func (b *batcher) pullDurable() {
 		b.expireBacklog(limit)
 	}
 	b.checkpoint(q.seq.Load())
-	if b.spoolDue() {
+	if b.spoolDue() && !d.writing {
+		// While a write is under way the tick stays set: the entries
+		// it found wait for the next write, which starts as soon as
+		// this one is back, not an interval later.
 		d.spoolTick = false
 		b.spoolQueued()
 	}
@@ -217,11 +220,13 @@ func (b *batcher) spoolQueued() {
 	}
 	wb := d.batch
 	wb.segs, wb.tail = b.q.takeQueued(wb.segs, wb.tail)
+	wb.through = b.q.taken.Load() // the batcher alone takes: the last seq of wb, or of an entry dropped before it
 	n := len(wb.tail)
 	for _, sg := range wb.segs {
 		n += len(sg.live())
 	}
 	if n == 0 {
+		b.c.spoolThrough.Store(wb.through)
 		return
 	}
 	now := b.now.UnixNano()
@@ -235,6 +240,7 @@ func (b *batcher) spoolQueued() {
 	if d.failing && b.now.Before(d.retryAt) {
 		b.skipSpool(n)
 		wb.each(d.bl.pushMem)
+		b.c.spoolThrough.Store(wb.through)
 		wb.reset()
 		return
 	}
@@ -299,6 +305,7 @@ type spoolBatch struct {
 	segs    []*segment
 	tail    []record
 	srecs   []spoolRecord // append's input, aliasing the records' chunks
+	through uint64        // the seq of its last record: every entry up to it is through once it is written
 	wrote   int           // records written: their spool ids are set
 	err     error         // what stopped the write, nil if nothing did
 	syncErr error         // syncData's, with SpoolSyncEveryWrite
@@ -327,7 +334,7 @@ func (wb *spoolBatch) reset() {
 	clear(wb.tail)
 	clear(wb.srecs) // they alias chunks that may be released now
 	wb.segs, wb.tail, wb.srecs = wb.segs[:0], wb.tail[:0], wb.srecs[:0]
-	wb.wrote, wb.err, wb.syncErr = 0, nil, nil
+	wb.wrote, wb.err, wb.syncErr, wb.through = 0, nil, nil, 0
 }
 
 // writeLoop is the spool's writer goroutine: it appends each batch the
@@ -348,6 +355,7 @@ func (b *batcher) writeLoop() {
 				return
 			}
 			b.writeBatch(wb)
+			b.c.spoolThrough.Store(wb.through) // written, or kept in memory only
 			b.flushAcks(&w)
 			b.publishSpool()
 			d.writeRes <- wb
@@ -540,19 +548,59 @@ func (b *batcher) routeBacklog(limit int, all bool) {
 			}
 			var k int
 			var ok bool
-			b.taken, k, ok = b.readRun(run, min(piece, run.n), b.taken[:0])
+			b.taken, k, ok = b.readRun(run, min(piece, run.n, spoolPollEvery), b.taken[:0])
 			n -= k
 			b.routeAll(b.taken)
 			clear(b.taken)
 			if !ok {
 				return // a read error: try again later
 			}
+			b.spoolPoll()
 			continue
 		}
-		k := min(piece, bl.memBefore())
+		k := min(piece, bl.memBefore(), spoolPollEvery)
 		bl.eachMem(k, b.routeAll)
 		n -= k
+		b.spoolPoll()
 	}
+}
+
+// spoolPollEvery is how many backlog entries routeBacklog routes (reading
+// them back from disk if need be) between two looks at the spool writer:
+// few enough that a chunk takes well under SpoolInterval even slowed down
+// tenfold or more (the race detector, a starved CPU); a look costs two
+// channel polls.
+const spoolPollEvery = 64
+
+// spoolPoll keeps the spool writer fed while the batcher is busy routing
+// a long backlog (a replay, a run spilled during an outage), which on a
+// loaded machine can take many SpoolIntervals: it takes back a batch the
+// writer has finished and, if the spool timer has fired meanwhile, hands
+// it the entries queued since. Without it the entries accepted meanwhile
+// would wait in memory, where a kill -9 loses them, until the routing is
+// done.
+func (b *batcher) spoolPoll() {
+	d := &b.durableState
+	if d.writing {
+		select {
+		case wb := <-d.writeRes:
+			b.written(wb)
+		default:
+		}
+	}
+	if d.spoolArmed {
+		select {
+		case <-d.spoolTimer.C:
+			d.spoolArmed, d.spoolTick = false, true
+		default:
+		}
+	}
+	if d.spoolTick && !d.writing {
+		d.spoolTick = false
+		b.checkpoint(b.q.seq.Load()) // the time the entries are stamped with
+		b.spoolQueued()
+	}
+	b.armSpool()
 }
 
 // readRun reads up to want records of the first run back from disk,

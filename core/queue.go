@@ -165,6 +165,7 @@ func (q *queue) held() int { return int(q.seq.Load() - q.released.Load()) }
 // batcher starts.
 func (q *queue) replay(n uint64) {
 	q.replayed = n
+	q.c.spoolThrough.Store(n) // on disk already
 	q.seq.Store(n)
 	q.released.Store(n)
 	q.gathered = n
@@ -861,5 +862,8 @@ func (q *queue) stats() Stats {
 	st.Accepted = seq - q.replayed
 	st.QueueDepth, st.QueueBytes = int(seq-fin), q.heldBytes.Load()
 	st.Received = st.Accepted + q.c.rejected.Load()
+	if q.c.spoolOn.Load() {
+		st.Spool.Unwritten = seq - min(seq, q.c.spoolThrough.Load())
+	}
 	return st
 }

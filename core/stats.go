@@ -90,6 +90,13 @@ type SpoolStats struct {
 	// if the process dies before they are delivered.
 	Skipped uint64
 	Errors  uint64 // failed writes, reads and fsyncs of the spool's files (reported to ErrorHandler)
+	// Unwritten counts the entries accepted and not yet through a spool
+	// write: queued for the next one, or in the one under way. They are
+	// what a kill -9 would lose now. It stays near one SpoolInterval's
+	// entries while the spool's writer keeps up; more means it is
+	// behind: the CPU or the disk is slower than the log calls, or a
+	// Formatter or decider is holding up the batching goroutine.
+	Unwritten uint64
 }
 
 // LevelCounts counts entries by level, one field per [Level]; [LevelCounts.Get]
@@ -197,6 +204,7 @@ type counters struct {
 	spoolAppended atomic.Uint64
 	spoolReadBack atomic.Uint64
 	spoolSkipped  atomic.Uint64
+	spoolThrough  atomic.Uint64 // the seq up to which every entry is through a spool write (written, or kept in memory only)
 	spoolErrors   atomic.Uint64
 
 	inflight atomic.Int32
