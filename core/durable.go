@@ -304,11 +304,56 @@ type spoolBatch struct {
 	// rest. The batch owns the segments until reset.
 	segs    []*segment
 	tail    []record
-	srecs   []spoolRecord // append's input, aliasing the records' chunks
-	through uint64        // the seq of its last record: every entry up to it is through once it is written
-	wrote   int           // records written: their spool ids are set
-	err     error         // what stopped the write, nil if nothing did
-	syncErr error         // syncData's, with SpoolSyncEveryWrite
+	arena   *arena // the records' memory, for at
+	through uint64 // the seq of its last record: every entry up to it is through once it is written
+	wrote   int    // records written: their spool ids are set
+	err     error  // what stopped the write, nil if nothing did
+	syncErr error  // syncData's, with SpoolSyncEveryWrite
+
+	// rec's cursor: segment curSeg holds the records from curBase on.
+	curSeg, curBase int
+}
+
+// len returns the number of records of the batch: it is the spoolSource
+// the writer goroutine appends, without laying out its records anew.
+func (wb *spoolBatch) len() int {
+	n := len(wb.tail)
+	for _, sg := range wb.segs {
+		n += len(sg.live())
+	}
+	return n
+}
+
+// rec returns the batch's record i. Walking the records in order costs
+// O(1) each: it goes on from the segment of the last call.
+func (wb *spoolBatch) rec(i int) *record {
+	if i < wb.curBase {
+		wb.curSeg, wb.curBase = 0, 0
+	}
+	for ; wb.curSeg < len(wb.segs); wb.curSeg++ {
+		live := wb.segs[wb.curSeg].live()
+		if i < wb.curBase+len(live) {
+			return &live[i-wb.curBase]
+		}
+		wb.curBase += len(live)
+	}
+	return &wb.tail[i-wb.curBase]
+}
+
+// at fills in sr with record i, its bytes aliasing the record's chunk.
+func (wb *spoolBatch) at(i int, sr *spoolRecord) {
+	r, a := wb.rec(i), wb.arena
+	*sr = spoolRecord{
+		time:       r.time,
+		level:      r.level,
+		loggerName: unsafeString(a.bytes(r.nameSpan())),
+		message:    unsafeString(a.bytes(r.msgSpan())),
+		key:        a.bytes(r.keySpan()),
+		data:       a.bytes(r.dataSpan()),
+	}
+	if r.nhdrs > 0 {
+		sr.headers = a.bytes(r.hdrSpan())
+	}
 }
 
 // each calls f for each record of the batch, in order.
@@ -332,9 +377,9 @@ func (wb *spoolBatch) reset() {
 	}
 	clear(wb.segs)
 	clear(wb.tail)
-	clear(wb.srecs) // they alias chunks that may be released now
-	wb.segs, wb.tail, wb.srecs = wb.segs[:0], wb.tail[:0], wb.srecs[:0]
+	wb.segs, wb.tail = wb.segs[:0], wb.tail[:0]
 	wb.wrote, wb.err, wb.syncErr, wb.through = 0, nil, nil, 0
+	wb.curSeg, wb.curBase = 0, 0
 }
 
 // writeLoop is the spool's writer goroutine: it appends each batch the
@@ -371,31 +416,11 @@ func (b *batcher) writeLoop() {
 // large for the spool alone, or the rest of the batch after a failure.
 func (b *batcher) writeBatch(wb *spoolBatch) {
 	d := &b.durableState
-	a := b.q.arena
-	wb.each(func(r *record) {
-		sr := spoolRecord{
-			time:       r.time,
-			level:      r.level,
-			loggerName: unsafeString(a.bytes(r.nameSpan())),
-			message:    unsafeString(a.bytes(r.msgSpan())),
-			key:        a.bytes(r.keySpan()),
-			data:       a.bytes(r.dataSpan()),
-		}
-		if r.nhdrs > 0 {
-			sr.headers = a.bytes(r.hdrSpan())
-		}
-		wb.srecs = append(wb.srecs, sr)
-	})
-	for done := 0; done < len(wb.srecs); {
-		first, k, err := d.spool.append(wb.srecs[done:])
-		if k > 0 {
-			i := 0
-			wb.each(func(r *record) {
-				if i >= done && i < done+k {
-					r.spoolID = first + uint64(i-done)
-				}
-				i++
-			})
+	wb.arena = b.q.arena
+	for done, n := 0, wb.len(); done < n; {
+		first, k, err := d.spool.appendFrom(wb, done)
+		for i := range k {
+			wb.rec(done + i).spoolID = first + uint64(i)
 		}
 		done += k
 		wb.wrote += k

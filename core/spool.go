@@ -147,6 +147,7 @@ type spool struct {
 	bytes            int64           // segment and journal bytes
 	pending          uint64          // records not finalized
 	buf              []byte          // encoding buffer of append
+	rec              [1]spoolRecord  // the record append is encoding (an array: no allocation for at's pointer)
 	ackBuf           []byte          // encoding buffer of ack
 	manifest         bool            // the manifest on disk is stale: rewrite it
 	manifestUnsynced bool            // the manifest was rewritten since the last sync
@@ -347,19 +348,42 @@ func (s *spool) path(name string) string { return filepath.Join(s.dir, name) }
 // retry when acks have freed room), errSpoolRecordTooLarge for recs[n], or
 // an I/O error (ENOSPC, EIO…: the spool stays usable, retry later).
 func (s *spool) append(recs []spoolRecord) (first uint64, n int, err error) {
+	return s.appendFrom(spoolRecords(recs), 0)
+}
+
+// spoolSource is what appendFrom writes: records [0, len()) of the
+// caller's, each filled in by at when it is encoded, so that the caller
+// need not lay them all out as spoolRecords first. at's byte slices need
+// only stay valid until appendFrom returns.
+type spoolSource interface {
+	len() int
+	at(i int, r *spoolRecord)
+}
+
+// spoolRecords is a spoolSource over a slice.
+type spoolRecords []spoolRecord
+
+func (rs spoolRecords) len() int                 { return len(rs) }
+func (rs spoolRecords) at(i int, r *spoolRecord) { *r = rs[i] }
+
+// appendFrom is append of the records [from, src.len()) of src: it
+// returns the id of the first and how many of them it wrote, as append.
+func (s *spool) appendFrom(src spoolSource, from int) (first uint64, n int, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return 0, 0, errSpoolClosed
 	}
+	defer clear(s.rec[:]) // it aliases the caller's memory
 	first = s.nextID
-	for n < len(recs) {
-		k, err := s.appendChunk(recs[n:])
+	total := src.len() - from
+	for n < total {
+		k, err := s.appendChunk(src, from+n)
 		n += k
 		s.st.appended += uint64(k)
 		if err != nil {
 			if errors.Is(err, errSpoolFull) {
-				s.st.full += uint64(len(recs) - n)
+				s.st.full += uint64(total - n)
 			}
 			return first, n, err
 		}
@@ -370,11 +394,13 @@ func (s *spool) append(recs []spoolRecord) (first uint64, n int, err error) {
 	return first, n, nil
 }
 
-// appendChunk writes a prefix of recs (at least one record unless it
-// fails) into the active segment with one write, rotating first if the
-// segment is full.
-func (s *spool) appendChunk(recs []spoolRecord) (int, error) {
-	size0 := recs[0].bodyLen()
+// appendChunk writes a prefix of the records [from, src.len()) of src (at
+// least one record unless it fails) into the active segment with one
+// write, rotating first if the segment is full.
+func (s *spool) appendChunk(src spoolSource, from int) (int, error) {
+	r := &s.rec[0]
+	src.at(from, r)
+	size0 := r.bodyLen()
 	if size0 > maxSpoolBody {
 		return 0, errSpoolRecordTooLarge
 	}
@@ -392,8 +418,11 @@ func (s *spool) appendChunk(recs []spoolRecord) (int, error) {
 	buf := s.buf[:0]
 	var full error
 	k := 0
-	for k < len(recs) {
-		bl := recs[k].bodyLen()
+	for left := src.len() - from; k < left; k++ {
+		if k > 0 {
+			src.at(from+k, r)
+		}
+		bl := r.bodyLen()
 		if bl > maxSpoolBody {
 			break // refused by the next call, after this chunk is written
 		}
@@ -406,8 +435,7 @@ func (s *spool) appendChunk(recs []spoolRecord) (int, error) {
 			break
 		}
 		a.mark(s.nextID+uint64(k), a.size+int64(len(buf)))
-		buf = appendFrame(buf, &recs[k], s.nextID+uint64(k), bl)
-		k++
+		buf = appendFrame(buf, r, s.nextID+uint64(k), bl)
 	}
 	s.buf = buf
 	if k == 0 {

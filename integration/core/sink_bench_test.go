@@ -46,6 +46,8 @@ func reportStats(b *testing.B, s *core.Sink) {
 	st := s.Stats()
 	b.ReportMetric(float64(st.Dropped.Total())/float64(b.N), "dropped/op")
 	b.ReportMetric(float64(st.Retries)/float64(b.N), "retries/op")
+	b.ReportMetric(float64(st.Delivered)/float64(max(st.Batches, 1)), "entries/batch")
+	b.ReportMetric(float64(st.Spool.ReadBack)/float64(b.N), "readback/op")
 	if st.LastError != nil {
 		b.Logf("last error: %v", st.LastError)
 	}
