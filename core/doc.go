@@ -144,7 +144,10 @@
 //   - Close returns by its context's deadline whatever a callback does; a
 //     callback stuck forever keeps its goroutine until it returns, and
 //     Close's error says what it left behind ([AbandonedError],
-//     [ErrCallbackBlocked]).
+//     [ErrCallbackBlocked]). Past the deadline Close waits only for the
+//     sink's own work (dropping and counting what is left, at most 100ms,
+//     on a machine too loaded to do it in the time it kept for that), so
+//     that nothing is lost uncounted.
 //
 // The package's tests enforce the rule with callbacks that block, panic,
 // call Stats and log into their own logger.
@@ -153,7 +156,8 @@
 //
 // The admission queue (queue.go) holds what Write accepted until it is
 // delivered or dropped; Write and the batcher both go through its methods
-// (admit, take, takeExpired, takeOldest, finalize, addWaiter, …), and every
+// (admit, take, takeExpired, takeOldest, finalize, addWaiter, …), Close's
+// steps and their time are in close.go, and every
 // drop goes through one function, queue.drop: count, note for the
 // reporter, copy for the Fallback, release. The batcher (batcher.go and
 // the files it names) owns topics, partitions and requests in flight, and
@@ -167,8 +171,8 @@
 // starts the batcher and the reporter; it does not touch the network.
 // [Sink.Flush] waits for everything accepted so far; [Sink.Close] flushes,
 // stops and returns by its context's deadline, dropping and reporting what
-// it could not deliver (in durable mode, leaving it in the spool). These two, with a context, are the sink's only
-// ways to flush.
+// it could not deliver (in durable mode, leaving it in the spool). These
+// two, with a context, are the sink's only ways to flush.
 //
 // One Sink may serve several loggers. Each adapter's New builds a sink and
 // owns it (the adapter's Close closes it); its other constructor
