@@ -26,14 +26,9 @@ func (b *batcher) abortAll() {
 	b.aborted = len(queued)
 	b.drop(ReasonClosed, b.lastErr, queued...)
 	for _, t := range b.topics {
-		all := t.waiting
-		t.waiting = nil
-		for _, p := range t.parts {
-			// Records of a request still running count as undelivered
-			// (its outcome is unknown). The request reads bytes of its own.
-			all = append(all, p.pending.items()...)
-			p.pending.set(nil)
-		}
+		// Records of a request still running count as undelivered (its
+		// outcome is unknown). The request reads bytes of its own.
+		all := t.takeHeld()
 		b.aborted += len(all)
 		b.dropIn(t, ReasonClosed, b.lastErr, all...)
 	}
@@ -48,4 +43,16 @@ func (b *batcher) releaseExt() {
 		b.q.arena.release(b.ext.id, 1)
 		b.ext = nil
 	}
+}
+
+// takeHeld takes every record the topic holds: those waiting for metadata
+// and each partition's, those of a request in flight included.
+func (t *topicState) takeHeld() []record {
+	all := t.waiting
+	t.waiting = nil
+	for _, p := range t.parts {
+		all = append(all, p.pending.items()...)
+		p.pending.set(nil)
+	}
+	return all
 }

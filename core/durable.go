@@ -911,15 +911,9 @@ func (b *batcher) abortDurable() {
 	left := b.leave(nil, append(b.strays, b.q.takeAll(nil)...))
 	b.strays = nil
 	for _, t := range b.topics {
-		all := t.waiting
-		t.waiting = nil
-		for _, p := range t.parts {
-			// Records of a request still running stay in the spool (its
-			// outcome is unknown: the next sink may send them again).
-			all = append(all, p.pending.items()...)
-			p.pending.set(nil)
-		}
-		left += b.leave(t, all)
+		// Records of a request still running stay in the spool (its
+		// outcome is unknown: the next sink may send them again).
+		left += b.leave(t, t.takeHeld())
 	}
 	mem := d.bl.takeMem(nil, d.bl.mem.len())
 	left += b.leave(nil, mem)

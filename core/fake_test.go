@@ -184,13 +184,13 @@ func (f *fakeTransport) delivered() []string {
 	return out
 }
 
-// newTestSink starts a sink over a fake transport; cfg is validated as New
-// would.
+// newTestSink starts a sink over a transport, usually the fake one; cfg is
+// validated as New would.
 func newTestSink(t interface {
 	Helper()
 	Fatal(...any)
 	Cleanup(func())
-}, cfg Config, f *fakeTransport) *Sink {
+}, cfg Config, f transport) *Sink {
 	t.Helper()
 	r, err := cfg.resolve()
 	if err != nil {

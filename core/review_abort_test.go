@@ -43,7 +43,7 @@ func TestNoRequestAfterCloseGivesUp(t *testing.T) {
 				return ""
 			},
 		}
-		s := newSinkOver(t, cfg, st)
+		s := newTestSink(t, cfg, st)
 		write(t, s, 0, 1) // the topic's metadata is known
 		synctest.Wait()
 		if err := s.Write(Entry{Level: InfoLevel, Message: "slow", JSON: []byte(`{"slow":1}`)}); err != nil {

@@ -40,7 +40,7 @@ func TestBlockedWriteWakesWhenItFits(t *testing.T) {
 			QueueLimit: 62, QueueByteLimit: 64 << 10, MaxEntryBytes: 2000, MaxBatchBytes: 100000,
 			OverflowPolicy: Block, BlockTimeout: time.Hour, ErrorHandler: func(error) {},
 		}
-		s := newSinkOver(t, cfg, g)
+		s := newTestSink(t, cfg, g)
 		pad := strings.Repeat("x", 990)
 		e := func(i int) Entry {
 			return Entry{Level: InfoLevel, JSON: fmt.Appendf(nil, `{"i":%02d,"p":"%s"}`, i, pad)}

@@ -41,7 +41,7 @@ func TestManyHeadersRejectedNotCorrupting(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		bc := &brokerCheck{fakeTransport: newFake(1)}
 		cfg := Config{BatchSizeLimit: 3, Period: time.Hour, DelayFirstEntry: true, RetryTimeLimit: time.Minute, ErrorHandler: func(error) {}}
-		s := newSinkOver(t, cfg, bc)
+		s := newTestSink(t, cfg, bc)
 		hdrs := make([]Header, 1<<16)
 		for i := range hdrs {
 			hdrs[i] = Header{Key: "k"}

@@ -34,24 +34,6 @@ func (h *holdTransport) produce(ctx context.Context, topic string, partition int
 	return h.fakeTransport.produce(ctx, topic, partition, bp)
 }
 
-// newSinkOver starts a sink over any transport; cfg is validated as New
-// would.
-func newSinkOver(t interface {
-	Helper()
-	Fatal(...any)
-}, cfg Config, tr transport) *Sink {
-	t.Helper()
-	r, err := cfg.resolve()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := newSink(r, tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // onceFlag is true the first time it is asked, false after.
 type onceFlag struct {
 	mu   sync.Mutex

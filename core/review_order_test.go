@@ -30,7 +30,7 @@ func TestMovedRecordsKeepPartitionOrder(t *testing.T) {
 		var heldP0 onceFlag
 		tr := newHoldTransport(f, func(_ string, p int32) bool { return p == 0 && heldP0.first() })
 		cfg := Config{BatchSizeLimit: 5, Period: time.Hour, DelayFirstEntry: true, ErrorHandler: func(error) {}}
-		s := newSinkOver(t, cfg, tr)
+		s := newTestSink(t, cfg, tr)
 		write(t, s, 0, 5) // to partition 0: held, then refused
 		<-tr.entered
 		write(t, s, 5, 10) // to partition 1: delivered

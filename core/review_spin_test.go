@@ -37,7 +37,7 @@ func TestRetryDueAtMaxInFlightDoesNotSpin(t *testing.T) {
 		TopicDecider: func(e Entry) string { return e.Message },
 		ErrorHandler: func(error) {},
 	}
-	s := newSinkOver(t, cfg, tr)
+	s := newTestSink(t, cfg, tr)
 	if err := s.Write(Entry{Level: InfoLevel, Message: "a", JSON: []byte(`{"a":1}`)}); err != nil {
 		t.Fatal(err)
 	}
