@@ -67,7 +67,8 @@ type batcher struct {
 	codec     compress.Codec // nil for none
 
 	lastRefresh time.Time
-	inCall      atomic.Int32 // the user callback running now (a callback), none if none
+	inCall      atomic.Int32  // the user callback running now (a callback), none if none
+	gid         atomic.Uint64 // the batcher goroutine's id, for Close called from a callback
 
 	durableState // durable mode (SpoolDir); spool nil without
 
@@ -110,6 +111,7 @@ func newBatcher(cfg *resolved, tr transport, q *queue, c *counters, rep *reporte
 }
 
 func (b *batcher) run() {
+	b.gid.Store(goid())
 	defer close(b.done)
 	defer b.ticker.Stop()
 	defer b.timer.Stop()
@@ -182,17 +184,17 @@ func (b *batcher) run() {
 // end stops the batcher for Close: at once if everything was delivered,
 // else after dropping what is left (abort; in durable mode, what is
 // spooled stays in the spool instead). It waits until the batcher has
-// stopped, or until hard if it is in a callback (a little more, closeGrace,
-// if it is doing its own work: dropping what it holds). It returns how
+// stopped, or until hard if it is in a callback (until late if it is doing
+// its own work: dropping what it holds). It returns how
 // many entries it left in the spool, or what it left behind if the batcher
 // was still in a callback then.
-func (b *batcher) end(abort bool, hard <-chan struct{}) (inSpool int, left *AbandonedError) {
+func (b *batcher) end(abort bool, hard, late <-chan struct{}) (inSpool int, left *AbandonedError) {
 	if abort {
 		close(b.abort)
 	} else {
 		close(b.stop)
 	}
-	if waitStopped(b.done, hard, func() bool { return b.inCall.Load() == int32(noCallback) }) {
+	if waitStopped(b.done, hard, late, func() bool { return b.inCall.Load() == int32(noCallback) }) {
 		b.waitTransport(hard)
 		return b.durableState.left, nil
 	}
@@ -203,10 +205,10 @@ func (b *batcher) end(abort bool, hard <-chan struct{}) (inSpool int, left *Aban
 	return 0, &AbandonedError{Callback: name, Held: b.q.stats().QueueDepth, LeftRunning: true}
 }
 
-// waitStopped waits for done until hard; past hard, for at most
-// closeGrace more while own says the goroutine is doing its own work (not
-// in a callback). It reports whether done came.
-func waitStopped(done <-chan struct{}, hard <-chan struct{}, own func() bool) bool {
+// waitStopped waits for done until hard; past hard, until late while own
+// says the goroutine is doing its own work (not in a callback). It reports
+// whether done came.
+func waitStopped(done, hard, late <-chan struct{}, own func() bool) bool {
 	select {
 	case <-done:
 		return true
@@ -215,15 +217,13 @@ func waitStopped(done <-chan struct{}, hard <-chan struct{}, own func() bool) bo
 	if !own() {
 		return false
 	}
-	grace := time.NewTimer(closeGrace)
-	defer grace.Stop()
 	poll := time.NewTicker(time.Millisecond)
 	defer poll.Stop()
 	for {
 		select {
 		case <-done:
 			return true
-		case <-grace.C:
+		case <-late:
 			return false
 		case <-poll.C:
 			if !own() {

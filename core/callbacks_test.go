@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,15 +19,6 @@ import (
 // holds a lock, nor ErrorHandler or Fallback on a logging goroutine, and
 // nothing a callback does can crash the process, deadlock, block a log
 // call, or keep Close past its deadline.
-
-// goid returns the current goroutine's id, from its stack header.
-func goid() int {
-	var buf [64]byte
-	n := runtime.Stack(buf[:], false)
-	f := strings.Fields(string(buf[:n]))
-	id, _ := strconv.Atoi(f[1])
-	return id
-}
 
 // writers remembers which goroutines call Write.
 type writers struct{ ids sync.Map }

@@ -14,7 +14,8 @@ import (
 // Close delivers until shortly before the deadline (a tenth of the time
 // left, at most 100ms), then drops what is still undelivered (counted as
 // Dropped.Closed) and hands it to the Fallback and the ErrorHandler, which
-// have until the deadline to catch up with everything dropped so far. It
+// have until shortly before the deadline (a quarter of the time kept) to
+// catch up with everything dropped so far. It
 // returns nil if every entry accepted before Close was delivered;
 // otherwise an [*UndeliveredError] with the number of those that were not,
 // those dropped earlier included (entries in flight when delivery stops
@@ -47,10 +48,23 @@ import (
 //
 // A Close called while another runs waits for it, or for its own ctx to
 // end (it then returns ctx.Err()); later calls return what the first
-// returned. Write, after Close has been called, counts the entry as
+// returned. A Close called from a callback (an ErrorHandler, a decider…)
+// cannot wait for the goroutine it runs on: it starts closing, returns
+// [ErrCloseInCallback] at once, and the sink closes, with ctx's time, once
+// the callback has returned. Write, after Close has been called, counts the entry as
 // dropped and returns ErrClosed.
 func (s *Sink) Close(ctx context.Context) error {
+	inCallback := s.onOwnGoroutine()
 	if s.closing.CompareAndSwap(false, true) {
+		if inCallback {
+			// Waiting would wait for the very goroutine that called:
+			// close in the background, once the callback has returned.
+			go func() {
+				s.closeErr = s.close(ctx)
+				close(s.closeDone)
+			}()
+			return ErrCloseInCallback
+		}
 		s.closeErr = s.close(ctx)
 		close(s.closeDone)
 		return s.closeErr
@@ -58,9 +72,24 @@ func (s *Sink) Close(ctx context.Context) error {
 	select {
 	case <-s.closeDone:
 		return s.closeErr
+	default:
+	}
+	if inCallback {
+		return ErrCloseInCallback
+	}
+	select {
+	case <-s.closeDone:
+		return s.closeErr
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// onOwnGoroutine reports whether the caller runs on the batcher's or the
+// reporter's goroutine: inside a callback.
+func (s *Sink) onOwnGoroutine() bool {
+	g := goid()
+	return g == s.b.gid.Load() || g == s.rep.gid.Load()
 }
 
 // closeGrace bounds the time Close keeps, once its context is cancelled,
@@ -80,7 +109,7 @@ func (s *Sink) close(ctx context.Context) error {
 	// The batcher drops what is left (or leaves it in the spool) and hands
 	// it to the reporter, which writes and reports meanwhile; the reporter
 	// has until quit to catch up, and until hard to stop.
-	inSpool, abandoned := s.b.end(!delivered, t.hard.Done())
+	inSpool, abandoned := s.b.end(!delivered, t.hard.Done(), t.late.Done())
 	pending, dropped := s.q.endWait(w)
 	var errs []error
 	if pending+dropped > 0 {
@@ -106,17 +135,26 @@ func (s *Sink) close(ctx context.Context) error {
 		errs = append(errs, abandoned)
 	}
 	if s.spool != nil {
-		s.b.stopSync()
-		if err := s.spool.close(); err != nil {
-			errs = append(errs, &SpoolError{Op: "close", Err: err})
-		}
 		if abandoned == nil {
+			s.b.stopSync()
+			if err := s.spool.close(); err != nil {
+				errs = append(errs, &SpoolError{Op: "close", Err: err})
+			}
 			s.b.publishSpool() // the batcher has stopped: its figures are final
+		} else {
+			// The batcher, or its spool writer stuck in a write, still
+			// uses the spool: close it (and release its lock) once they
+			// stop. What they have written stays for the next sink.
+			go func() {
+				<-s.b.done
+				s.b.stopSync()
+				s.spool.close()
+			}()
 		}
 		s.q.abandonWaiters()
 	}
 	s.q.releaseFills()
-	if err := s.rep.close(t.quit.Done(), t.hard.Done()); err != nil {
+	if err := s.rep.close(t.quit.Done(), t.hard.Done(), t.late.Done()); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -131,11 +169,13 @@ func (s *Sink) close(ctx context.Context) error {
 // closeGrace later.
 type closeTimes struct {
 	deliver, quit, hard context.Context
+	late                context.Context // closeGrace after hard: the end of the sink's own work
 
-	mu      sync.Mutex
-	cancels []context.CancelFunc
-	timers  []*time.Timer
-	after   func() bool
+	mu        sync.Mutex
+	cancels   []context.CancelFunc
+	timers    []*time.Timer
+	after     func() bool
+	afterHard func() bool
 }
 
 func newCloseTimes(ctx context.Context) *closeTimes {
@@ -150,8 +190,17 @@ func newCloseTimes(ctx context.Context) *closeTimes {
 	var endQuit, endHard context.CancelFunc
 	t.quit, endQuit = context.WithCancel(quit)
 	t.hard, endHard = context.WithCancel(hard)
-	t.cancels = append(t.cancels, endQuit, endHard)
+	var endLate context.CancelFunc
+	t.late, endLate = context.WithCancel(context.WithoutCancel(ctx))
+	t.cancels = append(t.cancels, endQuit, endHard, endLate)
 	t.timers = []*time.Timer{} // nil once released
+	t.afterHard = context.AfterFunc(t.hard, func() {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if t.timers != nil {
+			t.timers = append(t.timers, time.AfterFunc(closeGrace, endLate))
+		}
+	})
 	t.after = context.AfterFunc(ctx, func() {
 		t.mu.Lock()
 		defer t.mu.Unlock()
@@ -170,6 +219,7 @@ func (t *closeTimes) keep(ctx context.Context, cancel context.CancelFunc) contex
 // release stops the timers and frees the contexts.
 func (t *closeTimes) release() {
 	t.after()
+	t.afterHard()
 	t.mu.Lock()
 	for _, tm := range t.timers {
 		tm.Stop()

@@ -110,6 +110,13 @@ func (e *UndeliveredError) Error() string {
 // errors.Is(err, ErrDropped).
 func (e *UndeliveredError) Unwrap() error { return e.Err }
 
+// ErrCloseInCallback is what Close returns when it is called from a
+// callback (an ErrorHandler, Fallback, decider or Formatter), which runs
+// on one of the sink's own goroutines: Close cannot wait for that
+// goroutine, so it only starts closing; the sink closes once the callback
+// has returned, and later Close calls return the outcome.
+var ErrCloseInCallback = errors.New("kafkasink: Close called from a callback: closing once it returns")
+
 // AbandonedError is part of the error Close returns when its context ended
 // while a callback was still running or had not caught up
 // (errors.Is(err, ErrCallbackBlocked)): an ErrorHandler or a Fallback too

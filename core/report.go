@@ -114,6 +114,7 @@ type reporter struct {
 
 	unwritten atomic.Int64           // entries queued for the Fallback and not yet written
 	inCall    atomic.Pointer[string] // the name of the callback running now; nil if none
+	gid       atomic.Uint64          // the reporter goroutine's id, for Close called from a callback
 
 	stop chan struct{} // Close: deliver what is left, then stop
 	quit chan struct{} // Close gave up: stop after the current call
@@ -239,6 +240,7 @@ func (r *reporter) countOnly(n int) {
 
 // run is the reporter's goroutine.
 func (r *reporter) run() {
+	r.gid.Store(goid())
 	defer close(r.done)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -495,11 +497,11 @@ func (r *reporter) printLine(msg string) {
 // close stops the reporter once it has written and reported everything
 // handed to it so far, or at quit: then what it has not written to the
 // Fallback is counted as FallbackDropped, and it stops after the call it
-// is in. It waits for that until hard, and a little more (closeGrace) if
-// the reporter is between two callbacks, doing its own work. It returns
+// is in. It waits for that until hard, and until late if the reporter is
+// between two callbacks, doing its own work. It returns
 // nil if the reporter caught up by quit; otherwise an *AbandonedError
 // naming the callback that held it up, and whether Close left it behind.
-func (r *reporter) close(quit, hard <-chan struct{}) error {
+func (r *reporter) close(quit, hard, late <-chan struct{}) error {
 	close(r.stop)
 	select {
 	case <-r.done:
@@ -518,7 +520,7 @@ func (r *reporter) close(quit, hard <-chan struct{}) error {
 		name = "Fallback"
 	}
 	ab := &AbandonedError{Callback: name, FallbackEntries: int(left)}
-	if waitStopped(r.done, hard, func() bool { return r.inCall.Load() == nil }) {
+	if waitStopped(r.done, hard, late, func() bool { return r.inCall.Load() == nil }) {
 		if left == 0 {
 			return nil // it was reporting its last errors: nothing lost
 		}
