@@ -144,9 +144,17 @@ func (b *batcher) delivered(p *partition, recs []record) {
 	b.connected = true
 	p.attempt, p.retryAt, p.maxRecs = 0, time.Time{}, 0
 	b.lastErr = nil
+	countDelivered(b.c, p.t.stats, recs, time.Now().UnixNano())
+	b.q.finalize(recs, true)
+	p.pending.popFront(len(recs))
+}
+
+// countDelivered counts recs, acknowledged at now, as delivered: the
+// sink's and topic t's counters, bytes, one batch, and each record's
+// delivery latency (from its acceptance time).
+func countDelivered(c *counters, t *topicCounters, recs []record, now int64) {
 	var bytes uint64
 	var lat Latency
-	now := time.Now().UnixNano()
 	for i := range recs {
 		bytes += uint64(recs[i].val.n)
 		d := time.Duration(now - recs[i].time)
@@ -154,13 +162,11 @@ func (b *batcher) delivered(p *partition, recs []record) {
 		lat.Sum += d
 	}
 	lat.Count = uint64(len(recs))
-	b.c.latency.add(&lat)
-	p.t.stats.delivered.Add(uint64(len(recs)))
-	b.c.delivered.Add(uint64(len(recs)))
-	b.c.batches.Add(1)
-	b.c.bytes.Add(bytes)
-	b.q.finalize(recs, true)
-	p.pending.popFront(len(recs))
+	c.latency.add(&lat)
+	t.delivered.Add(uint64(len(recs)))
+	c.delivered.Add(uint64(len(recs)))
+	c.batches.Add(1)
+	c.bytes.Add(bytes)
 }
 
 // failed handles a request that failed as a whole: it drops what Kafka can
