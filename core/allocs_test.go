@@ -2,8 +2,8 @@ package core
 
 import (
 	"context"
-	"io"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 )
@@ -53,6 +53,22 @@ func testWriteDoesNotAllocate(t *testing.T, policy OverflowPolicy) {
 	}
 }
 
+// gatedWriter is a Fallback whose first Write says it started, then waits
+// for open.
+type gatedWriter struct {
+	once    sync.Once
+	started chan struct{}
+	open    chan struct{}
+}
+
+func (w *gatedWriter) Write(p []byte) (int, error) {
+	w.once.Do(func() {
+		close(w.started)
+		<-w.open
+	})
+	return len(p), nil
+}
+
 // TestRefusedWritesDoNotAllocate pins the cost of entries Write refuses
 // with a Fallback set, reporter included: the entries' copies go into the
 // reporter's two buffers, reused, not into new ones.
@@ -60,15 +76,28 @@ func TestRefusedWritesDoNotAllocate(t *testing.T) {
 	f := newFake(1)
 	f.block = make(chan struct{})
 	defer close(f.block)
+	fb := &gatedWriter{started: make(chan struct{}), open: make(chan struct{})}
 	s := newTestSink(t, Config{BatchSizeLimit: 1, QueueLimit: 2, ShedThreshold: 1, WriteTimeout: time.Hour,
-		ErrorHandler: func(error) {}, Fallback: io.Discard}, f)
+		ErrorHandler: func(error) {}, Fallback: fb}, f)
 	defer func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		s.Close(ctx)
 	}()
 	e := Entry{Level: InfoLevel, JSON: []byte(`{"level":"info","msg":"refused","path":"/api/v1/items/42"}`)}
-	for range 10000 { // fill the queue, then warm the reporter
+	// Fill the queue, then warm the reporter: its second buffer is made
+	// the first time entries come while it writes the first, so hold it in
+	// its first Write meanwhile, or the loaded machine that kept the
+	// reporter from running during the warm-up makes it in the measurement.
+	for range 3 {
+		s.Write(e)
+	}
+	<-fb.started
+	for range 10000 {
+		s.Write(e)
+	}
+	close(fb.open)
+	for range 10000 {
 		s.Write(e)
 	}
 	wantAllocs(t, 0.05, func() {
