@@ -488,6 +488,44 @@ func TestLoadSheddingByLevel(t *testing.T) {
 	})
 }
 
+// TestLoadSheddingIsExactUnderRacingWrites: Writes on many goroutines,
+// each finding the queue one entry below the shedding point, must not all
+// get in (the point was checked before the entry was counted, once).
+func TestLoadSheddingIsExactUnderRacingWrites(t *testing.T) {
+	for round := range 20 {
+		f, release := newFakeWithoutMetadata(1)
+		const limit, shedAt = 400, 200
+		s := newTestSink(t, Config{BatchSizeLimit: 100, Period: time.Hour, DelayFirstEntry: true, QueueLimit: limit,
+			ShedThreshold: 0.5, ErrorHandler: func(error) {}}, f)
+		var start, wg sync.WaitGroup
+		start.Add(1)
+		for g := range 8 {
+			wg.Go(func() {
+				start.Wait()
+				for i := range 200 {
+					l := InfoLevel
+					if i%4 == 3 {
+						l = ErrorLevel
+					}
+					s.Write(Entry{Level: l, JSON: fmt.Appendf(nil, `{"g":%d,"i":%d}`, g, i)})
+				}
+			})
+		}
+		start.Done()
+		wg.Wait()
+		st := s.Stats()
+		// 1200 info entries and 400 errors tried: info fills the queue to
+		// the point, errors the rest.
+		info := 1200 - st.DroppedByLevel.Info
+		if st.Accepted != limit || info > shedAt || st.Dropped.Shed != st.DroppedByLevel.Info {
+			t.Errorf("round %d: accepted %d (%d info), shed %d of %d info dropped; want %d, at most %d, all shed",
+				round, st.Accepted, info, st.Dropped.Shed, st.DroppedByLevel.Info, limit, shedAt)
+		}
+		release()
+		closeSink(t, s)
+	}
+}
+
 func TestSmallLimitsStillAcceptEntries(t *testing.T) {
 	for _, tt := range []struct {
 		name string

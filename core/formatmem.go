@@ -62,7 +62,7 @@ func (b *batcher) formatRoom() bool {
 		b.ext = nil
 		q.roomFreed()
 	}
-	if !q.reserveBytes(a.size, q.cfg.QueueByteLimit) {
+	if !q.reserveOK(a.size, q.cfg.QueueByteLimit) {
 		if q.fmtBytes.Load() > 0 {
 			return false // formatted values are held: they free memory as they go
 		}
@@ -80,7 +80,7 @@ func (b *batcher) formatRoom() bool {
 // limit if not: the values are made). It has one reference, the caller's.
 func (b *batcher) extChunk(n int) *chunk {
 	q := b.q
-	if size := q.arena.chunkBytes(n); !q.reserveBytes(size, q.cfg.QueueByteLimit) {
+	if size := q.arena.chunkBytes(n); !q.reserveOK(size, q.cfg.QueueByteLimit) {
 		q.heldBytes.Add(int64(size))
 	}
 	return q.formatChunk(n)

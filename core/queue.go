@@ -177,7 +177,8 @@ func (q *queue) replay(n uint64) {
 // if e was accepted; otherwise the reason it was refused, which the caller
 // drops.
 func (q *queue) admit(e *Entry, data []byte, n int) (DropReason, bool) {
-	if e.Level < q.cfg.ShedLevel && q.shedding() {
+	shed := e.Level < q.cfg.ShedLevel
+	if shed && q.shedding() { // without the shard lock; tryAdmit decides exactly
 		return ReasonShed, false
 	}
 	var deadline *time.Timer // Block: when to give up
@@ -191,13 +192,13 @@ func (q *queue) admit(e *Entry, data []byte, n int) (DropReason, bool) {
 		}
 	}()
 	for evictions := 0; ; {
-		seq, reason := q.tryAdmit(e, data, n)
+		seq, reason := q.tryAdmit(e, data, n, shed)
 		switch reason {
 		case admittedOK:
 			q.admitted(seq)
 			return 0, true
-		case ReasonClosed:
-			return ReasonClosed, false
+		case ReasonClosed, ReasonShed:
+			return reason, false
 		}
 		switch q.cfg.OverflowPolicy {
 		case DropOldest:
@@ -241,8 +242,12 @@ func (q *queue) admit(e *Entry, data []byte, n int) (DropReason, bool) {
 const admittedOK DropReason = -1
 
 // tryAdmit copies e into a shard if the queue is open and the limits allow,
-// and returns its seq and admittedOK; else ReasonClosed or ReasonQueueFull.
-func (q *queue) tryAdmit(e *Entry, data []byte, n int) (seq uint64, _ DropReason) {
+// and returns its seq and admittedOK; else ReasonClosed, ReasonShed or
+// ReasonQueueFull. An entry that may be shed (below ShedLevel) is refused
+// once the queue holds as many entries as the shedding point, or chunks of
+// as many bytes: the same compare-and-swap that counts it decides, so
+// Writes racing each other cannot take one entry more than the point.
+func (q *queue) tryAdmit(e *Entry, data []byte, n int, shed bool) (seq uint64, _ DropReason) {
 	sh := q.lockShard()
 	defer sh.mu.Unlock()
 	// Under the shard's lock: close waits for this Write (see close).
@@ -252,22 +257,35 @@ func (q *queue) tryAdmit(e *Entry, data []byte, n int) (seq uint64, _ DropReason
 	c := sh.fill
 	big := n > q.arena.size/4
 	need := 0
-	if big || c == nil || c.room() < n {
+	shedBytes, shedEntries := math.MaxInt, math.MaxInt
+	if shed {
+		shedBytes, shedEntries = q.shedBytes, q.shedEntries
+	}
+	switch {
+	case big || c == nil || c.room() < n:
 		need = q.arena.chunkBytes(n)
-		if !q.reserveBytes(need, q.admitBytes) {
+		if ok, over := q.reserveBytes(need, q.admitBytes, shedBytes); !ok {
+			if over {
+				return 0, ReasonShed
+			}
 			return 0, ReasonQueueFull
 		}
 		if q.dropOldest && int(q.heldBytes.Load()) > q.evictHigh {
 			q.askEvict() // once a chunk, not once a Write
 		}
+	case q.heldBytes.Load() >= int64(shedBytes):
+		return 0, ReasonShed
 	}
 	limit := q.limit
 	if q.cfg.OverflowPolicy == DropOldest {
 		limit += evictSlack
 	}
-	seq, ok := q.reserveSeq(limit)
+	seq, ok := q.reserveSeq(min(limit, shedEntries))
 	if !ok {
 		q.heldBytes.Add(-int64(need))
+		if limit > shedEntries {
+			return 0, ReasonShed
+		}
 		return 0, ReasonQueueFull
 	}
 	switch {
@@ -328,15 +346,20 @@ func (q *queue) lockShard() *shard {
 }
 
 // reserveBytes counts n more bytes of chunks if that makes no more than
-// limit: admitBytes for Writes, QueueByteLimit for the batcher.
-func (q *queue) reserveBytes(n, limit int) bool {
+// limit (admitBytes for Writes, QueueByteLimit for the batcher) and fewer
+// than shedAt were held before (math.MaxInt: no shedding). over reports a
+// refusal for shedAt.
+func (q *queue) reserveBytes(n, limit, shedAt int) (ok, over bool) {
 	for {
 		cur := q.heldBytes.Load()
+		if cur >= int64(shedAt) {
+			return false, true
+		}
 		if cur+int64(n) > int64(limit) {
-			return false
+			return false, false
 		}
 		if q.heldBytes.CompareAndSwap(cur, cur+int64(n)) {
-			return true
+			return true, false
 		}
 	}
 }
@@ -866,4 +889,10 @@ func (q *queue) stats() Stats {
 		st.Spool.Unwritten = seq - min(seq, q.c.spoolThrough.Load())
 	}
 	return st
+}
+
+// reserveOK is reserveBytes without shedding.
+func (q *queue) reserveOK(n, limit int) bool {
+	ok, _ := q.reserveBytes(n, limit, math.MaxInt)
+	return ok
 }
