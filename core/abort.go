@@ -14,6 +14,10 @@ func (b *batcher) abortAll() {
 			drained = true
 		}
 	}
+	// The requests still running are given up: their records are dropped
+	// below (or left in the spool), and their results are not taken.
+	b.inflight = 0
+	b.c.inflight.Store(0)
 	if b.spool != nil {
 		b.abortDurable()
 		b.releaseExt()

@@ -267,6 +267,9 @@ func TestDurableInFlightLeftAtClose(t *testing.T) {
 		if n := spoolLeft(t, dir); n != 10 {
 			t.Errorf("%d records left in the spool, want the 10 in flight", n)
 		}
+		if st := s.Stats(); st.InFlight != 0 {
+			t.Errorf("InFlight %d after Close gave the request up, want 0", st.InFlight)
+		}
 	})
 }
 
