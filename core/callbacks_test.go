@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -297,6 +298,15 @@ func TestPanickingCallbacksNamed(t *testing.T) {
 				s.Close(context.Background())
 				if got := f.delivered(); len(got) != 2 {
 					t.Errorf("delivered %q, want the two others", got)
+				}
+				// Past the TopicDecider, the entry has a topic: its drop is
+				// the topic's too, so the topics add up to the whole.
+				want := []TopicStats{{Topic: "logs", Delivered: 2, Dropped: 1}}
+				if name == "TopicDecider" {
+					want[0].Dropped = 0
+				}
+				if st := s.Stats(); fmt.Sprint(st.Topics) != fmt.Sprint(want) {
+					t.Errorf("Topics %+v, want %+v", st.Topics, want)
 				}
 				mu.Lock()
 				defer mu.Unlock()

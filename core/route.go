@@ -133,7 +133,12 @@ func (b *batcher) decide(r *record) (t *topicState) {
 		if v := recover(); v != nil {
 			name := callback(b.inCall.Load())
 			b.calling(noCallback)
-			b.drop(ReasonNotRetriable, &FormatError{Callback: name.String(), Err: fmt.Errorf("panic: %v", v)}, *r)
+			err := &FormatError{Callback: name.String(), Err: fmt.Errorf("panic: %v", v)}
+			if t != nil { // decided: the drop is the topic's too
+				b.dropIn(t, ReasonNotRetriable, err, *r)
+			} else {
+				b.drop(ReasonNotRetriable, err, *r)
+			}
 			t = nil
 		}
 	}()
