@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -985,4 +986,51 @@ func sameSet(a, b []string) bool {
 	slices.Sort(a)
 	slices.Sort(b)
 	return slices.Equal(a, b)
+}
+
+// TestFailedPartitionTakesUnkeyedRecordsAgain: a partition whose requests
+// failed, and whose records without a key all moved to other partitions,
+// has nothing left to retry with. Once its backoff is over, the sticky
+// partitioner must give it batches again, or it stays out of the rotation
+// for the sink's life although it works: a lasting imbalance.
+func TestFailedPartitionTakesUnkeyedRecordsAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(3)
+		var broken atomic.Bool
+		broken.Store(true)
+		f.fail = func(c fakeCall) (map[int]error, error) {
+			if c.Partition == 0 && broken.Load() {
+				return nil, kafka.NotLeaderForPartition
+			}
+			return nil, nil
+		}
+		cfg := Config{BatchSizeLimit: 10, Period: 10 * time.Millisecond, MinBackoff: 100 * time.Millisecond,
+			MaxBackoff: time.Second, ErrorHandler: func(error) {}}
+		s := newTestSink(t, cfg, f)
+		for i := range 20 { // batches while partition 0 fails
+			write(t, s, i*10, i*10+10)
+			time.Sleep(20 * time.Millisecond)
+		}
+		if err := s.Flush(context.Background()); err != nil {
+			t.Fatalf("Flush = %v, want everything delivered to the other partitions", err)
+		}
+		broken.Store(false)
+		time.Sleep(2 * time.Second) // past the longest backoff
+		for i := range 30 {
+			write(t, s, 1000+i*10, 1000+i*10+10)
+			time.Sleep(20 * time.Millisecond)
+		}
+		closeSink(t, s)
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		var fixed int // records partition 0 took after it was fixed
+		for _, c := range f.calls {
+			if c.Partition == 0 && c.OK {
+				fixed += len(c.Values)
+			}
+		}
+		if fixed < 50 {
+			t.Errorf("partition 0 took %d of the 300 records written after it works again, want about a third", fixed)
+		}
+	})
 }

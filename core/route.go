@@ -312,7 +312,7 @@ func (b *batcher) advanceSticky(t *topicState) {
 	n := len(t.parts)
 	for i := 1; i <= n; i++ {
 		j := (t.sticky + i) % n
-		if t.parts[j].attempt == 0 {
+		if t.parts[j].takesUnkeyed(b.now) {
 			t.sticky = j
 			return
 		}
@@ -339,3 +339,12 @@ func (e *FormatError) Error() string {
 
 // Unwrap returns Err, the callback's error or its recovered panic.
 func (e *FormatError) Unwrap() error { return e.Err }
+
+// takesUnkeyed reports whether the sticky partitioner may give p the next
+// batch of records without a key: p has not failed; or it failed, its
+// backoff is over and nothing waits on it (its records moved to other
+// partitions), so nothing else will ever try it again: the batch does,
+// and if it fails too, p's next backoff is longer and the records move on.
+func (p *partition) takesUnkeyed(now time.Time) bool {
+	return p.attempt == 0 || p.pending.len() == 0 && !now.Before(p.retryAt)
+}
