@@ -1034,3 +1034,38 @@ func TestFailedPartitionTakesUnkeyedRecordsAgain(t *testing.T) {
 		}
 	})
 }
+
+// TestMetadataRefreshBacksOff: once a topic's partitions are known, its
+// metadata is re-read every metadataMaxAge; when that fails (brokers down:
+// refused at once), the next attempt must wait a backoff, not follow at the
+// next record routed.
+func TestMetadataRefreshBacksOff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(1)
+		var calls atomic.Int32
+		f.metaErr = func(string) error {
+			if calls.Add(1) == 1 {
+				return nil
+			}
+			return errors.New("connection refused")
+		}
+		s := newTestSink(t, Config{BatchSizeLimit: 10, Period: 10 * time.Millisecond, ErrorHandler: func(error) {}}, f)
+		write(t, s, 0, 1)
+		if err := s.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(metadataMaxAge + time.Second)
+		for i := range 100 { // 1000 records over a second
+			write(t, s, 10*i, 10*i+10)
+			time.Sleep(10 * time.Millisecond)
+		}
+		closeSink(t, s)
+		// Backoff from 100ms, doubling: about 4 attempts in the second.
+		if n := calls.Load() - 1; n < 1 || n > 10 {
+			t.Errorf("%d metadata requests failed in a second of routing, want a few, backed off", n)
+		}
+		if st := s.Stats(); st.Delivered != 1001 {
+			t.Errorf("delivered %d, want all 1001 (the partitions known are used meanwhile)", st.Delivered)
+		}
+	})
+}

@@ -39,11 +39,14 @@ func (b *batcher) handleMeta(m *metaResult) {
 	t := m.t
 	t.fetching = false
 	if m.err != nil {
-		if t.parts != nil {
-			return // keep using what we know; the next request retries
-		}
+		// Backoff either way: with the partitions known, the next record
+		// routed would ask again at once, and during an outage (refused
+		// connections answer at once) that is a request per record.
 		t.attempt++
 		t.retryAt = time.Now().Add(b.backoff(t.attempt))
+		if t.parts != nil {
+			return // keep using what we know
+		}
 		err := &ProduceError{Topic: t.name, Partition: -1, Records: len(t.waiting), Err: b.explain(m.err)}
 		if classify(m.err) == classNotRetriable {
 			b.dropIn(t, ReasonNotRetriable, err, t.waiting...)
