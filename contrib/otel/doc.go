@@ -29,10 +29,11 @@
 //
 // so that, as for Stats, once the sink is idle
 //
-//	kafkasink.log.received = otel.sdk.exporter.log.exported + otel.sdk.exporter.log.inflight
+//	kafkasink.log.received + kafkasink.log.replayed = otel.sdk.exporter.log.exported + otel.sdk.exporter.log.inflight
 //
-// (in durable mode, the received side also holds the entries an earlier
-// process left in SpoolDir: Stats.Replayed, which has no instrument here).
+// (kafkasink.log.replayed, the entries an earlier process left in
+// SpoolDir, is zero and not registered without a spool: see "The spool's
+// instruments").
 //
 // Each carries otel.component.type ([ComponentType], the Go type's name, as
 // the conventions ask of a component with no standard type) and
@@ -71,6 +72,28 @@
 //	kafkasink.topic.delivered    Counter        {log_record}  by messaging.destination.name: entries delivered to the topic
 //	kafkasink.topic.dropped      Counter        {log_record}  by messaging.destination.name: entries dropped after routing
 //	kafkasink.delivery.duration  Histogram      s             time from the log call to Kafka's acknowledgement
+//
+// # The spool's instruments
+//
+// For a sink in durable mode (core.Config.SpoolDir), Stats.Replayed and
+// the [core.SpoolStats] figures:
+//
+//	kafkasink.log.replayed       Counter        {log_record}  entries an earlier process left in SpoolDir
+//	kafkasink.spool.usage        UpDownCounter  By            bytes of the spool's files (what SpoolByteLimit bounds)
+//	kafkasink.spool.records      UpDownCounter  {log_record}  entries on disk not yet delivered or dropped
+//	kafkasink.spool.segments     UpDownCounter  {segment}     segment files
+//	kafkasink.spool.appended     Counter        {log_record}  entries written to the spool
+//	kafkasink.spool.read_back    Counter        {log_record}  entries read back: replayed, or spilled out of memory
+//	kafkasink.spool.skipped      Counter        {log_record}  entries kept in memory only: the spool full or failing
+//	kafkasink.spool.errors       Counter        {error}       failed writes, reads and fsyncs of the spool's files
+//	kafkasink.spool.unwritten    UpDownCounter  {log_record}  entries not yet through a spool write: what a kill -9 would lose
+//
+// They are zero for a sink without a SpoolDir, so [Options.Spool] decides,
+// once, whether Register registers them: by default ([SpoolAuto]) [New]
+// does if the sink's Config has a SpoolDir, and [NewFunc], which sees
+// only Stats and cannot tell, always does; [SpoolAlways] and [SpoolNever]
+// say so outright. The choice is never made from the values, so an
+// instrument does not come and go between collections.
 //
 // # The latency histogram
 //

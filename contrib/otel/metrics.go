@@ -46,6 +46,11 @@ type Options struct {
 	// that is zero). If zero, that instrument is not registered: a Sink does
 	// not tell its limit.
 	QueueCapacity int
+
+	// Spool says whether the spool's instruments are registered; see
+	// [SpoolSeries]. The zero value, SpoolAuto, registers them for a sink
+	// with a SpoolDir (New) and always from NewFunc.
+	Spool SpoolSeries
 }
 
 // Metrics exports the Stats of a sink to OpenTelemetry: [Metrics.Register]
@@ -54,6 +59,7 @@ type Options struct {
 type Metrics struct {
 	stats    func() core.Stats
 	capacity int64
+	spool    bool // register the spool's instruments
 	start    time.Time
 
 	base    attribute.Set // component type and name, Options.Attributes
@@ -72,13 +78,17 @@ var unnamed atomic.Int64
 
 // New returns the Metrics of s.
 func New(s *core.Sink, opts Options) *Metrics {
+	if opts.Spool == SpoolAuto && s.Config().SpoolDir == "" {
+		opts.Spool = SpoolNever
+	}
 	return NewFunc(s.Stats, opts)
 }
 
 // NewFunc returns the Metrics of the Stats that stats returns, called once
 // per collection (and once per Produce): a sink's Stats method, or a
 // function that adds up several sinks' Stats. stats must be safe for
-// concurrent use.
+// concurrent use. Its Register registers the spool's instruments unless
+// opts.Spool is SpoolNever.
 func NewFunc(stats func() core.Stats, opts Options) *Metrics {
 	name := opts.Name
 	if name == "" {
@@ -91,6 +101,7 @@ func NewFunc(stats func() core.Stats, opts Options) *Metrics {
 	m := &Metrics{
 		stats:    stats,
 		capacity: int64(opts.QueueCapacity),
+		spool:    opts.Spool != SpoolNever,
 		start:    time.Now(),
 		base:     attribute.NewSet(base...),
 		baseKVs:  base,
@@ -146,6 +157,7 @@ type instruments struct {
 	requests, requestsInFlight, queueUsage              metric.Int64Observable
 	fallbackDropped, topicDelivered, topicDropped       metric.Int64Observable
 	oldestAge                                           metric.Float64Observable
+	spool                                               []metric.Int64Observable // of spoolInstruments; nil if not registered
 }
 
 // Register creates the observable instruments on meter, best named
@@ -192,6 +204,15 @@ func (m *Metrics) Register(meter metric.Meter) (metric.Registration, error) {
 		metric.WithDescription("How long the oldest log record the sink holds has been waiting; 0 if none."))
 	errs = append(errs, err)
 	in.oldestAge = age
+	if m.spool {
+		for _, sp := range spoolInstruments {
+			if sp.upDown {
+				in.spool = append(in.spool, upDown(sp.name, sp.unit, sp.desc))
+			} else {
+				in.spool = append(in.spool, counter(sp.name, sp.unit, sp.desc))
+			}
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -204,6 +225,9 @@ func (m *Metrics) Register(meter metric.Meter) (metric.Registration, error) {
 	}
 	if in.queueCapacity != nil {
 		insts = append(insts, in.queueCapacity)
+	}
+	for _, inst := range in.spool {
+		insts = append(insts, inst)
 	}
 	return meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		m.observe(o, &in)
@@ -245,6 +269,9 @@ func (m *Metrics) observe(o metric.Observer, in *instruments) {
 		obs(in.topicDropped, t.Dropped, set)
 	}
 	o.ObserveFloat64(in.oldestAge, st.OldestAge.Seconds(), metric.WithAttributeSet(m.base))
+	for i, inst := range in.spool {
+		o.ObserveInt64(inst, spoolInstruments[i].value(st), metric.WithAttributeSet(m.base))
+	}
 }
 
 // Produce returns kafkasink.delivery.duration, the latency histogram, as

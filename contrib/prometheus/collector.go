@@ -14,6 +14,11 @@ type Options struct {
 	// to tell several sinks apart in one registry. They must not use the
 	// label names reason, level or topic. If nil, none.
 	ConstLabels prometheus.Labels
+
+	// Spool says whether the spool's series are exported; see
+	// [SpoolSeries]. The zero value, SpoolAuto, exports them for a sink
+	// with a SpoolDir (New) and always from NewFunc.
+	Spool SpoolSeries
 }
 
 // Collector is a [prometheus.Collector] over the Stats of a sink. Each
@@ -30,6 +35,7 @@ type Collector struct {
 	inFlight, oldestAge           *prometheus.Desc
 	topicDelivered, topicDropped  *prometheus.Desc
 	latency                       *prometheus.Desc
+	spool                         []*prometheus.Desc // of spoolSeries; nil if not exported
 
 	// latencyBounds are core.LatencyBounds in seconds.
 	latencyBounds [len(core.LatencyBounds)]float64
@@ -40,12 +46,16 @@ var _ prometheus.Collector = (*Collector)(nil)
 // New returns a Collector of s's Stats. Register it with a
 // [prometheus.Registerer].
 func New(s *core.Sink, opts Options) *Collector {
+	if opts.Spool == SpoolAuto && s.Config().SpoolDir == "" {
+		opts.Spool = SpoolNever
+	}
 	return NewFunc(s.Stats, opts)
 }
 
 // NewFunc returns a Collector of the Stats that stats returns, called once
 // per scrape: for a sink's Stats method, or a function that adds up several
-// sinks' Stats. stats must be safe for concurrent use.
+// sinks' Stats. stats must be safe for concurrent use. It exports the
+// spool's series unless opts.Spool is SpoolNever.
 func NewFunc(stats func() core.Stats, opts Options) *Collector {
 	l := opts.ConstLabels
 	desc := func(name, help string, labels ...string) *prometheus.Desc {
@@ -56,7 +66,7 @@ func NewFunc(stats func() core.Stats, opts Options) *Collector {
 		received:  desc("entries_received_total", "Log entries given to the sink's Write."),
 		accepted:  desc("entries_accepted_total", "Log entries taken into the sink's queue: received less those Write refused."),
 		delivered: desc("entries_delivered_total", "Log entries acknowledged by Kafka."),
-		dropped: desc("entries_dropped_total", "Log entries given up, by reason: received = delivered + dropped + queued, once the sink is idle.",
+		dropped: desc("entries_dropped_total", "Log entries given up, by reason: received + replayed = delivered + dropped + queued, once the sink is idle.",
 			"reason"),
 		droppedByLevel:  desc("entries_dropped_by_level_total", "Log entries given up, by their level.", "level"),
 		retried:         desc("entries_retried_total", "Log entries sent to Kafka again after a failed produce attempt."),
@@ -70,6 +80,11 @@ func NewFunc(stats func() core.Stats, opts Options) *Collector {
 		topicDelivered:  desc("topic_entries_delivered_total", "Log entries acknowledged by Kafka, by topic.", "topic"),
 		topicDropped:    desc("topic_entries_dropped_total", "Log entries given up after the sink routed them to a topic, by topic.", "topic"),
 		latency:         desc("delivery_latency_seconds", "Time from the log call to Kafka's acknowledgement, of the log entries delivered."),
+	}
+	if opts.Spool != SpoolNever {
+		for _, sp := range spoolSeries {
+			c.spool = append(c.spool, desc(sp.name, sp.help))
+		}
 	}
 	for i, b := range core.LatencyBounds {
 		c.latencyBounds[i] = b.Seconds()
@@ -85,6 +100,9 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		c.queueEntries, c.queueBytes, c.inFlight, c.oldestAge,
 		c.topicDelivered, c.topicDropped, c.latency,
 	} {
+		ch <- d
+	}
+	for _, d := range c.spool {
 		ch <- d
 	}
 }
@@ -146,6 +164,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.topicDropped, t.Dropped, topic)
 	}
 	ch <- c.latencyHistogram(st.Latency)
+	for i, d := range c.spool {
+		ch <- constMetric(d, spoolSeries[i].kind, spoolSeries[i].value(st))
+	}
 }
 
 // constMetric is prometheus.NewConstMetric that returns an invalid metric,

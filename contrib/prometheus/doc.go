@@ -32,6 +32,23 @@
 //	kafkasink_topic_entries_dropped_total       counter    {topic} entries dropped after routing, by topic
 //	kafkasink_delivery_latency_seconds          histogram  time from the log call to Kafka's acknowledgement
 //
+// and, for a sink in durable mode (see "The spool's series" below),
+//
+//	kafkasink_entries_replayed_total            counter    entries an earlier process left in SpoolDir (Stats.Replayed)
+//	kafkasink_spool_bytes                       gauge      bytes of the spool's files (what SpoolByteLimit bounds)
+//	kafkasink_spool_entries                     gauge      entries on disk not yet delivered or dropped
+//	kafkasink_spool_segments                    gauge      segment files
+//	kafkasink_spool_entries_appended_total      counter    entries written to the spool
+//	kafkasink_spool_entries_read_back_total     counter    entries read back: replayed, or spilled out of memory
+//	kafkasink_spool_entries_skipped_total       counter    entries kept in memory only: the spool full or failing
+//	kafkasink_spool_errors_total                counter    failed writes, reads and fsyncs of the spool's files
+//	kafkasink_spool_unwritten_entries           gauge      entries not yet through a spool write: what a kill -9 would lose
+//
+// so that, once the sink is idle,
+//
+//	kafkasink_entries_received_total + kafkasink_entries_replayed_total
+//	    == kafkasink_entries_delivered_total + sum(kafkasink_entries_dropped_total) + kafkasink_queue_entries
+//
 // The reason label takes the values queue_full, shed, too_large,
 // retries_exhausted, closed, not_retriable and corrupt (one per
 // [core.Drops] field);
@@ -45,6 +62,16 @@
 // histograms of several processes aggregate; histogram_quantile gives the
 // p50 and p99 that [core.Latency.Quantile] gives.
 //
+// # The spool's series
+//
+// Replayed and the [core.SpoolStats] figures are zero for a sink without a
+// SpoolDir, so [Options.Spool] decides, once, whether they are exported:
+// by default ([SpoolAuto]) [New] exports them if the sink's Config has a
+// SpoolDir, and [NewFunc], which sees only Stats and cannot tell, always
+// exports them; [SpoolAlways] and [SpoolNever] say so outright. The
+// choice is never made from the values, so a series does not come and go
+// between scrapes.
+//
 // # Several sinks
 //
 // Register one Collector per sink, told apart by a constant label:
@@ -53,5 +80,5 @@
 //	prometheus.MustRegister(kafkaprom.New(audit, kafkaprom.Options{ConstLabels: prometheus.Labels{"sink": "audit"}}))
 //
 // or give [NewFunc] any function that returns a [core.Stats], such as the
-// sum of several sinks'.
+// sum of several sinks' (with [SpoolNever] if none of them has a spool).
 package kafkaprom

@@ -19,6 +19,10 @@ func fixed() core.Stats {
 		Dropped: core.Drops{QueueFull: 1, Shed: 2, TooLarge: 4, RetriesExhausted: 8, Closed: 16, NotRetriable: 32, Corrupt: 64},
 		Retries: 5, Batches: 3, Bytes: 4096, QueueDepth: 10, QueueBytes: 2048, FallbackDropped: 7, InFlight: 2,
 		Topics: []core.TopicStats{{Topic: "logs", Delivered: 27, Dropped: 40}, {Topic: "\xffbad", Dropped: 6}},
+		// Values no other field has, so that a series showing the wrong
+		// field fails TestSpoolSeries.
+		Replayed: 31,
+		Spool:    core.SpoolStats{Bytes: 65537, Records: 11, Segments: 9, Appended: 13, ReadBack: 17, Skipped: 19, Errors: 23, Unwritten: 29},
 	}
 	st.DroppedByLevel.Info = 60
 	st.DroppedByLevel.Error = 3

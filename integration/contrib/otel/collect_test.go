@@ -172,6 +172,15 @@ var kinds = map[string]kind{
 	"kafkasink.topic.delivered":             {"counter", "{log_record}"},
 	"kafkasink.topic.dropped":               {"counter", "{log_record}"},
 	"kafkasink.delivery.duration":           {"histogram", "s"},
+	"kafkasink.log.replayed":                {"counter", "{log_record}"},
+	"kafkasink.spool.usage":                 {"updown", "By"},
+	"kafkasink.spool.records":               {"updown", "{log_record}"},
+	"kafkasink.spool.segments":              {"updown", "{segment}"},
+	"kafkasink.spool.appended":              {"counter", "{log_record}"},
+	"kafkasink.spool.read_back":             {"counter", "{log_record}"},
+	"kafkasink.spool.skipped":               {"counter", "{log_record}"},
+	"kafkasink.spool.errors":                {"counter", "{error}"},
+	"kafkasink.spool.unwritten":             {"updown", "{log_record}"},
 }
 
 // want is what a collection must show for st, every point spelled out.

@@ -55,17 +55,7 @@ type Scenario struct {
 // queue is then full, every request in flight held by the broker.
 func Start(t *testing.T) *Scenario {
 	t.Helper()
-	c := kafkatest.Start(t, kfake.NumBrokers(1))
-	k := c.Kfake()
-	hold := make(chan struct{})
-	k.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
-		k.KeepControl()
-		k.SleepControl(func() { <-hold })
-		return nil, nil, false // then answer it as usual
-	})
-	// After the hold, one produce request fails with a retriable error
-	// (answered before anything is appended): its records are retried.
-	k.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Err: kerr.NotEnoughReplicas, Count: 1})
+	c, hold := startHeld(t)
 
 	sink, err := core.New(core.Config{
 		Brokers:       c.Addrs(),
@@ -108,6 +98,24 @@ func Start(t *testing.T) *Scenario {
 		t.Fatalf("%d Writes returned ErrQueueFull, Stats count %d shed or queue full", got, want)
 	}
 	return s
+}
+
+// startHeld starts a one-broker cluster whose produce requests hang until
+// hold is closed; then the first of them fails once, retriably.
+func startHeld(t *testing.T) (c *kafkatest.Cluster, hold chan struct{}) {
+	t.Helper()
+	c = kafkatest.Start(t, kfake.NumBrokers(1))
+	k := c.Kfake()
+	hold = make(chan struct{})
+	k.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		k.KeepControl()
+		k.SleepControl(func() { <-hold })
+		return nil, nil, false // then answer it as usual
+	})
+	// After the hold, one produce request fails with a retriable error
+	// (answered before anything is appended): its records are retried.
+	k.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Err: kerr.NotEnoughReplicas, Count: 1})
+	return c, hold
 }
 
 func (s *Scenario) write(t *testing.T, level core.Level, json string) {
