@@ -90,6 +90,7 @@ func (st Stats) asMap() map[string]any {
 			"read_back": st.Spool.ReadBack,
 			"skipped":   st.Spool.Skipped,
 			"errors":    st.Spool.Errors,
+			"unwritten": st.Spool.Unwritten,
 		},
 		"last_error":      lastErr,
 		"last_error_time": st.LastErrorTime,
