@@ -127,21 +127,7 @@ func (b *batcher) topic(name string) *topicState {
 // topic, or nil if it dropped r: the Formatter failed or made it too
 // large, the topic is invalid, or a callback panicked.
 func (b *batcher) decide(r *record) (t *topicState) {
-	// A panicking callback costs its entry, not the process: this
-	// goroutine is not the caller's.
-	defer func() {
-		if v := recover(); v != nil {
-			name := callback(b.inCall.Load())
-			b.calling(noCallback)
-			err := &FormatError{Callback: name.String(), Err: fmt.Errorf("panic: %v", v)}
-			if t != nil { // decided: the drop is the topic's too
-				b.dropIn(t, ReasonNotRetriable, err, *r)
-			} else {
-				b.drop(ReasonNotRetriable, err, *r)
-			}
-			t = nil
-		}
-	}()
+	defer b.dropPanicked(r, &t)
 	cfg := b.cfg
 	e := b.entry(r)
 	name := cfg.Topic
@@ -197,24 +183,49 @@ func (b *batcher) decide(r *record) (t *topicState) {
 			nh += len(extra)
 		}
 	}
-	// The record's bytes, as Write counts an entry's: value, key and
-	// headers, with what the callbacks made.
-	size := int(r.dataLen) + max(0, int(r.keyLen)) + int(r.hdrLen)
-	if value != nil {
-		size += len(value) - int(r.dataLen)
-	}
-	if cfg.KeyDecider != nil {
-		size += len(key) - max(0, int(r.keyLen))
-	}
-	if hdrs != nil {
-		size += len(hdrs) - int(r.hdrLen)
-	}
-	if size > cfg.MaxEntryBytes {
+	if decidedSize(r, value, key, cfg.KeyDecider != nil, hdrs) > cfg.MaxEntryBytes {
 		b.dropIn(t, ReasonTooLarge, nil, *r)
 		return nil
 	}
 	b.keep(r, value, key, cfg.KeyDecider != nil, hdrs, nh)
 	return t
+}
+
+// dropPanicked, deferred by decide, drops r if a callback panicked, and
+// makes decide return nil (*t): a panicking callback costs its entry, not
+// the process, since this goroutine is not the caller's. Past the
+// TopicDecider, *t is r's topic, whose Dropped counts it too.
+func (b *batcher) dropPanicked(r *record, t **topicState) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	name := callback(b.inCall.Load())
+	b.calling(noCallback)
+	err := &FormatError{Callback: name.String(), Err: fmt.Errorf("panic: %v", v)}
+	if *t != nil {
+		b.dropIn(*t, ReasonNotRetriable, err, *r)
+	} else {
+		b.drop(ReasonNotRetriable, err, *r)
+	}
+	*t = nil
+}
+
+// decidedSize is r's size as Write counts an entry's (value, key and
+// headers), with what the callbacks made: value and hdrs unless nil, and
+// key if a KeyDecider decided it.
+func decidedSize(r *record, value, key []byte, keyDecided bool, hdrs []byte) int {
+	size := int(r.dataLen) + max(0, int(r.keyLen)) + int(r.hdrLen)
+	if value != nil {
+		size += len(value) - int(r.dataLen)
+	}
+	if keyDecided {
+		size += len(key) - max(0, int(r.keyLen))
+	}
+	if hdrs != nil {
+		size += len(hdrs) - int(r.hdrLen)
+	}
+	return size
 }
 
 // entry returns the Entry of r for the callbacks. Its JSON and Key alias
