@@ -131,10 +131,13 @@ func (c *Core) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.Check
 // so that the entry is in Kafka before zap panics or exits.
 //
 // Write returns an error only if the encoder fails or that flush does not
-// complete. An entry the sink refuses (shed, queue full, too large, sink
-// closed) is not an error here: the sink counts it in [core.Stats] and reports it
-// to its ErrorHandler, rate-limited, and returning it would make zap print
-// a line to its ErrorOutput for every entry lost during an outage.
+// complete (entries still pending at the timeout). An entry the sink
+// refuses (shed, queue full, too large, sink closed) or drops later (retries
+// exhausted, not retriable, …), this one or an earlier one, is not an error
+// here: the sink counts it in [core.Stats] and reports it to its
+// ErrorHandler, rate-limited, and returning it would make zap print a line
+// to its ErrorOutput for every entry lost during an outage, and for every
+// DPanic entry after a single drop.
 func (c *Core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 	buf, err := c.enc.EncodeEntry(ent, fields)
 	if err != nil {
@@ -149,7 +152,10 @@ func (c *Core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 	}) // counted and reported by the sink: see the doc comment
 	buf.Free()
 	if ent.Level > zapcore.ErrorLevel {
-		if err := c.flush(); err != nil {
+		// Flush also counts the entries dropped since New; those were
+		// counted and reported when they were dropped, and the flush
+		// completed: only entries still pending make it an error here.
+		if err := c.flush(); err != nil && !errors.Is(err, core.ErrDropped) {
 			return fmt.Errorf("zapsink: flushing after a %s entry: %w", ent.Level, err)
 		}
 	}

@@ -107,7 +107,12 @@
 // from the JSON's "level" field (the levelKey parameter names another) and
 // stamps entries with the time they reach it; a URL cannot carry a
 // TopicDecider or KeyDecider. Use Encoding "json". Logger.Sync flushes the
-// sink, and zap syncs it after every entry above ErrorLevel. zap never
+// sink, and zap syncs it after every entry above ErrorLevel (DPanic
+// included, also in production, where DPanic does not panic). zap holds the
+// output's one lock while it syncs, so during such a flush the log calls of
+// every other goroutine on that output wait for it, up to syncTimeout when
+// the brokers are down; a [Core] in zapcore.NewTee has no such lock, and
+// its flushes wait on the calling goroutine only. zap never
 // closes the sinks of a zap.Config: [CloseURLSinks] does, at shutdown
 // (defer it next to Build: a program that exits without it, or without
 // Logger.Sync, loses what is still queued).

@@ -220,7 +220,13 @@ func applyParams(c *URLConfig, rawQuery string) (map[string]string, error) {
 			return nil, fmt.Errorf("parameter %s: %w", key, err)
 		}
 	}
-	if unknown := unknownParams(rawQuery); len(unknown) > 0 {
+	unknown, hidden := unknownParams(rawQuery)
+	switch {
+	case hidden > 0:
+		// Likely the rest of a password holding a '&': quote none of them.
+		return nil, fmt.Errorf("%d unknown parameters after %s, not quoted: they may be part of its value (write a '&' in a password as %%26)",
+			len(unknown)+hidden, hiddenAfter(rawQuery))
+	case len(unknown) > 0:
 		return nil, fmt.Errorf("unknown parameters %s (want %s)", strings.Join(unknown, ", "), paramNames)
 	}
 	return seen, nil
@@ -257,9 +263,12 @@ func mergeParts(c *URLConfig, u *url.URL, hostBrokers []string, topic string, se
 }
 
 // unknownParams returns the names in query that are not parameters, as
-// given, sorted. Only names: values may be secrets.
-func unknownParams(query string) []string {
-	var unknown []string
+// given, sorted, and how many more come after a secret parameter
+// (saslPassword): those are not returned, since a '&' in the password that
+// is not percent-encoded makes its pieces look like names. Only names:
+// values may be secrets.
+func unknownParams(query string) (unknown []string, hidden int) {
+	afterSecret := false
 	for _, kv := range strings.Split(query, "&") {
 		if kv == "" {
 			continue
@@ -269,10 +278,30 @@ func unknownParams(query string) []string {
 		if err != nil {
 			key = rawKey
 		}
-		if _, ok := lookupParam(key); !ok {
+		switch p, ok := lookupParam(key); {
+		case ok:
+			afterSecret = afterSecret || p.secret
+		case afterSecret:
+			hidden++
+		default:
 			unknown = append(unknown, strconv.Quote(key))
 		}
 	}
 	slices.Sort(unknown)
-	return slices.Compact(unknown)
+	return slices.Compact(unknown), hidden
+}
+
+// hiddenAfter names the first secret parameter of query, as documented.
+func hiddenAfter(query string) string {
+	for _, kv := range strings.Split(query, "&") {
+		rawKey, _, _ := strings.Cut(kv, "=")
+		key, err := url.PathUnescape(rawKey)
+		if err != nil {
+			continue
+		}
+		if p, ok := lookupParam(key); ok && p.secret {
+			return p.name
+		}
+	}
+	return "a secret parameter"
 }

@@ -163,6 +163,11 @@ func TestParseURLHidesPassword(t *testing.T) {
 		{"bad topic", "kafka://u:" + secret + "@b:1/%20"},
 		{"password twice", "kafka://u:" + secret + "@b:1/t?saslPassword=" + secret},
 		{"escaped password", "kafka://u:" + url.PathEscape(secret+"/+") + "@b:1/t?period=0"},
+		// A '&' not written %26 cuts the password short: the rest looks
+		// like parameter names, which must not be quoted either.
+		{"ampersand in saslPassword", "kafka://b:1/t?saslPassword=abc&" + secret},
+		{"ampersand and equals in saslPassword", "kafka://b:1/t?saslPassword=abc&" + secret + "=x&period=1s"},
+		{"ampersand in saslPassword, name in other case", "kafka://b:1/t?SASLPASSWORD=abc&" + secret},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := zapsink.ParseURL(tt.url)

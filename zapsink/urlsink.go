@@ -92,7 +92,8 @@ func (s *urlSink) Write(p []byte) (int, error) {
 }
 
 // Sync flushes the sink, waiting up to its Config.SyncTimeout. After Close it
-// returns nil.
+// returns nil. zap calls it holding the output's lock, which its Write
+// calls need too: other goroutines' log calls wait as long.
 func (s *urlSink) Sync() error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.syncTimeout)
 	defer cancel()

@@ -102,8 +102,10 @@ func (w *Writer) Write(p []byte) (int, error) {
 //
 // For [zerolog.PanicLevel], WriteLevel waits up to the sink's
 // Config.SyncTimeout for it to deliver everything it holds, since zerolog
-// panics without closing the Writer; if that fails, it returns len(p) and
-// the flush's error (a [*core.UndeliveredError]), which zerolog prints.
+// panics without closing the Writer; if entries are still pending then, it
+// returns len(p) and the flush's error (a [*core.UndeliveredError]), which
+// zerolog prints. Entries the sink dropped (this one or earlier ones) are
+// not an error here: the sink counted and reported them.
 // Otherwise it returns len(p), nil, as Write does.
 func (w *Writer) WriteLevel(l zerolog.Level, p []byte) (int, error) {
 	lvl, ok := coreLevel(l)
@@ -127,7 +129,10 @@ func (w *Writer) write(l core.Level, p []byte) (int, error) {
 		return 0, err
 	}
 	if l == core.PanicLevel {
-		if err := w.flush(); err != nil {
+		// Flush also counts the entries dropped since New, which the sink
+		// counted and reported when it dropped them: only entries still
+		// pending make the flush fail.
+		if err := w.flush(); err != nil && !errors.Is(err, core.ErrDropped) {
 			return len(p), err
 		}
 	}
