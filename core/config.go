@@ -532,6 +532,26 @@ func (c Config) String() string {
 // GoString is String, so that %#v does not print the password either.
 func (c Config) GoString() string { return c.String() }
 
+// Format prints String under every verb, so that none prints the
+// password: fmt uses String and GoString only for %v, %s, %q, %x and %X,
+// and prints the fields one by one under the others (%d, %t, …).
+func (c Config) Format(f fmt.State, verb rune) { formatString(f, verb, c.String()) }
+
+// formatString prints s as fmt would print it under verb, or as %s under a
+// verb that does not take strings.
+func formatString(f fmt.State, verb rune, s string) {
+	switch verb {
+	case 'v', 's', 'q', 'x', 'X':
+		if verb == 'v' && f.Flag('#') {
+			io.WriteString(f, s) // GoString is String
+			return
+		}
+		fmt.Fprintf(f, fmt.FormatString(f, verb), s)
+	default:
+		io.WriteString(f, s)
+	}
+}
+
 // clone returns c with copies of its slices, so that changing them does
 // not change c.
 func (c Config) clone() Config {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,6 +75,16 @@ func (o OAuthBearer) String() string {
 
 // GoString is String, so that %#v shows no extension values either.
 func (o OAuthBearer) GoString() string { return "core.OAuthBearer{" + o.String() + "}" }
+
+// Format prints String (GoString for %#v) under every verb, so that none
+// prints an extension value (see [Config.Format]).
+func (o OAuthBearer) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		io.WriteString(f, o.GoString())
+		return
+	}
+	formatString(f, verb, o.String())
+}
 
 // Start calls Token and returns the client's first message (RFC 7628
 // section 3.1): the GS2 header "n,," (no channel binding, no authorization

@@ -179,6 +179,9 @@ func (q *queue) replay(n uint64) {
 func (q *queue) admit(e *Entry, data []byte, n int) (DropReason, bool) {
 	shed := e.Level < q.cfg.ShedLevel
 	if shed && q.shedding() { // without the shard lock; tryAdmit decides exactly
+		if q.closed.Load() { // after Close, Write only counts: no shed to report
+			return ReasonClosed, false
+		}
 		return ReasonShed, false
 	}
 	var deadline *time.Timer // Block: when to give up

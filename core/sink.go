@@ -91,6 +91,9 @@ func (s *Sink) Write(e Entry) error {
 	var reason DropReason
 	if n-len(e.LoggerName)-len(e.Message) > s.cfg.MaxEntryBytes { // the record's bytes
 		reason = ReasonTooLarge
+		if s.q.closed.Load() { // after Close, only counted (see above)
+			reason = ReasonClosed
+		}
 	} else {
 		var ok bool
 		if reason, ok = s.q.admit(&e, data, n); ok {

@@ -34,8 +34,8 @@ func (s *spool) recover() (spoolRecovery, error) {
 	r.scanSegments()
 	r.countLostTails()
 	r.countLostSegments()
-	r.finalizeGaps()
 	r.applyJournals()
+	r.finalizeGaps()
 	r.rebuildLive()
 	r.skipUnreadIDs()
 	r.removeFinalized()
@@ -208,12 +208,17 @@ func (r *dirRecovery) ackedOf(m manifestEntry, n uint64) uint64 {
 }
 
 // finalizeGaps finalizes the ids lost inside segments: nothing can send
-// them.
+// them. It runs after applyJournals: an id the journal acknowledged was
+// delivered (or dropped and counted) by an earlier process, so its damage
+// loses nothing, and it is taken back out of the records lost that the
+// scan counted.
 func (r *dirRecovery) finalizeGaps() {
 	for seg, g := range r.gaps {
 		for _, rg := range g {
 			for id := rg[0]; id < rg[1]; id++ {
-				seg.finalize(id)
+				if !seg.finalize(id) && seg.isDone(id) {
+					r.rec.corruptRecs--
+				}
 			}
 		}
 	}

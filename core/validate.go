@@ -205,9 +205,13 @@ func (c *Config) checkPolicies() error {
 	default:
 		return bad("RequiredAcks", "unknown value %d", int(c.RequiredAcks))
 	}
-	if _, err := ParseCompression(string(c.Compression)); err != nil {
+	// Accepted in any case, as ParseCompression reads it: the codec is
+	// chosen by the lower-case name.
+	codec, err := ParseCompression(string(c.Compression))
+	if err != nil {
 		return bad("Compression", "%v", err)
 	}
+	c.Compression = codec
 	return nil
 }
 
