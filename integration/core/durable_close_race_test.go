@@ -14,13 +14,13 @@ import (
 	"github.com/kafkasink/kafkasink/integration/kafkatest"
 )
 
-// TestRevcoreDurableWritesRacingClose: with the brokers down, goroutines
+// TestDurableWritesRacingClose: with the brokers down, goroutines
 // write to a durable sink while Close is called; every entry Write
 // accepted must be either dropped and counted by the first sink, or left
 // in the spool and replayed by the next one (Replayed equal to the first
 // sink's QueueDepth after Close), and reach Kafka once the brokers are
 // back; nothing accepted is lost, and each sink's accounting is exact.
-func TestRevcoreDurableWritesRacingClose(t *testing.T) {
+func TestDurableWritesRacingClose(t *testing.T) {
 	c := kafkatest.Start(t)
 	const topic = "racing"
 	c.CreateTopic(t, topic, 3)

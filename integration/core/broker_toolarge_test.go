@@ -33,13 +33,13 @@ func (f *countingFallback) count() int {
 	return len(f.lines)
 }
 
-// TestRevcoreBrokerRejectsTooLarge writes small entries and a few larger
+// TestBrokerRejectsTooLarge writes small entries and a few larger
 // than the topic's max.message.bytes (but under MaxEntryBytes) to a topic
 // whose batches are also too large as a whole: Kafka rejects the whole
 // request with MESSAGE_TOO_LARGE, the sink must find the record that is
 // too large, drop it alone (Dropped.TooLarge, Fallback) and deliver every
 // other, in order, with the accounting exact.
-func TestRevcoreBrokerRejectsTooLarge(t *testing.T) {
+func TestBrokerRejectsTooLarge(t *testing.T) {
 	for _, spool := range []bool{false, true} {
 		t.Run(fmt.Sprintf("spool=%v", spool), func(t *testing.T) {
 			c := kafkatest.Start(t)
