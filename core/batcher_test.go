@@ -1069,3 +1069,30 @@ func TestMetadataRefreshBacksOff(t *testing.T) {
 		}
 	})
 }
+
+// TestInvalidTopicNamesKeepNoState: names a TopicDecider makes from log
+// content, which Kafka refuses, must not each keep a topic's state and a
+// line of Stats.Topics for the sink's life.
+func TestInvalidTopicNamesKeepNoState(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(1)
+		cfg := Config{BatchSizeLimit: 100, ErrorHandler: func(error) {},
+			TopicDecider: func(e Entry) string {
+				if i := e.Field("i"); i != "0" {
+					return "tenant " + i // a space: refused
+				}
+				return ""
+			}}
+		s := newTestSink(t, cfg, f)
+		write(t, s, 0, 1000)
+		if err := s.Flush(context.Background()); !errors.Is(err, ErrDropped) {
+			t.Errorf("Flush = %v, want 999 dropped", err)
+		}
+		st := s.Stats()
+		want := []TopicStats{{Topic: "logs", Delivered: 1}}
+		if st.Dropped.NotRetriable != 999 || fmt.Sprint(st.Topics) != fmt.Sprint(want) {
+			t.Errorf("not retriable %d, Topics %+v; want 999 and %+v", st.Dropped.NotRetriable, st.Topics, want)
+		}
+		s.Close(context.Background())
+	})
+}

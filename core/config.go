@@ -40,6 +40,12 @@ type Config struct {
 	// reported as a [*FormatError] naming the decider. It may call Stats;
 	// an entry it logs into this sink is one more entry to route. The Entry
 	// is valid only during the call. If nil, every entry goes to Topic.
+	// Each topic it names keeps a little state (its partitions, a line of
+	// Stats.Topics) for the sink's life, as a Kafka producer's metadata
+	// does: return names from a bounded set, not made from log content. An
+	// entry given a name Kafka refuses ("." or "..", longer than 249
+	// bytes, a character other than ASCII letters, digits, '.', '_' and
+	// '-') is dropped as not retriable, and keeps no state.
 	TopicDecider func(Entry) string
 
 	// KeyDecider chooses the record key of each entry (nil means no key).

@@ -16,7 +16,6 @@ type topicState struct {
 	attempt  int
 	sticky   int // partition for records without a key
 	fetched  time.Time
-	invalid  error // the name is not a valid topic name
 	stats    *topicCounters
 }
 
@@ -113,9 +112,6 @@ func (b *batcher) topic(name string) *topicState {
 	t := b.topics[name]
 	if t == nil {
 		t = &topicState{name: strings.Clone(name)}
-		if err := checkTopicName(name); err != nil {
-			t.invalid = err
-		}
 		t.stats = b.c.topics.add(t.name)
 		b.topics[t.name] = t
 	}
@@ -138,14 +134,19 @@ func (b *batcher) decide(r *record) (t *topicState) {
 		}
 		b.calling(noCallback)
 	}
-	if name == cfg.Topic {
+	switch {
+	case name == cfg.Topic:
 		t = b.defaultTopic()
-	} else {
+	case b.topics[name] != nil:
+		t = b.topics[name]
+	default:
+		// A name Kafka refuses gets no state: names made from log content
+		// would each keep some (and a line of Stats.Topics) for good.
+		if err := checkTopicName(name); err != nil {
+			b.drop(ReasonNotRetriable, &ProduceError{Topic: strings.Clone(name), Partition: -1, Records: 1, Err: err}, *r)
+			return nil
+		}
 		t = b.topic(name)
-	}
-	if t.invalid != nil {
-		b.dropIn(t, ReasonNotRetriable, &ProduceError{Topic: t.name, Partition: -1, Records: 1, Err: t.invalid}, *r)
-		return nil
 	}
 
 	var key []byte // the KeyDecider's, copied

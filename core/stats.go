@@ -51,7 +51,7 @@ type Stats struct {
 	InFlight  int           // produce requests in flight
 	OldestAge time.Duration // how long the oldest entry still held has been waiting; 0 if none
 	Latency   Latency       // delivery latency of the entries delivered
-	Topics    []TopicStats  // by topic, sorted by name; drops before routing (in Write, in the queue) have no topic
+	Topics    []TopicStats  // by topic, sorted by name; drops before routing (in Write, in the queue, a TopicDecider panicking or naming a topic Kafka refuses) have no topic
 
 	Spool SpoolStats // the on-disk spool's figures; zero without SpoolDir
 
