@@ -119,7 +119,13 @@ func (r *dirRecovery) scanSegments() {
 	slices.Sort(r.segNums)
 	var prev *spoolSegment
 	for i, num := range r.segNums {
-		seg, lost, fate := s.scanSegment(num, i == len(r.segNums)-1, &r.rec)
+		// The manifest's first id stands in for a damaged header's, if it
+		// follows on from the previous segment.
+		mfirst, mok := r.inManifest[num]
+		if mok && prev != nil && mfirst < prev.first+prev.n {
+			mok = false
+		}
+		seg, lost, fate := s.scanSegment(num, i == len(r.segNums)-1, mfirst, mok, &r.rec)
 		if seg != nil && prev != nil && seg.first < prev.first+prev.n {
 			// Its ids overlap the previous segment's: not a file this
 			// spool wrote in place (a copy?). Left alone, reported.
@@ -237,7 +243,14 @@ func (r *dirRecovery) applyJournals() {
 			continue
 		}
 		before := seg.ndone
-		if size > 0 {
+		if size > 0 && seg.baseUnknown {
+			// Its ranges are relative to a first id the damage took
+			// away: applied to another base they would mark records
+			// never delivered. Not applied (its records are sent again:
+			// duplicates) and rewritten from what is known by sync.
+			seg.ackSize, seg.ackStale = size, true
+			r.rec.journalBytes += size
+		} else if size > 0 {
 			s.loadJournal(seg, size, &r.rec)
 		}
 		r.rec.finalized += seg.ndone - before
@@ -350,7 +363,9 @@ const (
 // scanSegment reads segment num whole, checking every frame. It returns
 // the segment (sealed, no open handles) and the ids lost to damage inside
 // it, or nil and what it did with a file that holds no usable segment.
-func (s *spool) scanSegment(num uint64, newest bool, rec *spoolRecovery) (*spoolSegment, [][2]uint64, segFate) {
+// mfirst is the segment's first id as the manifest lists it, if mok: it
+// stands in for a damaged header's.
+func (s *spool) scanSegment(num uint64, newest bool, mfirst uint64, mok bool, rec *spoolRecovery) (*spoolSegment, [][2]uint64, segFate) {
 	name := segName(num)
 	p := s.path(name)
 	f, size, err := s.openSegmentFile(name)
@@ -391,9 +406,31 @@ func (s *spool) scanSegment(num uint64, newest bool, rec *spoolRecovery) (*spool
 		rec.badSegments++
 		return nil, nil, segSetAside
 	}
+	if !hok {
+		g.fromManifest(mfirst, mok)
+	}
 	g.seg.n = g.next - g.seg.first
 	g.seg.done.grow(g.seg.n)
 	return g.seg, g.lost, segKept
+}
+
+// fromManifest fixes the first id of a segment whose header is damaged:
+// the first valid frame gave it, but the records before that frame (in
+// the damage) had ids from the manifest's mfirst on, if mok. They are
+// lost, and counted. Without the manifest the first id is known only if
+// the first valid frame follows the header: else the segment's journal,
+// relative to the lost first id, cannot be applied (baseUnknown).
+func (g *segFrames) fromManifest(mfirst uint64, mok bool) {
+	seg := g.seg
+	switch {
+	case mok && mfirst < seg.first:
+		g.lost = append([][2]uint64{{mfirst, seg.first}}, g.lost...)
+		g.rec.corruptRecs += seg.first - mfirst
+		seg.first = mfirst
+	case mok && mfirst == seg.first:
+	case len(seg.marks) == 0 || seg.marks[0].off != segHeaderSize:
+		seg.baseUnknown = true
+	}
 }
 
 // openSegmentFile opens segment file name for scanning (read-write, so

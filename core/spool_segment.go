@@ -19,11 +19,15 @@ type spoolSegment struct {
 	bad   []extent // damaged byte ranges, sorted, for readers to skip
 	marks []spoolMark
 
-	w       spoolFile // write handle: the active segment, or a sealed one not yet synced
-	dirty   bool      // written since its last fsync
-	sealed  bool      // takes no more appends
-	newRun  bool      // its header has segNewRun: its first id does not follow the previous segment
-	removed bool
+	w      spoolFile // write handle: the active segment, or a sealed one not yet synced
+	dirty  bool      // written since its last fsync
+	sealed bool      // takes no more appends
+	newRun bool      // its header has segNewRun: its first id does not follow the previous segment
+	// baseUnknown: its header was damaged and its first id is a guess (the
+	// first valid frame's), so its journal's relative ranges cannot be
+	// applied. Set by recovery only.
+	baseUnknown bool
+	removed     bool
 
 	syncing    bool // sync is fsyncing w outside the lock: do not close it
 	ackSyncing bool // the same for ack
