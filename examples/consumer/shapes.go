@@ -15,9 +15,12 @@ import (
 // The shapes a log record on the topic may have, and how the consumer
 // reads each into one event model:
 //
-//   - CLEF (Serilog.Formatting.Compact; kafkasink's core.CLEF): a member "@t";
+//   - CLEF (Serilog.Formatting.Compact; kafkasink's core.CLEF): members
+//     "@t" and "@mt" or "@m", which CompactJsonFormatter and
+//     RenderedCompactJsonFormatter always write;
 //   - Serilog JSON (Serilog's JsonFormatter, Serilog.Sinks.Kafka's default;
-//     kafkasink's core.SerilogJSON): "Timestamp" and "Level";
+//     kafkasink's core.SerilogJSON): "Timestamp", "Level" and
+//     "MessageTemplate", which JsonFormatter always writes;
 //   - anything else is a logger's own JSON (zap, zerolog, slog), which
 //     core.SerilogJSON turns into Serilog JSON first: it knows all three.
 
@@ -69,9 +72,11 @@ func readEvent(v []byte) (event, error) {
 	}
 	has := func(name string) bool { return slices.ContainsFunc(ms, func(p prop) bool { return p.name == name }) }
 	switch {
-	case has("@t"):
+	// Not "@t" alone, nor "Timestamp" and "Level": a logger's record may
+	// carry user fields of those names.
+	case has("@t") && (has("@mt") || has("@m")):
 		return readCLEF(ms)
-	case has("Timestamp") && has("Level"):
+	case has("Timestamp") && has("Level") && has("MessageTemplate"):
 		return readSerilog(ms)
 	}
 	// A logger's JSON: let kafkasink's formatter read it.
