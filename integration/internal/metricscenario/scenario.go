@@ -22,7 +22,7 @@ import (
 // (the default ShedThreshold) info entries are shed.
 const (
 	QueueLimit = 20
-	BadTopic   = "bad topic!" // Kafka refuses the name: not retriable
+	BadTopic   = "denied" // the broker refuses to describe it: not retriable
 	infoN      = 30           // more than the queue takes below the shedding point
 	errorN     = 10           // more than the room left up to QueueLimit
 )
@@ -49,7 +49,8 @@ type Scenario struct {
 // [Scenario.Finish] (the first of them then fails once, retriably), and a
 // sink with a queue of QueueLimit entries, MaxEntryBytes of 1 KiB and a
 // TopicDecider that reads the "t" field. Then it writes, while nothing can
-// be delivered: two entries for BadTopic (dropped as not retriable), one
+// be delivered: two entries for BadTopic (dropped as not retriable, in
+// BadTopic's own drops: the name is valid, the broker denies it), one
 // entry too large, info entries until they are shed, error entries until
 // the queue is full. It returns once BadTopic's entries are dropped; the
 // queue is then full, every request in flight held by the broker.
@@ -78,10 +79,10 @@ func Start(t *testing.T) *Scenario {
 	})
 
 	for i := range 2 {
-		s.write(t, core.InfoLevel, fmt.Sprintf(`{"msg":"to a bad topic","i":%d,"t":%q}`, i, BadTopic))
+		s.write(t, core.InfoLevel, fmt.Sprintf(`{"msg":"to a denied topic","i":%d,"t":%q}`, i, BadTopic))
 	}
 	testutil.WaitFor(t, 30*time.Second, func() bool { return sink.Stats().Dropped.NotRetriable == 2 },
-		func() string { return "the invalid topic's entries dropped" })
+		func() string { return "the denied topic's entries dropped" })
 	s.write(t, core.InfoLevel, `{"msg":"too large","pad":"`+strings.Repeat("x", 2048)+`"}`)
 	for i := range infoN {
 		s.write(t, core.InfoLevel, fmt.Sprintf(`{"msg":"info","i":%d}`, i))
@@ -101,7 +102,8 @@ func Start(t *testing.T) *Scenario {
 }
 
 // startHeld starts a one-broker cluster whose produce requests hang until
-// hold is closed; then the first of them fails once, retriably.
+// hold is closed; then the first of them fails once, retriably. BadTopic
+// cannot be described.
 func startHeld(t *testing.T) (c *kafkatest.Cluster, hold chan struct{}) {
 	t.Helper()
 	c = kafkatest.Start(t, kfake.NumBrokers(1))
@@ -115,6 +117,8 @@ func startHeld(t *testing.T) (c *kafkatest.Cluster, hold chan struct{}) {
 	// After the hold, one produce request fails with a retriable error
 	// (answered before anything is appended): its records are retried.
 	k.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Err: kerr.NotEnoughReplicas, Count: 1})
+	// BadTopic may not be described: its entries are not retriable.
+	k.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Metadata}, Topic: BadTopic, Err: kerr.TopicAuthorizationFailed, Count: -1})
 	return c, hold
 }
 
