@@ -23,8 +23,8 @@ import (
 const (
 	QueueLimit = 20
 	BadTopic   = "denied" // the broker refuses to describe it: not retriable
-	infoN      = 30           // more than the queue takes below the shedding point
-	errorN     = 10           // more than the room left up to QueueLimit
+	infoN      = 30       // more than the queue takes below the shedding point
+	errorN     = 10       // more than the room left up to QueueLimit
 )
 
 // Scenario is a sink against a real (in-process) broker, run into drops of
