@@ -26,7 +26,9 @@ import "fmt"
 //     top level, in order, with its JSON value as the logger wrote it. A
 //     field whose name starts with '@' is written with the '@' doubled
 //     ("@t" becomes "@@t"), the format's escape, so that it is never read
-//     as a built-in; readers strip the extra '@'.
+//     as a built-in; readers strip the extra '@'. A name is written once,
+//     as for SerilogJSON: the last field of a name, and a SourceContext
+//     field instead of the logger's name.
 //
 // Fields, errors, allocation and concurrency are as for SerilogJSON.
 type CLEF struct {

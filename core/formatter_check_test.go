@@ -90,7 +90,8 @@ type event struct {
 	message       string
 	exception     *string
 	sourceContext *string
-	properties    []kv // SourceContext excluded
+	sourceRaw     json.RawMessage // the SourceContext member's value
+	properties    []kv            // SourceContext excluded
 }
 
 var (
@@ -141,11 +142,14 @@ func readSerilog(out []byte) (event, error) {
 			if err != nil || len(props) == 0 {
 				return ev, fmt.Errorf("Properties %s is not a non-empty object", m.val)
 			}
+			if err := namesOnce(props); err != nil {
+				return ev, fmt.Errorf("Properties: %v", err)
+			}
 			for _, p := range props {
 				if p.key == "SourceContext" && ev.sourceContext == nil {
 					var sc string
 					if err := json.Unmarshal(p.val, &sc); err == nil {
-						ev.sourceContext = &sc
+						ev.sourceContext, ev.sourceRaw = &sc, p.val
 						continue
 					}
 				}
@@ -173,9 +177,13 @@ func readCLEF(out []byte) (event, error) {
 	if err != nil {
 		return ev, fmt.Errorf("output is not a JSON object: %v", err)
 	}
+	if err := namesOnce(ms); err != nil {
+		return ev, err
+	}
 	order := []string{"@t", "@mt", "@m", "@l", "@x"}
 	next := 0
 	var m *string
+	hasT := false
 	ev.level = "Information"
 	for _, mem := range ms {
 		if !strings.HasPrefix(mem.key, "@") || strings.HasPrefix(mem.key, "@@") {
@@ -186,7 +194,7 @@ func readCLEF(out []byte) (event, error) {
 			if key == "SourceContext" && ev.sourceContext == nil {
 				var sc string
 				if err := json.Unmarshal(mem.val, &sc); err == nil {
-					ev.sourceContext = &sc
+					ev.sourceContext, ev.sourceRaw = &sc, mem.val
 					continue
 				}
 			}
@@ -211,6 +219,7 @@ func readCLEF(out []byte) (event, error) {
 			if ev.timestamp, err = time.Parse(time.RFC3339Nano, s); err != nil {
 				return ev, err
 			}
+			hasT = true
 		case "@mt":
 			ev.template = s
 		case "@m":
@@ -224,7 +233,7 @@ func readCLEF(out []byte) (event, error) {
 			ev.exception = &s
 		}
 	}
-	if ev.timestamp.IsZero() {
+	if !hasT { // a time of year 1 is zero, and there
 		return ev, fmt.Errorf("@t missing")
 	}
 	if !slices.Contains(serilogLevels, ev.level) {
@@ -242,6 +251,20 @@ func readCLEF(out []byte) (event, error) {
 		return ev, fmt.Errorf("@m %q, @mt %q renders as %q: @m must be the rendering and differ", *m, ev.template, text)
 	}
 	return ev, nil
+}
+
+// namesOnce fails if a name is twice among ms: Serilog writes each
+// property once, and readers such as System.Text.Json's JsonNode refuse
+// an object with a name twice.
+func namesOnce(ms []kv) error {
+	seen := map[string]bool{}
+	for _, m := range ms {
+		if seen[m.key] {
+			return fmt.Errorf("%q twice", m.key)
+		}
+		seen[m.key] = true
+	}
+	return nil
 }
 
 // renderTemplate renders a Serilog message template without properties,
@@ -362,15 +385,39 @@ func checkEvent(ev event, e core.Entry, fs core.Fields) error {
 	if e.Level != core.NoLevel && ev.level != levelOfEntry(e.Level) {
 		return fmt.Errorf("level %s, Entry.Level %v", ev.level, e.Level)
 	}
-	if e.LoggerName != "" && (ev.sourceContext == nil || *ev.sourceContext != string([]rune(e.LoggerName))) {
+	props := slices.Clone(ev.properties)
+	// A field named SourceContext is a property that shadows the logger's
+	// name, as an event's own property does in Serilog.
+	userSource := slices.ContainsFunc(in, func(m kv) bool {
+		return m.key == "SourceContext" && !slices.Contains(orDefault(fs.Logger, loggerNames), m.key)
+	})
+	if userSource && ev.sourceContext != nil {
+		props = append(props, kv{"SourceContext", ev.sourceRaw})
+		ev.sourceContext = nil
+	}
+	if !userSource && e.LoggerName != "" && (ev.sourceContext == nil || *ev.sourceContext != string([]rune(e.LoggerName))) {
 		return fmt.Errorf("SourceContext %v, Entry.LoggerName %q", ev.sourceContext, e.LoggerName)
 	}
-	props := slices.Clone(ev.properties)
 	var taken struct{ time, level, message, logger bool }
 	timeFromField := false
-	for _, m := range in {
-		if i := slices.IndexFunc(props, func(p kv) bool { return p.key == m.key && bytes.Equal(p.val, m.val) }); i >= 0 {
+	for k, m := range in {
+		// A name written twice is one property, its last: an earlier
+		// member of the name is either that property's twin (same value:
+		// the last one accounts for it), or shadowed (or a built-in).
+		var later, twin bool
+		for _, n := range in[k+1:] {
+			if n.key == m.key {
+				later, twin = true, twin || bytes.Equal(n.val, m.val)
+			}
+		}
+		i := slices.IndexFunc(props, func(p kv) bool { return p.key == m.key && bytes.Equal(p.val, m.val) })
+		switch {
+		case i >= 0 && later && twin:
+			continue
+		case i >= 0:
 			props = slices.Delete(props, i, i+1)
+			continue
+		case later:
 			continue
 		}
 		// Not a property: it must be a built-in, and say the same.
@@ -400,6 +447,10 @@ func checkEvent(ev event, e core.Entry, fs core.Fields) error {
 			}
 			taken.message = true
 		case slices.Contains(orDefault(fs.Logger, loggerNames), m.key) && !taken.logger:
+			if userSource { // shadowed by the SourceContext field
+				taken.logger = true
+				continue
+			}
 			if !isString || ev.sourceContext == nil || s != *ev.sourceContext {
 				return fmt.Errorf("logger field %s=%s is neither a property nor the SourceContext %v", m.key, m.val, ev.sourceContext)
 			}

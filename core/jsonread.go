@@ -24,7 +24,8 @@ type member struct {
 	val0, val1 int32
 	keyEsc     bool // the key has escapes
 	strEsc     bool // the value is a string with escapes
-	taken      bool // a formatter took it as a built-in
+	taken      bool // a formatter took it as a built-in, or a later member of its name shadows it
+	shadowed   bool // taken because a later member of its name shadows it
 }
 
 // key returns the member's quoted key.

@@ -42,7 +42,11 @@ import "fmt"
 //     then every other field of the entry in its order, with its JSON
 //     value as the logger wrote it (objects, arrays, numbers and escapes
 //     kept). Callers (zap's caller, slog's source) are properties too:
-//     Serilog has no built-in for them. Duplicate keys stay duplicates.
+//     Serilog has no built-in for them. A name is written once, as
+//     Serilog keeps properties by name: of the fields of one name (a
+//     field given to With and again on the call), the last is the
+//     property, in its place; a field named SourceContext is the
+//     SourceContext, instead of the logger's name.
 //
 // Which fields are built-ins is set by Fields; its zero value reads zap's,
 // zerolog's and slog's default JSON, so one SerilogJSON serves a sink

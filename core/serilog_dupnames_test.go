@@ -94,3 +94,47 @@ func TestSerilogShapesWriteNoNameTwice(t *testing.T) {
 		})
 	}
 }
+
+// TestSerilogShapesLastNameWins: of the members of one name, the last is
+// the property, its names compared decoded (escapes included); a
+// SourceContext field beats the logger's name.
+func TestSerilogShapesLastNameWins(t *testing.T) {
+	for _, tt := range []struct {
+		name, json, logger string
+		serilog, clef      string // the properties, as written
+	}{
+		{"twice", `{"msg":"m","a":1,"b":2,"a":3}`, "",
+			`"b":2,"a":3`, `"b":2,"a":3`},
+		{"three times, kept in place", `{"msg":"m","a":1,"a":2,"c":0,"a":3}`, "",
+			`"c":0,"a":3`, `"c":0,"a":3`},
+		{"escaped", `{"msg":"m","x":1,"x":2,"\u0061":3,"a":4}`, "",
+			`"x":2,"a":4`, `"x":2,"a":4`},
+		{"escaped last", `{"msg":"m","a":1,"\u0061":2}`, "",
+			`"\u0061":2`, `"\u0061":2`},
+		{"at names", `{"msg":"m","@x":1,"@x":2}`, "",
+			`"@x":2`, `"@@x":2`},
+		{"SourceContext field and logger", `{"msg":"m","logger":"http","SourceContext":"mine"}`, "",
+			`"SourceContext":"mine"`, `"SourceContext":"mine"`},
+		{"SourceContext field and LoggerName", `{"msg":"m","SourceContext":"mine"}`, "http",
+			`"SourceContext":"mine"`, `"SourceContext":"mine"`},
+		{"no name twice", `{"msg":"m","a":1,"b":2}`, "http",
+			`"SourceContext":"http","a":1,"b":2`, `"SourceContext":"http","a":1,"b":2`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := core.Entry{Time: logTime, Level: core.InfoLevel, LoggerName: tt.logger, JSON: []byte(tt.json)}
+			out, err := core.SerilogJSON{}.Format(nil, e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := `,"Properties":{` + tt.serilog + `}}`; !bytes.HasSuffix(out, []byte(want)) {
+				t.Errorf("SerilogJSON: got %s, want it to end %s", out, want)
+			}
+			if out, err = (core.CLEF{}).Format(nil, e); err != nil {
+				t.Fatal(err)
+			}
+			if want := `"@mt":"m",` + tt.clef + `}`; !bytes.HasSuffix(out, []byte(want)) {
+				t.Errorf("CLEF: got %s, want it to end %s", out, want)
+			}
+		})
+	}
+}

@@ -22,6 +22,11 @@ type serilogEvent struct {
 	// between them.
 	takenSorted [numRoles]int32
 	numTaken    int
+	// Properties shadowed by a later one of the same name (taken too, but
+	// not in takenSorted), and whether one is named SourceContext: see
+	// markShadowed.
+	numShadowed    int
+	sourceProperty bool
 
 	// What the adapter says of the entry, outside its JSON.
 	message, loggerName string
@@ -89,6 +94,7 @@ func (ev *serilogEvent) read(e *Entry, fs *Fields) error {
 		ev.takenSorted[j] = i
 		ev.numTaken++
 	}
+	ev.markShadowed()
 	ev.time = entryTime(ft, ev.taken[roleTime] != notTaken, e.Time)
 	return nil
 }
@@ -155,7 +161,7 @@ func (ev *serilogEvent) member(r role) *member {
 }
 
 // numProperties counts the members that no role took.
-func (ev *serilogEvent) numProperties() int { return len(ev.members) - ev.numTaken }
+func (ev *serilogEvent) numProperties() int { return len(ev.members) - ev.numTaken - ev.numShadowed }
 
 // appendProperties appends the members no role took, as "key":value
 // pairs separated by commas, starting with one if comma. Runs of adjacent
@@ -164,10 +170,13 @@ func (ev *serilogEvent) numProperties() int { return len(ev.members) - ev.numTak
 // atEscape, as CLEF writes them: a key that starts with '@' gets one more.
 func (ev *serilogEvent) appendProperties(dst []byte, comma, atEscape bool) []byte {
 	ms := ev.members
+	if ev.numShadowed > 0 {
+		return ev.appendEachProperty(dst, comma, atEscape)
+	}
 	if atEscape {
 		for i := range ms {
 			if ms[i].keyEsc || ev.b[ms[i].key0+1] == '@' {
-				return ev.appendEscapedProperties(dst, comma)
+				return ev.appendEachProperty(dst, comma, true)
 			}
 		}
 	}
@@ -189,10 +198,10 @@ func (ev *serilogEvent) appendProperties(dst []byte, comma, atEscape bool) []byt
 	return dst
 }
 
-// appendEscapedProperties is appendProperties with atEscape, member by
-// member, for entries with a key that starts with '@' (or may: it has
-// escapes).
-func (ev *serilogEvent) appendEscapedProperties(dst []byte, comma bool) []byte {
+// appendEachProperty is appendProperties member by member, for entries
+// with shadowed properties, or with atEscape and a key that starts with
+// '@' (or may: it has escapes).
+func (ev *serilogEvent) appendEachProperty(dst []byte, comma, atEscape bool) []byte {
 	ms := ev.members
 	for i := 0; i < len(ms); i++ {
 		if ms[i].taken {
@@ -203,12 +212,12 @@ func (ev *serilogEvent) appendEscapedProperties(dst []byte, comma bool) []byte {
 		}
 		comma = true
 		start := ms[i].key0
-		if startsWithAt(ms[i].key(ev.b)) {
+		if atEscape && startsWithAt(ms[i].key(ev.b)) {
 			dst = append(dst, '"', '@')
 			start++
 		}
 		j := i
-		for j+1 < len(ms) && !ms[j+1].taken && !startsWithAt(ms[j+1].key(ev.b)) {
+		for j+1 < len(ms) && !ms[j+1].taken && !(atEscape && startsWithAt(ms[j+1].key(ev.b))) {
 			j++
 		}
 		dst = append(dst, ev.b[start:ms[j].val1]...)
@@ -226,9 +235,10 @@ func keyIs(b []byte, m *member, name string) bool {
 	return jsonStringEquals(k, name)
 }
 
-// hasLogger reports whether the event has a logger name.
+// hasLogger reports whether the event has a logger name to write as its
+// SourceContext: one that no property named SourceContext shadows.
 func (ev *serilogEvent) hasLogger() bool {
-	return ev.taken[roleLogger] != notTaken || ev.loggerName != ""
+	return (ev.taken[roleLogger] != notTaken || ev.loggerName != "") && !ev.sourceProperty
 }
 
 // appendMessage appends the message as the content of a JSON string: the
