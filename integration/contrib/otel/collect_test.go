@@ -9,10 +9,11 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
-	"github.com/kafkasink/kafkasink/contrib/otel"
+	kafkaotel "github.com/kafkasink/kafkasink/contrib/otel"
 	"github.com/kafkasink/kafkasink/core"
 	"github.com/kafkasink/kafkasink/integration/internal/metricscenario"
 	"github.com/kafkasink/kafkasink/integration/internal/testutil"
@@ -28,30 +29,8 @@ const componentName = "kafkasink/app"
 // once after Close.
 func TestCollect(t *testing.T) {
 	s := metricscenario.Start(t)
-	m := kafkaotel.New(s.Sink, kafkaotel.Options{
-		Name:          componentName,
-		Attributes:    []attribute.KeyValue{attribute.String("deployment.environment.name", "test")},
-		QueueCapacity: metricscenario.QueueLimit,
-	})
-	reader := sdkmetric.NewManualReader(sdkmetric.WithProducer(m))
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	defer mp.Shutdown(context.Background())
-	reg, err := m.Register(mp.Meter(kafkaotel.ScopeName))
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	// Held: once requests are in flight, the counters stand still and the
-	// oldest entry's age grows. Collect until a collection falls between
-	// two equal snapshots.
-	var held metricscenario.Samples
-	var before, after core.Stats
-	testutil.WaitFor(t, 30*time.Second, func() bool {
-		before = s.Sink.Stats()
-		held = collect(t, reader)
-		after = s.Sink.Stats()
-		return before.InFlight > 0 && maps.Equal(want(before), want(after))
-	}, func() string { return "a collection between two equal snapshots, requests in flight" })
+	reader, reg := register(t, s.Sink)
+	held, before, after := collectHeld(t, reader, s.Sink, want)
 	age := held.Take(point("kafkasink.queue.oldest_age"))
 	if age < before.OldestAge.Seconds() || age > after.OldestAge.Seconds() || age == 0 {
 		t.Errorf("oldest age: collected %vs, want within the snapshots' %v … %v, above 0", age, before.OldestAge, after.OldestAge)
@@ -222,6 +201,42 @@ func want(st core.Stats) metricscenario.Samples {
 	put("kafkasink.delivery.duration_count", float64(st.Latency.Count))
 	put("kafkasink.delivery.duration_sum", st.Latency.Sum.Seconds())
 	return p
+}
+
+// register registers the instruments of sink (named componentName, with
+// an attribute of the deployment and QueueCapacity) on a meter provider
+// read by the ManualReader it returns, with the registration.
+func register(t *testing.T, sink *core.Sink) (*sdkmetric.ManualReader, metric.Registration) {
+	t.Helper()
+	m := kafkaotel.New(sink, kafkaotel.Options{
+		Name:          componentName,
+		Attributes:    []attribute.KeyValue{attribute.String("deployment.environment.name", "test")},
+		QueueCapacity: metricscenario.QueueLimit,
+	})
+	reader := sdkmetric.NewManualReader(sdkmetric.WithProducer(m))
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	t.Cleanup(func() { mp.Shutdown(context.Background()) })
+	reg, err := m.Register(mp.Meter(kafkaotel.ScopeName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reader, reg
+}
+
+// collectHeld collects from reader while the broker holds the sink's
+// requests: once requests are in flight, the counters stand still and the
+// oldest entry's age grows. It collects until a collection falls between
+// two snapshots of Stats that want renders alike, and returns it with
+// them.
+func collectHeld(t *testing.T, reader *sdkmetric.ManualReader, sink *core.Sink, want func(core.Stats) metricscenario.Samples) (held metricscenario.Samples, before, after core.Stats) {
+	t.Helper()
+	testutil.WaitFor(t, 30*time.Second, func() bool {
+		before = sink.Stats()
+		held = collect(t, reader)
+		after = sink.Stats()
+		return before.InFlight > 0 && maps.Equal(want(before), want(after))
+	}, func() string { return "a collection between two equal snapshots, requests in flight" })
+	return held, before, after
 }
 
 // collect collects from reader and returns the data points of scope

@@ -1,19 +1,11 @@
 package otel_test
 
 import (
-	"context"
-	"maps"
 	"strings"
 	"testing"
-	"time"
 
-	"go.opentelemetry.io/otel/attribute"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-
-	"github.com/kafkasink/kafkasink/contrib/otel"
 	"github.com/kafkasink/kafkasink/core"
 	"github.com/kafkasink/kafkasink/integration/internal/metricscenario"
-	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 )
 
 // TestCollectDurable runs a sink in durable mode against a real broker,
@@ -26,26 +18,8 @@ import (
 // in want.)
 func TestCollectDurable(t *testing.T) {
 	s := metricscenario.StartDurable(t)
-	m := kafkaotel.New(s.Sink, kafkaotel.Options{
-		Name:          componentName,
-		Attributes:    []attribute.KeyValue{attribute.String("deployment.environment.name", "test")},
-		QueueCapacity: metricscenario.QueueLimit,
-	})
-	reader := sdkmetric.NewManualReader(sdkmetric.WithProducer(m))
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	defer mp.Shutdown(context.Background())
-	if _, err := m.Register(mp.Meter(kafkaotel.ScopeName)); err != nil {
-		t.Fatal(err)
-	}
-
-	var held metricscenario.Samples
-	var before, after core.Stats
-	testutil.WaitFor(t, 30*time.Second, func() bool {
-		before = s.Sink.Stats()
-		held = collect(t, reader)
-		after = s.Sink.Stats()
-		return before.InFlight > 0 && maps.Equal(wantDurable(before), wantDurable(after))
-	}, func() string { return "a collection between two equal snapshots, requests in flight" })
+	reader, _ := register(t, s.Sink)
+	held, before, _ := collectHeld(t, reader, s.Sink, wantDurable)
 	held.Take(point("kafkasink.queue.oldest_age"))
 	t.Logf("held: replayed %d, spool %+v", before.Replayed, before.Spool)
 	metricscenario.Compare(t, "held", held, wantDurable(before))

@@ -16,7 +16,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/kafkasink/kafkasink/contrib/prometheus"
+	kafkaprom "github.com/kafkasink/kafkasink/contrib/prometheus"
 	"github.com/kafkasink/kafkasink/core"
 	"github.com/kafkasink/kafkasink/integration/internal/metricscenario"
 	"github.com/kafkasink/kafkasink/integration/internal/testutil"
@@ -29,23 +29,8 @@ import (
 // flight, the oldest entry waiting), once after Close.
 func TestScrape(t *testing.T) {
 	s := metricscenario.Start(t)
-	reg := prometheus.NewPedanticRegistry() // checks Collect against Describe
-	reg.MustRegister(kafkaprom.New(s.Sink, kafkaprom.Options{ConstLabels: prometheus.Labels{"sink": "app"}}))
-	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.HTTPErrorOnError}))
-	defer srv.Close()
-
-	// Held: once the batcher has requests in flight (it may still be
-	// waiting for metadata at first), the counters stand still and the
-	// oldest entry's age grows. Scrape until a scrape falls between two
-	// equal snapshots.
-	var held metricscenario.Samples
-	var before, after core.Stats
-	testutil.WaitFor(t, 30*time.Second, func() bool {
-		before = s.Sink.Stats()
-		held = scrape(t, srv.URL)
-		after = s.Sink.Stats()
-		return before.InFlight > 0 && maps.Equal(want(before), want(after))
-	}, func() string { return "a scrape between two equal snapshots, requests in flight" })
+	url := serve(t, s.Sink)
+	held, before, after := scrapeHeld(t, url, s.Sink, want)
 	age := held.Take(`kafkasink_oldest_entry_age_seconds{sink="app"}`)
 	if age < before.OldestAge.Seconds() || age > after.OldestAge.Seconds() || age == 0 {
 		t.Errorf("oldest entry age: scraped %vs, want within the snapshots' %v … %v, above 0", age, before.OldestAge, after.OldestAge)
@@ -56,7 +41,7 @@ func TestScrape(t *testing.T) {
 	}
 
 	st := s.Finish(t)
-	done := scrape(t, srv.URL)
+	done := scrape(t, url)
 	if age := done.Take(`kafkasink_oldest_entry_age_seconds{sink="app"}`); age != 0 {
 		t.Errorf("oldest entry age after Close: got %v, want 0", age)
 	}
@@ -85,6 +70,33 @@ func TestScrape(t *testing.T) {
 			t.Errorf("%s: got %v, want %v", name, done[name], v)
 		}
 	}
+}
+
+// serve serves a Collector of sink, labelled sink="app", from a pedantic
+// registry (it checks Collect against Describe) over HTTP on loopback, and
+// returns the URL.
+func serve(t *testing.T, sink *core.Sink) string {
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(kafkaprom.New(sink, kafkaprom.Options{ConstLabels: prometheus.Labels{"sink": "app"}}))
+	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.HTTPErrorOnError}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// scrapeHeld scrapes url while the broker holds the sink's requests: once
+// the batcher has requests in flight (it may still be waiting for metadata
+// at first), the counters stand still and the oldest entry's age grows.
+// It scrapes until a scrape falls between two snapshots of Stats that want
+// renders alike, and returns it with them.
+func scrapeHeld(t *testing.T, url string, sink *core.Sink, want func(core.Stats) metricscenario.Samples) (held metricscenario.Samples, before, after core.Stats) {
+	t.Helper()
+	testutil.WaitFor(t, 30*time.Second, func() bool {
+		before = sink.Stats()
+		held = scrape(t, url)
+		after = sink.Stats()
+		return before.InFlight > 0 && maps.Equal(want(before), want(after))
+	}, func() string { return "a scrape between two equal snapshots, requests in flight" })
+	return held, before, after
 }
 
 // want is what a scrape must show for st, every series spelled out.

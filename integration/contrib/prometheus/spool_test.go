@@ -1,18 +1,10 @@
 package prometheus_test
 
 import (
-	"maps"
-	"net/http/httptest"
 	"testing"
-	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/kafkasink/kafkasink/contrib/prometheus"
 	"github.com/kafkasink/kafkasink/core"
 	"github.com/kafkasink/kafkasink/integration/internal/metricscenario"
-	"github.com/kafkasink/kafkasink/integration/internal/testutil"
 )
 
 // TestScrapeDurable runs a sink in durable mode against a real broker,
@@ -24,19 +16,8 @@ import (
 // SpoolDir, shows none: its comparison fails on any series not in want.)
 func TestScrapeDurable(t *testing.T) {
 	s := metricscenario.StartDurable(t)
-	reg := prometheus.NewPedanticRegistry() // checks Collect against Describe
-	reg.MustRegister(kafkaprom.New(s.Sink, kafkaprom.Options{ConstLabels: prometheus.Labels{"sink": "app"}}))
-	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.HTTPErrorOnError}))
-	defer srv.Close()
-
-	var held metricscenario.Samples
-	var before, after core.Stats
-	testutil.WaitFor(t, 30*time.Second, func() bool {
-		before = s.Sink.Stats()
-		held = scrape(t, srv.URL)
-		after = s.Sink.Stats()
-		return before.InFlight > 0 && maps.Equal(wantDurable(before), wantDurable(after))
-	}, func() string { return "a scrape between two equal snapshots, requests in flight" })
+	url := serve(t, s.Sink)
+	held, before, _ := scrapeHeld(t, url, s.Sink, wantDurable)
 	held.Take(`kafkasink_oldest_entry_age_seconds{sink="app"}`)
 	t.Logf("held: replayed %d, spool %+v", before.Replayed, before.Spool)
 	metricscenario.Compare(t, "held", held, wantDurable(before))
@@ -54,7 +35,7 @@ func TestScrapeDurable(t *testing.T) {
 	}
 
 	st := s.Finish(t)
-	done := scrape(t, srv.URL)
+	done := scrape(t, url)
 	done.Take(`kafkasink_oldest_entry_age_seconds{sink="app"}`)
 	t.Logf("closed: replayed %d, spool %+v", st.Replayed, st.Spool)
 	metricscenario.Compare(t, "closed", done, wantDurable(st))
