@@ -424,20 +424,7 @@ func TestDurableDamagedSpool(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		s.Close(ctx)
-		// Flip a byte inside entry 50's JSON.
-		segs, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
-		if len(segs) != 1 {
-			t.Fatalf("segments %v, want one", segs)
-		}
-		b, err := os.ReadFile(segs[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		i := strings.Index(string(b), value(50))
-		b[i+2] ^= 0xff
-		if err := os.WriteFile(segs[0], b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		flipByteOf(t, dir, value(50)) // inside entry 50's JSON
 
 		var reported []error
 		cfg.ErrorHandler = func(err error) { reported = append(reported, err) }
@@ -625,4 +612,26 @@ func TestDurableHeadersAndKeysReadBack(t *testing.T) {
 			}
 		}
 	})
+}
+
+// flipByteOf flips a byte inside text, in the one segment of the spool in
+// dir.
+func flipByteOf(t *testing.T, dir, text string) {
+	t.Helper()
+	segs, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
+	if len(segs) != 1 {
+		t.Fatalf("segments %v, want one", segs)
+	}
+	b, err := os.ReadFile(segs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(b), text)
+	if i < 0 {
+		t.Fatalf("%q not in the segment", text)
+	}
+	b[i+2] ^= 0xff
+	if err := os.WriteFile(segs[0], b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

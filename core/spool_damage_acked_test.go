@@ -2,10 +2,7 @@ package core
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -49,22 +46,7 @@ func TestDurableDamageToDeliveredEntriesLosesNothing(t *testing.T) {
 			t.Fatalf("first sink: delivered %d, left %d; want 100 and 100", st.Delivered, st.QueueDepth)
 		}
 
-		segs, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
-		if len(segs) != 1 {
-			t.Fatalf("segments %v, want one", segs)
-		}
-		b, err := os.ReadFile(segs[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		i := strings.Index(string(b), value(50))
-		if i < 0 {
-			t.Fatal("entry 50 not in the segment")
-		}
-		b[i+2] ^= 0xff
-		if err := os.WriteFile(segs[0], b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		flipByteOf(t, dir, value(50))
 
 		f2 := newFake(1)
 		s2 := newTestSink(t, cfg, f2)
