@@ -49,9 +49,13 @@ func TestBrokersWithSpaces(t *testing.T) {
 // BatchSizeLimit (500) is more than QueueByteLimit (256 KiB) holds of ~1 KB
 // entries, and Period an hour, so only a queue that nears its byte limit
 // can send anything. The writer never overfills the queue: before each
-// Write it waits until the queue holds less than three quarters of the
-// load-shedding point (ShedThreshold 0.8 of QueueByteLimit, in entry
-// bytes), so every entry must be delivered and none dropped. (With a batch
+// Write it waits until the queue holds less than 60 % of the load-shedding
+// point (ShedThreshold 0.8 of QueueByteLimit, in entry bytes: 125 entries),
+// so every entry must be delivered and none dropped. Memory is counted by
+// 16 KiB chunks (15 of these entries each), partly used at both ends and
+// freed only once all their entries are delivered: 125 entries may hold
+// 11 chunks, 69 % of QueueByteLimit, 2 chunks below the shedding point;
+// and above the 40 % (7 chunks) at which a partial batch goes out. (With a batch
 // sent only when BatchSizeLimit entries are queued, they sit there until
 // Period: the writer waits for ever.)
 func TestBatchGoesOutBeforeTheQueueIsFull(t *testing.T) {
@@ -65,8 +69,8 @@ func TestBatchGoesOutBeforeTheQueueIsFull(t *testing.T) {
 	var errs errList
 	s := mustNew(t, core.Config{Brokers: c.Addrs(), BatchSizeLimit: batchSize, Period: time.Hour,
 		QueueByteLimit: queueBytes, MaxEntryBytes: 4096, ErrorHandler: errs.add})
-	share := 0.75 * 0.8
-	high := int(share * queueBytes / entryBytes) // 157 entries, 61% of QueueByteLimit
+	share := 0.6 * 0.8
+	high := int(share * queueBytes / entryBytes) // 125 entries, 48% of QueueByteLimit
 	hostiletest.Guard(t, hostiletest.HangAfter, nil, func() {
 		for i := range n {
 			testutil.WaitFor(t, 30*time.Second, func() bool { return s.Stats().QueueDepth < high }, func() string {
