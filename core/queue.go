@@ -179,9 +179,6 @@ func (q *queue) replay(n uint64) {
 func (q *queue) admit(e *Entry, data []byte, n int) (DropReason, bool) {
 	shed := e.Level < q.cfg.ShedLevel
 	if shed && q.shedding() { // without the shard lock; tryAdmit decides exactly
-		if q.closed.Load() { // after Close, Write only counts: no shed to report
-			return ReasonClosed, false
-		}
 		return ReasonShed, false
 	}
 	var deadline *time.Timer // Block: when to give up
@@ -280,7 +277,7 @@ func (q *queue) tryAdmit(e *Entry, data []byte, n int, shed bool) (seq uint64, _
 		return 0, ReasonShed
 	}
 	limit := q.limit
-	if q.cfg.OverflowPolicy == DropOldest {
+	if q.dropOldest {
 		limit += evictSlack
 	}
 	seq, ok := q.reserveSeq(min(limit, shedEntries))
@@ -365,6 +362,12 @@ func (q *queue) reserveBytes(n, limit, shedAt int) (ok, over bool) {
 			return true, false
 		}
 	}
+}
+
+// reserveOK is reserveBytes without shedding.
+func (q *queue) reserveOK(n, limit int) bool {
+	ok, _ := q.reserveBytes(n, limit, math.MaxInt)
+	return ok
 }
 
 // reserveSeq takes the next seq if fewer than limit entries are held.
@@ -892,10 +895,4 @@ func (q *queue) stats() Stats {
 		st.Spool.Unwritten = seq - min(seq, q.c.spoolThrough.Load())
 	}
 	return st
-}
-
-// reserveOK is reserveBytes without shedding.
-func (q *queue) reserveOK(n, limit int) bool {
-	ok, _ := q.reserveBytes(n, limit, math.MaxInt)
-	return ok
 }

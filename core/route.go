@@ -134,12 +134,9 @@ func (b *batcher) decide(r *record) (t *topicState) {
 		}
 		b.calling(noCallback)
 	}
-	switch {
-	case name == cfg.Topic:
+	if name == cfg.Topic {
 		t = b.defaultTopic()
-	case b.topics[name] != nil:
-		t = b.topics[name]
-	default:
+	} else if t = b.topics[name]; t == nil {
 		// A name Kafka refuses gets no state: names made from log content
 		// would each keep some (and a line of Stats.Topics) for good.
 		if err := checkTopicName(name); err != nil {

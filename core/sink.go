@@ -89,12 +89,14 @@ func (s *Sink) Write(e Entry) error {
 	data := trimNewline(e.JSON)
 	n := entrySize(&e, data)
 	var reason DropReason
-	if n-len(e.LoggerName)-len(e.Message) > s.cfg.MaxEntryBytes { // the record's bytes
+	switch {
+	case s.q.closed.Load():
+		// After Close, whatever the entry (too large, or to be shed), it
+		// is only counted; tryAdmit checks again under its shard's lock.
+		reason = ReasonClosed
+	case n-len(e.LoggerName)-len(e.Message) > s.cfg.MaxEntryBytes: // the record's bytes
 		reason = ReasonTooLarge
-		if s.q.closed.Load() { // after Close, only counted (see above)
-			reason = ReasonClosed
-		}
-	} else {
+	default:
 		var ok bool
 		if reason, ok = s.q.admit(&e, data, n); ok {
 			return nil
