@@ -2,10 +2,10 @@ package slogsink
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 
 	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/internal/flush"
 )
 
 // Handler is a [slog.Handler] that writes each record to a [core.Sink],
@@ -210,15 +210,13 @@ func (h *Handler) Flush(ctx context.Context) error {
 // records logged after Close still reach it. It returns nil if the sink's
 // owner has already closed it.
 func (h *Handler) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), h.sink.Config().SyncTimeout)
+	timeout := h.sink.Config().SyncTimeout
+	if !h.owned {
+		return flush.Sync(h.sink, timeout)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	if h.owned {
-		return h.sink.Close(ctx)
-	}
-	if err := h.sink.Flush(ctx); !errors.Is(err, core.ErrClosed) {
-		return err
-	}
-	return nil
+	return h.sink.Close(ctx)
 }
 
 // Sink returns the sink h writes to, for its [core.Sink.Stats].

@@ -2,7 +2,6 @@ package zapsink
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/internal/flush"
 )
 
 // Core is a [zapcore.Core] that writes entries to a [core.Sink], and so to
@@ -152,10 +152,7 @@ func (c *Core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 	}) // counted and reported by the sink: see the doc comment
 	buf.Free()
 	if ent.Level > zapcore.ErrorLevel {
-		// Flush also counts the entries dropped since New; those were
-		// counted and reported when they were dropped, and the flush
-		// completed: only entries still pending make it an error here.
-		if err := c.flush(); err != nil && !errors.Is(err, core.ErrDropped) {
+		if err := flush.Pending(c.sink, c.timeout); err != nil {
 			return fmt.Errorf("zapsink: flushing after a %s entry: %w", ent.Level, err)
 		}
 	}
@@ -167,16 +164,7 @@ func (c *Core) Write(ent zapcore.Entry, fields []zapcore.Field) error {
 // passed. It returns nil if all of them were delivered, else a
 // [*core.UndeliveredError]. Once the sink is closed it returns nil: Close
 // delivered what it could and reported the rest.
-func (c *Core) Sync() error { return c.flush() }
-
-func (c *Core) flush() error {
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-	defer cancel()
-	if err := c.sink.Flush(ctx); !errors.Is(err, core.ErrClosed) {
-		return err
-	}
-	return nil
-}
+func (c *Core) Sync() error { return flush.Sync(c.sink, c.timeout) }
 
 // Close delivers what is queued, waiting up to the sink's
 // Config.SyncTimeout (5s by default).
@@ -194,7 +182,7 @@ func (c *Core) flush() error {
 // has already closed it.
 func (c *Core) Close() error {
 	if !c.owned {
-		return c.flush()
+		return flush.Sync(c.sink, c.timeout)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/internal/flush"
 )
 
 // Scheme is the URL scheme [RegisterURLSink] registers with zap.
@@ -94,14 +95,7 @@ func (s *urlSink) Write(p []byte) (int, error) {
 // Sync flushes the sink, waiting up to its Config.SyncTimeout. After Close it
 // returns nil. zap calls it holding the output's lock, which its Write
 // calls need too: other goroutines' log calls wait as long.
-func (s *urlSink) Sync() error {
-	ctx, cancel := context.WithTimeout(context.Background(), s.syncTimeout)
-	defer cancel()
-	if err := s.sink.Flush(ctx); err != nil && !errors.Is(err, core.ErrClosed) {
-		return err
-	}
-	return nil
-}
+func (s *urlSink) Sync() error { return flush.Sync(s.sink, s.syncTimeout) }
 
 // Close delivers what is queued, waiting up to the sink's
 // Config.SyncTimeout, and

@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/kafkasink/kafkasink/core"
+	"github.com/kafkasink/kafkasink/internal/flush"
 )
 
 // Writer sends zerolog's entries to Kafka through a [core.Sink]. It is a
@@ -129,10 +130,7 @@ func (w *Writer) write(l core.Level, p []byte) (int, error) {
 		return 0, err
 	}
 	if l == core.PanicLevel {
-		// Flush also counts the entries dropped since New, which the sink
-		// counted and reported when it dropped them: only entries still
-		// pending make the flush fail.
-		if err := w.flush(); err != nil && !errors.Is(err, core.ErrDropped) {
+		if err := flush.Pending(w.sink, w.timeout); err != nil {
 			return len(p), err
 		}
 	}
@@ -141,15 +139,6 @@ func (w *Writer) write(l core.Level, p []byte) (int, error) {
 
 // flush flushes the sink for up to its SyncTimeout. Once the sink is
 // closed it returns nil: everything was delivered or dropped and counted.
-func (w *Writer) flush() error {
-	ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
-	defer cancel()
-	if err := w.sink.Flush(ctx); !errors.Is(err, core.ErrClosed) {
-		return err
-	}
-	return nil
-}
-
 // isRejection reports whether err is how core.Sink.Write refuses an entry
 // it has already accounted for.
 func isRejection(err error) bool {
@@ -182,7 +171,7 @@ func (w *Writer) Flush(ctx context.Context) error {
 // it.
 func (w *Writer) Close() error {
 	if !w.owned {
-		return w.flush()
+		return flush.Sync(w.sink, w.timeout)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
 	defer cancel()
