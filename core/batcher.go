@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kafkasink/kafkasink/internal/goid"
 	"github.com/segmentio/kafka-go/compress"
 )
 
@@ -111,7 +112,7 @@ func newBatcher(cfg *resolved, tr transport, q *queue, c *counters, rep *reporte
 }
 
 func (b *batcher) run() {
-	b.gid.Store(goid())
+	b.gid.Store(goid.ID())
 	defer close(b.done)
 	defer b.ticker.Stop()
 	defer b.timer.Stop()

@@ -13,6 +13,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/kafkasink/kafkasink/internal/goid"
 	"github.com/segmentio/kafka-go"
 )
 
@@ -25,12 +26,12 @@ import (
 type writers struct{ ids sync.Map }
 
 func (w *writers) write(s *Sink, e Entry) error {
-	w.ids.Store(goid(), true)
+	w.ids.Store(goid.ID(), true)
 	return s.Write(e)
 }
 
 func (w *writers) isWriter() bool {
-	_, ok := w.ids.Load(goid())
+	_, ok := w.ids.Load(goid.ID())
 	return ok
 }
 

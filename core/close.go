@@ -5,6 +5,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/kafkasink/kafkasink/internal/goid"
 )
 
 // Close flushes the sink, stops its goroutines and releases its
@@ -88,7 +90,7 @@ func (s *Sink) Close(ctx context.Context) error {
 // onOwnGoroutine reports whether the caller runs on the batcher's or the
 // reporter's goroutine: inside a callback.
 func (s *Sink) onOwnGoroutine() bool {
-	g := goid()
+	g := goid.ID()
 	return g == s.b.gid.Load() || g == s.rep.gid.Load()
 }
 

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/kafkasink/kafkasink/internal/goid"
 )
 
 // DropError reports entries the sink dropped, to Config.ErrorHandler.
@@ -240,7 +242,7 @@ func (r *reporter) countOnly(n int) {
 
 // run is the reporter's goroutine.
 func (r *reporter) run() {
-	r.gid.Store(goid())
+	r.gid.Store(goid.ID())
 	defer close(r.done)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()

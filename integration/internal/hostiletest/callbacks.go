@@ -11,6 +11,7 @@ import (
 
 	"github.com/kafkasink/kafkasink/core"
 	"github.com/kafkasink/kafkasink/integration/sinktest"
+	"github.com/kafkasink/kafkasink/internal/goid"
 )
 
 // errorHandler is Config.ErrorHandler: it records the call and where it
@@ -19,7 +20,7 @@ func (r *run) errorHandler(err error) {
 	r.inCallback.Add(1)
 	defer r.inCallback.Add(-1)
 	r.handlerCalls.Add(1)
-	if r.callers.has(goid()) {
+	if r.callers.has(goid.ID()) {
 		r.handlerOnCaller.Add(1)
 	}
 	r.noteErr(err)
@@ -41,7 +42,7 @@ func (f fallback) Write(p []byte) (int, error) {
 	r.inCallback.Add(1)
 	defer r.inCallback.Add(-1)
 	r.fallbackCalls.Add(1)
-	if r.callers.has(goid()) {
+	if r.callers.has(goid.ID()) {
 		r.fallbackOnCaller.Add(1)
 	}
 	if r.fallbackProbes.Add(1) <= maxProbes {
@@ -57,7 +58,7 @@ func (f fallback) Write(p []byte) (int, error) {
 // topicDecider is Config.TopicDecider: it records where it runs and keeps
 // every entry on Config.Topic.
 func (r *run) topicDecider(core.Entry) string {
-	id := goid()
+	id := goid.ID()
 	r.deciderCalls.Add(1)
 	r.deciders.add(id)
 	if r.callers.has(id) {

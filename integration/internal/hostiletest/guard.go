@@ -1,12 +1,12 @@
 package hostiletest
 
 import (
-	"bytes"
 	"runtime"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kafkasink/kafkasink/internal/goid"
 )
 
 // HangAfter is how long [Guard] lets a scenario run before it calls it
@@ -63,23 +63,6 @@ func allStacks() []byte {
 	}
 }
 
-// goid returns the id of the calling goroutine, from the first line of its
-// stack ("goroutine 123 [running]:"). It is for tests only: it costs a
-// stack trace.
-func goid() uint64 {
-	var buf [64]byte
-	b := buf[:runtime.Stack(buf[:], false)]
-	b = bytes.TrimPrefix(b, []byte("goroutine "))
-	if i := bytes.IndexByte(b, ' '); i > 0 {
-		b = b[:i]
-	}
-	id, err := strconv.ParseUint(string(b), 10, 64)
-	if err != nil {
-		panic("hostiletest: cannot read the goroutine id from " + strconv.Quote(string(buf[:])))
-	}
-	return id
-}
-
 // goroutines is a set of goroutines by id, with a count of how many times
 // each entered it, for calls that nest.
 type goroutines struct {
@@ -90,7 +73,7 @@ type goroutines struct {
 // enter adds the calling goroutine to the set and returns a function that
 // takes it out again.
 func (g *goroutines) enter() (leave func()) {
-	id := goid()
+	id := goid.ID()
 	g.mu.Lock()
 	if g.ids == nil {
 		g.ids = make(map[uint64]int)

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kafkasink/kafkasink/internal/goid"
 )
 
 func TestLinesSplitsAndCounts(t *testing.T) {
@@ -49,12 +51,12 @@ func TestLinesSplitsAndCounts(t *testing.T) {
 func TestGoroutines(t *testing.T) {
 	var g goroutines
 	leave := g.enter()
-	me := goid()
+	me := goid.ID()
 	other := make(chan uint64)
-	go func() { other <- goid() }()
+	go func() { other <- goid.ID() }()
 	them := <-other
 	if me == them {
-		t.Fatalf("goid() = %d on two goroutines", me)
+		t.Fatalf("goid.ID() = %d on two goroutines", me)
 	}
 	if !g.has(me) || g.has(them) {
 		t.Errorf("after enter: has(me) = %v, has(other) = %v; want true, false", g.has(me), g.has(them))
