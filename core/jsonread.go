@@ -758,13 +758,7 @@ func jsonStringEquals(q []byte, s string) bool {
 			continue
 		}
 		var r rune
-		switch q[i+1] {
-		case 'u':
-			r, i = decodeU(q, i)
-		default:
-			r = rune(unescapeByte(q[i+1]))
-			i += 2
-		}
+		r, i = unescapeAt(q, i)
 		var buf [utf8.UTFMax]byte
 		n := utf8.EncodeRune(buf[:], r)
 		if len(s)-j < n || string(buf[:n]) != s[j:j+n] {
@@ -773,6 +767,15 @@ func jsonStringEquals(q []byte, s string) bool {
 		j += n
 	}
 	return j == len(s)
+}
+
+// unescapeAt decodes the escape at q[i] (a '\\', checked), and returns
+// the rune and the index past it.
+func unescapeAt(q []byte, i int) (rune, int) {
+	if q[i+1] == 'u' {
+		return decodeU(q, i)
+	}
+	return rune(unescapeByte(q[i+1])), i + 2
 }
 
 // unescapeByte returns the byte a one-character escape (\n, \", …) stands

@@ -109,11 +109,7 @@ func (ev *serilogEvent) decodedName(dst []byte, m *member) []byte {
 			continue
 		}
 		var r rune
-		if k[i+1] == 'u' {
-			r, i = decodeU(k, i)
-		} else {
-			r, i = rune(unescapeByte(k[i+1])), i+2
-		}
+		r, i = unescapeAt(k, i)
 		dst = utf8.AppendRune(dst, r)
 	}
 	return dst
