@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,8 +31,7 @@ type Durable struct {
 	Written int
 
 	c       *kafkatest.Cluster
-	release func() // lets the held produce requests through
-	once    sync.Once
+	release func() // lets the held produce requests through; idempotent
 }
 
 // StartDurable runs two sinks, one after the other, on one SpoolDir. The
@@ -85,13 +83,12 @@ func StartDurable(t *testing.T) *Durable {
 			st.QueueDepth, st.Dropped.Total(), st.Delivered, Left)
 	}
 
-	c, hold := startHeld(t)
+	c, release := startHeld(t)
 	sink, err := core.New(cfg(c.Addrs()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &Durable{Sink: sink, c: c}
-	d.release = func() { d.once.Do(func() { close(hold) }) }
+	d := &Durable{Sink: sink, c: c, release: release}
 	t.Cleanup(func() {
 		d.release()
 		sink.Close(context.Background())

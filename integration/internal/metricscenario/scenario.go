@@ -38,8 +38,7 @@ type Scenario struct {
 
 	c *kafkatest.Cluster
 
-	release func() // lets the held produce requests through
-	once    sync.Once
+	release func() // lets the held produce requests through; idempotent
 
 	queueFull int // Writes that returned ErrQueueFull (shed or queue full)
 	tooLarge  int // Writes that returned ErrTooLarge
@@ -56,7 +55,7 @@ type Scenario struct {
 // queue is then full, every request in flight held by the broker.
 func Start(t *testing.T) *Scenario {
 	t.Helper()
-	c, hold := startHeld(t)
+	c, release := startHeld(t)
 
 	sink, err := core.New(core.Config{
 		Brokers:       c.Addrs(),
@@ -71,8 +70,7 @@ func Start(t *testing.T) *Scenario {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Scenario{c: c, Sink: sink}
-	s.release = func() { s.once.Do(func() { close(hold) }) }
+	s := &Scenario{c: c, Sink: sink, release: release}
 	t.Cleanup(func() {
 		s.release()
 		sink.Close(context.Background())
@@ -102,13 +100,13 @@ func Start(t *testing.T) *Scenario {
 }
 
 // startHeld starts a one-broker cluster whose produce requests hang until
-// hold is closed; then the first of them fails once, retriably. BadTopic
-// cannot be described.
-func startHeld(t *testing.T) (c *kafkatest.Cluster, hold chan struct{}) {
+// release is called (any number of times); then the first of them fails
+// once, retriably. BadTopic cannot be described.
+func startHeld(t *testing.T) (c *kafkatest.Cluster, release func()) {
 	t.Helper()
 	c = kafkatest.Start(t, kfake.NumBrokers(1))
 	k := c.Kfake()
-	hold = make(chan struct{})
+	hold := make(chan struct{})
 	k.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
 		k.KeepControl()
 		k.SleepControl(func() { <-hold })
@@ -119,7 +117,7 @@ func startHeld(t *testing.T) (c *kafkatest.Cluster, hold chan struct{}) {
 	k.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Err: kerr.NotEnoughReplicas, Count: 1})
 	// BadTopic may not be described: its entries are not retriable.
 	k.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Metadata}, Topic: BadTopic, Err: kerr.TopicAuthorizationFailed, Count: -1})
-	return c, hold
+	return c, sync.OnceFunc(func() { close(hold) })
 }
 
 func (s *Scenario) write(t *testing.T, level core.Level, json string) {
