@@ -220,12 +220,12 @@ func applyParams(c *URLConfig, rawQuery string) (map[string]string, error) {
 			return nil, fmt.Errorf("parameter %s: %w", key, err)
 		}
 	}
-	unknown, hidden := unknownParams(rawQuery)
+	unknown, hidden, secret := unknownParams(rawQuery)
 	switch {
 	case hidden > 0:
 		// Likely the rest of a password holding a '&': quote none of them.
 		return nil, fmt.Errorf("%d unknown parameters after %s, not quoted: they may be part of its value (write a '&' in a password as %%26)",
-			len(unknown)+hidden, hiddenAfter(rawQuery))
+			len(unknown)+hidden, secret)
 	case len(unknown) > 0:
 		return nil, fmt.Errorf("unknown parameters %s (want %s)", strings.Join(unknown, ", "), paramNames)
 	}
@@ -264,11 +264,10 @@ func mergeParts(c *URLConfig, u *url.URL, hostBrokers []string, topic string, se
 
 // unknownParams returns the names in query that are not parameters, as
 // given, sorted, and how many more come after a secret parameter
-// (saslPassword): those are not returned, since a '&' in the password that
-// is not percent-encoded makes its pieces look like names. Only names:
-// values may be secrets.
-func unknownParams(query string) (unknown []string, hidden int) {
-	afterSecret := false
+// (saslPassword), the first of which it names, as documented: those are
+// not returned, since a '&' in the password that is not percent-encoded
+// makes its pieces look like names. Only names: values may be secrets.
+func unknownParams(query string) (unknown []string, hidden int, secret string) {
 	for _, kv := range strings.Split(query, "&") {
 		if kv == "" {
 			continue
@@ -280,28 +279,15 @@ func unknownParams(query string) (unknown []string, hidden int) {
 		}
 		switch p, ok := lookupParam(key); {
 		case ok:
-			afterSecret = afterSecret || p.secret
-		case afterSecret:
+			if p.secret && secret == "" {
+				secret = p.name
+			}
+		case secret != "":
 			hidden++
 		default:
 			unknown = append(unknown, strconv.Quote(key))
 		}
 	}
 	slices.Sort(unknown)
-	return slices.Compact(unknown), hidden
-}
-
-// hiddenAfter names the first secret parameter of query, as documented.
-func hiddenAfter(query string) string {
-	for _, kv := range strings.Split(query, "&") {
-		rawKey, _, _ := strings.Cut(kv, "=")
-		key, err := url.PathUnescape(rawKey)
-		if err != nil {
-			continue
-		}
-		if p, ok := lookupParam(key); ok && p.secret {
-			return p.name
-		}
-	}
-	return "a secret parameter"
+	return slices.Compact(unknown), hidden, secret
 }
