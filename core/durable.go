@@ -221,10 +221,7 @@ func (b *batcher) spoolQueued() {
 	wb := d.batch
 	wb.segs, wb.tail = b.q.takeQueued(wb.segs, wb.tail)
 	wb.through = b.q.taken.Load() // the batcher alone takes: the last seq of wb, or of an entry dropped before it
-	n := len(wb.tail)
-	for _, sg := range wb.segs {
-		n += len(sg.live())
-	}
+	n := wb.len()
 	if n == 0 {
 		b.c.spoolThrough.Store(wb.through)
 		return
@@ -267,9 +264,8 @@ func (b *batcher) spoolNow() {
 func (b *batcher) written(wb *spoolBatch) {
 	d := &b.durableState
 	d.writing = false
-	n := len(wb.tail)
+	n := wb.len()
 	for i, sg := range wb.segs {
-		n += len(sg.live())
 		d.bl.adopt(sg)
 		wb.segs[i] = nil // the backlog's now
 	}
