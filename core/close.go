@@ -58,17 +58,17 @@ import (
 func (s *Sink) Close(ctx context.Context) error {
 	inCallback := s.onOwnGoroutine()
 	if s.closing.CompareAndSwap(false, true) {
+		closeSink := func() {
+			s.closeErr = s.close(ctx)
+			close(s.closeDone)
+		}
 		if inCallback {
 			// Waiting would wait for the very goroutine that called:
 			// close in the background, once the callback has returned.
-			go func() {
-				s.closeErr = s.close(ctx)
-				close(s.closeDone)
-			}()
+			go closeSink()
 			return ErrCloseInCallback
 		}
-		s.closeErr = s.close(ctx)
-		close(s.closeDone)
+		closeSink()
 		return s.closeErr
 	}
 	select {
